@@ -1,0 +1,172 @@
+// The input box: Enter sends, Shift+Enter newline, Esc stops, slash-command completion.
+import { h } from "./dom.js";
+
+/** Slash commands the kernel understands, with one-line help. */
+export const COMMANDS = [
+  { name: "/new", args: "", help: "Start a new session" },
+  { name: "/clear", args: "", help: "Clear the conversation (new session)" },
+  { name: "/context", args: " ", help: "Attach the last N cells as context: /context N" },
+  { name: "/model", args: " ", help: "Switch model: /model provider/model" },
+  { name: "/help", args: "", help: "Show the available commands" },
+];
+
+const MAX_ROWS_PX = 160;
+let menuIds = 0;
+
+/**
+ * @typedef {{onSend: (text: string) => void, onStop: () => void}} ComposerOptions
+ */
+
+export class Composer {
+  /** @param {ComposerOptions} options */
+  constructor(options) {
+    this.options = options;
+    this.busy = false;
+    /** @type {typeof COMMANDS} */
+    this.matches = [];
+    this.active = 0;
+    this.menuId = `jo-slash-${++menuIds}`;
+
+    this.input = /** @type {HTMLTextAreaElement} */ (
+      h("textarea", {
+        class: "jo-input",
+        rows: "1",
+        "aria-label": "Message",
+        placeholder: "Ask opencode… (/ for commands)",
+        "aria-autocomplete": "list",
+        "aria-controls": this.menuId,
+        "aria-expanded": "false",
+      })
+    );
+    this.menu = h("ul", { class: "jo-slash", id: this.menuId, role: "listbox", "aria-label": "Commands", hidden: true });
+    this.sendButton = h("button", { type: "button", class: "jo-btn jo-btn-primary jo-send", text: "Send" });
+    this.stopButton = h("button", { type: "button", class: "jo-btn jo-btn-danger jo-stop", text: "Stop", hidden: true });
+    this.el = h(
+      "div",
+      { class: "jo-composer" },
+      this.menu,
+      h("div", { class: "jo-input-row" }, this.input, this.sendButton, this.stopButton),
+    );
+
+    this.input.addEventListener("keydown", (ev) => this.onKeyDown(ev));
+    this.input.addEventListener("input", () => this.onInput());
+    this.input.addEventListener("blur", () => setTimeout(() => this.closeMenu(), 150));
+    this.sendButton.addEventListener("click", () => this.submit());
+    this.stopButton.addEventListener("click", () => options.onStop());
+    this.menu.addEventListener("mousedown", (ev) => {
+      const item = /** @type {HTMLElement} */ (ev.target).closest("li");
+      if (!item) return;
+      ev.preventDefault();
+      this.complete(Number(item.dataset.index));
+    });
+  }
+
+  /** @param {boolean} busy */
+  setBusy(busy) {
+    this.busy = busy;
+    this.sendButton.hidden = busy;
+    this.stopButton.hidden = !busy;
+  }
+
+  /** Send the current text (slash commands are sent verbatim too). */
+  submit() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    // While a reply streams only commands go through; a prompt would be refused (409).
+    if (this.busy && !text.startsWith("/")) return;
+    this.options.onSend(text);
+    this.input.value = "";
+    this.closeMenu();
+    this.autosize();
+  }
+
+  /** @param {KeyboardEvent} ev */
+  onKeyDown(ev) {
+    if (ev.isComposing) return;
+    const menuOpen = !this.menu.hidden;
+    if (menuOpen && (ev.key === "ArrowDown" || ev.key === "ArrowUp")) {
+      ev.preventDefault();
+      const step = ev.key === "ArrowDown" ? 1 : -1;
+      this.setActive((this.active + step + this.matches.length) % this.matches.length);
+    } else if (menuOpen && (ev.key === "Tab" || (ev.key === "Enter" && !ev.shiftKey))) {
+      ev.preventDefault();
+      this.complete(this.active);
+    } else if (ev.key === "Enter" && !ev.shiftKey) {
+      ev.preventDefault();
+      this.submit();
+    } else if (ev.key === "Escape") {
+      if (menuOpen) {
+        ev.preventDefault();
+        this.closeMenu();
+      } else if (this.busy) {
+        ev.preventDefault();
+        this.options.onStop();
+      }
+    }
+  }
+
+  onInput() {
+    this.autosize();
+    const value = this.input.value;
+    if (!/^\/\S*$/.test(value)) {
+      this.closeMenu();
+      return;
+    }
+    const matches = COMMANDS.filter((c) => c.name.startsWith(value.toLowerCase()));
+    // A fully typed command needs no menu (Enter should send it).
+    if (!matches.length || (matches.length === 1 && matches[0].name === value)) {
+      this.closeMenu();
+      return;
+    }
+    this.openMenu(matches);
+  }
+
+  /** @param {typeof COMMANDS} matches */
+  openMenu(matches) {
+    this.matches = matches;
+    this.menu.replaceChildren(
+      ...matches.map((c, i) =>
+        h(
+          "li",
+          { id: `${this.menuId}-${i}`, role: "option", "data-index": i, class: "jo-slash-item" },
+          h("span", { class: "jo-slash-name", text: c.name }),
+          h("span", { class: "jo-slash-help", text: c.help }),
+        ),
+      ),
+    );
+    this.menu.hidden = false;
+    this.input.setAttribute("aria-expanded", "true");
+    this.setActive(0);
+  }
+
+  closeMenu() {
+    this.menu.hidden = true;
+    this.matches = [];
+    this.input.setAttribute("aria-expanded", "false");
+    this.input.removeAttribute("aria-activedescendant");
+  }
+
+  /** @param {number} index */
+  setActive(index) {
+    this.active = index;
+    [...this.menu.children].forEach((item, i) => item.setAttribute("aria-selected", String(i === index)));
+    this.input.setAttribute("aria-activedescendant", `${this.menuId}-${index}`);
+  }
+
+  /** @param {number} index */
+  complete(index) {
+    const command = this.matches[index];
+    if (!command) return;
+    this.input.value = command.name + command.args;
+    this.closeMenu();
+    this.input.focus();
+    this.autosize();
+  }
+
+  /** Grow the textarea with its content, up to a few lines. */
+  autosize() {
+    this.input.style.height = "auto";
+    const height = this.input.scrollHeight;
+    if (height) this.input.style.height = `${Math.min(height, MAX_ROWS_PX)}px`;
+  }
+}

@@ -1,0 +1,67 @@
+// Markdown -> sanitized DOM, with highlighted code blocks.
+import createDOMPurify from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import markdown from "highlight.js/lib/languages/markdown";
+import python from "highlight.js/lib/languages/python";
+import sql from "highlight.js/lib/languages/sql";
+import { Marked } from "marked";
+
+hljs.registerLanguage("python", python);
+hljs.registerLanguage("bash", bash);
+hljs.registerLanguage("json", json);
+hljs.registerLanguage("sql", sql);
+hljs.registerLanguage("javascript", javascript);
+hljs.registerLanguage("markdown", markdown);
+hljs.registerAliases(["py", "ipython", "python3"], { languageName: "python" });
+hljs.registerAliases(["sh", "shell", "console", "zsh"], { languageName: "bash" });
+
+const marked = new Marked({ gfm: true, breaks: false, async: false });
+
+const purify = createDOMPurify(window);
+// Links from a model open in a new tab and never get the opener.
+purify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A" && node.hasAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer nofollow");
+  }
+});
+
+/** DOMPurify settings: no active content, no style (it could restyle the whole page). */
+const PURIFY_CONFIG = {
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "svg", "math"],
+  FORBID_ATTR: ["style", "id", "name"],
+  RETURN_DOM_FRAGMENT: true,
+};
+
+/**
+ * Parse Markdown and sanitize it into a DocumentFragment; code blocks are highlighted.
+ * @param {string} text
+ * @returns {DocumentFragment}
+ */
+export function renderMarkdown(text) {
+  const html = /** @type {string} */ (marked.parse(text ?? ""));
+  const fragment = /** @type {DocumentFragment} */ (
+    /** @type {unknown} */ (purify.sanitize(html, PURIFY_CONFIG))
+  );
+  for (const code of fragment.querySelectorAll("pre > code")) {
+    highlight(/** @type {HTMLElement} */ (code));
+  }
+  return fragment;
+}
+
+/**
+ * Highlight one code element in place (hljs output is escaped, so it stays safe).
+ * @param {HTMLElement} code
+ */
+function highlight(code) {
+  const match = /(?:^|\s)language-([\w+-]+)/.exec(code.className);
+  const language = match ? match[1].toLowerCase() : "";
+  code.dataset.lang = language;
+  if (!language || !hljs.getLanguage(language)) return;
+  const source = code.textContent ?? "";
+  code.innerHTML = hljs.highlight(source, { language, ignoreIllegals: true }).value;
+  code.classList.add("hljs");
+}

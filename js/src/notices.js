@@ -1,0 +1,59 @@
+// Transient notices from the kernel: info toasts fade out, errors stay until dismissed.
+import { h } from "./dom.js";
+
+const INFO_MS = 5000;
+const INFO_MAX_MS = 20000;
+const MAX_ERRORS = 3;
+
+export class Notices {
+  constructor() {
+    /** @type {Set<number>} */
+    this.timers = new Set();
+    this.errors = h("div", { class: "jo-errors", role: "alert" });
+    this.info = h("div", { class: "jo-info", role: "status", "aria-live": "polite" });
+    this.el = h("div", { class: "jo-notices" }, this.errors, this.info);
+  }
+
+  /**
+   * @param {string} level "info" or "error"
+   * @param {string} text
+   */
+  show(level, text) {
+    if (!text) return;
+    if (level === "error") {
+      const item = h(
+        "div",
+        { class: "jo-error" },
+        h("span", { class: "jo-error-text", text }),
+        h("button", {
+          type: "button",
+          class: "jo-dismiss",
+          "aria-label": "Dismiss",
+          text: "×",
+          onclick: () => item.remove(),
+        }),
+      );
+      this.errors.append(item);
+      while (this.errors.children.length > MAX_ERRORS) this.errors.firstElementChild?.remove();
+      return;
+    }
+    const item = h("div", { class: "jo-info-item", title: "Click to dismiss", text, onclick: () => item.remove() });
+    this.info.append(item);
+    // Longer texts (e.g. /help) stay up longer.
+    const timer = window.setTimeout(() => {
+      item.remove();
+      this.timers.delete(timer);
+    }, Math.min(INFO_MAX_MS, INFO_MS + text.length * 50));
+    this.timers.add(timer);
+  }
+
+  /** Drop error notices (the user acted again). */
+  clearErrors() {
+    this.errors.replaceChildren();
+  }
+
+  destroy() {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,26 @@
+// Shapes of the data exchanged with the kernel (see spec/API.md). Types only.
+
+/**
+ * @typedef {{kind: string, label: string, text: string}} ContextItem
+ * @typedef {{kind: "reasoning", text: string}} ReasoningPart
+ * @typedef {{kind: "tool", call_id: string, name: string, status: string,
+ *   title?: string, input?: unknown, output?: unknown, error?: string}} ToolPart
+ * @typedef {ReasoningPart | ToolPart} Part
+ * @typedef {{id: string, permission: string, patterns?: string[]}} Permission
+ * @typedef {{id: string, session_id?: string, role: "user" | "assistant", status: string,
+ *   content: string, error?: string | null, model?: string | null, created_at?: number,
+ *   completed_at?: number | null, context?: ContextItem[], parts?: Part[]}} Message
+ * @typedef {{id: string, kind: string, label: string, size: number, text: string}} Chip
+ * @typedef {{id: string, title: string, updated_at?: number, message_count?: number}} SessionInfo
+ * @typedef {{id: string, name: string}} ModelInfo
+ * @typedef {{
+ *   get: (name: string) => any,
+ *   set: (name: string, value: any) => void,
+ *   on: (event: string, cb: (...args: any[]) => void) => void,
+ *   off: (event?: string | null, cb?: ((...args: any[]) => void) | null) => void,
+ *   send: (content: any, callbacks?: any, buffers?: any[]) => void,
+ *   save_changes: () => void,
+ * }} WidgetModel
+ */
+
+export {};

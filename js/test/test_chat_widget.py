@@ -1,0 +1,424 @@
+"""Browser checks of the Chat widget bundle in a standalone harness page (no kernel)."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = REPO / "src" / "jupyter_opencode" / "static" / "chat.js"
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path("/tmp/jsshots")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not BUNDLE.exists(), reason="run `npm run build:widget` in js/ first"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+]
+
+MSG_JS = """
+window.__msg = (id, role, content, extra = {}) => ({
+  id, session_id: "sess-aaaaaaaa", role, status: "complete", content, error: null,
+  model: role === "assistant" ? "fake/echo-1" : null,
+  created_at: 1700000000 + Number(String(id).replace(/\\D/g, "") || 0),
+  completed_at: null, context: [], parts: [], ...extra,
+});
+"""
+
+XSS = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script>'
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean."""
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """Serve the repository over HTTP on 127.0.0.1."""
+    handler = functools.partial(_QuietHandler, directory=str(REPO))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/js/test/harness.html"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for the module."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A fresh harness page with the widget rendered."""
+    context = browser.new_context(viewport={"width": 820, "height": 640})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url)
+    page.wait_for_function("window.__ready === true")
+    page.evaluate(MSG_JS)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def sent(page: Any) -> list[dict[str, Any]]:
+    """Messages the widget sent to the (fake) kernel."""
+    return page.evaluate("window.__model.sent")
+
+
+def custom(page: Any, js: str) -> None:
+    """Deliver a kernel -> browser message built by a JS expression."""
+    page.evaluate(f"window.__model.custom({js})")
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a screenshot of the widget."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".jo-chat").screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")
+
+
+def play_conversation(page: Any) -> None:
+    """Reset, then stream a reply with reasoning, a tool, a permission and a code block."""
+    custom(
+        page,
+        """{type: "reset", has_more: false, messages: [
+          __msg("m1", "user", "Load sales.csv and show the head", {context: [
+            {kind: "cell", label: "Cell [3]", text: "df = pd.read_csv('sales.csv')"}]}),
+          __msg("m2", "assistant", "Sure:\\n\\n```python\\nimport pandas as pd\\n"
+            + "df = pd.read_csv('sales.csv')\\nprint(df.head())\\n```\\n\\nDone."),
+        ]}""",
+    )
+    custom(
+        page,
+        """{type: "frame", ops: [
+          {op: "message", message: __msg("m3", "user", "Now plot revenue per month")},
+          {op: "message", message: __msg("m4", "assistant", "", {status: "pending"})},
+          {op: "delta", id: "m4", kind: "reasoning", text: "The user wants a monthly "},
+        ]}""",
+    )
+    page.evaluate("window.__model.set('busy', true); window.__model.set('status', 'Thinking…')")
+    custom(
+        page,
+        """{type: "frame", ops: [
+          {op: "delta", id: "m4", kind: "reasoning", text: "revenue plot; group by month."},
+          {op: "tool", id: "m4", tool: {call_id: "c1", name: "bash", status: "running",
+            title: "ls data", input: {command: "ls data"}}},
+        ]}""",
+    )
+    custom(
+        page,
+        """{type: "frame", ops: [
+          {op: "tool", id: "m4", tool: {call_id: "c1", name: "bash", status: "completed",
+            output: "sales.csv\\nreturns.csv"}},
+          {op: "delta", id: "m4", kind: "text", text: "Here is the plot code:\\n\\n```pyth"},
+        ]}""",
+    )
+    custom(
+        page,
+        """{type: "frame", ops: [
+          {op: "delta", id: "m4", kind: "text", text: "on\\nmonthly = df.resample('M', on="
+            + "'date')['revenue'].sum()\\nmonthly.plot(kind='bar')  # bars\\n```\\n\\n"},
+          {op: "delta", id: "m4", kind: "text", text: "I also need to write a file. "},
+          {op: "permission", id: "m4", permission: {id: "perm1", permission: "edit",
+            patterns: ["plot.py"]}},
+        ]}""",
+    )
+    page.wait_for_timeout(100)
+
+
+def test_ready_and_streamed_conversation(page: Any) -> None:
+    """Ready is sent; a streamed reply renders reasoning, tool, code with buttons and a cursor."""
+    assert sent(page)[0] == {"type": "ready"}
+    play_conversation(page)
+    live = page.locator(".jo-msg[data-id=m4]")
+    assert live.locator(".jo-cursor").count() == 1
+    assert live.locator("details.jo-reasoning summary").inner_text() == "Reasoning"
+    assert "revenue plot" in live.locator(".jo-reasoning-text").text_content()
+    assert live.locator(".jo-tool-name").inner_text() == "bash"
+    assert live.locator(".jo-tool-status").inner_text() == "completed"
+    code = live.locator("pre > code")
+    assert "monthly.plot(kind='bar')" in code.text_content()
+    assert live.locator(".hljs-comment").count() >= 1
+    for name in ("Copy", "Insert as cell", "Run"):
+        assert live.get_by_role("button", name=name, exact=True).count() == 1
+    assert page.get_by_role("button", name="Stop").is_visible()
+    assert not page.get_by_role("button", name="Send").is_visible()
+    assert page.locator(".jo-status").inner_text() == "Thinking…"
+    shot(page, "01-streaming")
+    page.locator(".jo-tool summary").click()
+    page.locator(".jo-reasoning summary").click()
+    shot(page, "01b-expanded")
+
+    page.get_by_role("button", name="Allow once").click()
+    assert sent(page)[-1] == {"type": "permission", "permission_id": "perm1", "reply": "once"}
+    assert "Allowed once" in live.inner_text()
+
+    custom(
+        page,
+        """{type: "frame", ops: [{op: "message", message: __msg("m4", "assistant",
+          "Here is the plot.", {status: "complete", parts: [{kind: "reasoning", text: "r"}]})}]}""",
+    )
+    page.evaluate("window.__model.set('busy', false); window.__model.set('status', '')")
+    page.wait_for_timeout(50)
+    assert live.locator(".jo-cursor").count() == 0
+    assert page.get_by_role("button", name="Send").is_visible()
+
+
+def test_unsafe_html_never_runs(page: Any) -> None:
+    """Script and onerror payloads in replies, tool output, context and user text stay inert."""
+    custom(
+        page,
+        f"""{{type: "reset", has_more: false, messages: [
+          __msg("m1", "user", {XSS!r}, {{context: [{{kind: "text", label: {XSS!r}, text: "x"}}]}}),
+          __msg("m2", "assistant", "Output:\\n\\n" + {XSS!r} + "\\n\\n[link](javascript:alert(1))",
+            {{parts: [{{kind: "tool", call_id: "t", name: "bash", status: "completed",
+              output: {XSS!r}}}]}}),
+        ]}}""",
+    )
+    delta = f'{{op: "delta", id: "m2", kind: "text", text: {XSS!r}}}'
+    custom(page, f'{{type: "frame", ops: [{delta}]}}')
+    page.evaluate(
+        f"""window.__model.set('context', [{{id: "c1", kind: "text", label: "x",
+          size: 5, text: {XSS!r}}}])"""
+    )
+    page.wait_for_timeout(400)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator(".jo-chat script").count() == 0
+    assert page.locator(".jo-chat [onerror]").count() == 0
+    hrefs = page.eval_on_selector_all(".jo-chat a", "els => els.map(a => a.getAttribute('href'))")
+    assert not any(h and h.startswith("javascript:") for h in hrefs)
+    shot(page, "02-xss")
+
+
+def test_insert_without_bridge_copies_and_says_so(page: Any) -> None:
+    """Without the labextension, Insert as cell copies and shows the note; Copy says Copied."""
+    play_conversation(page)
+    block = page.locator(".jo-msg[data-id=m2] .jo-code")
+    block.get_by_role("button", name="Copy").click()
+    page.wait_for_function(
+        "document.querySelector('.jo-msg[data-id=m2] .jo-code-btn').textContent === 'Copied'"
+    )
+    block.get_by_role("button", name="Insert as cell").click()
+    note = block.locator(".jo-code-note")
+    note.wait_for(state="visible")
+    assert note.inner_text() == "Copied to clipboard: no notebook bridge in this frontend"
+    clip = page.evaluate("navigator.clipboard.readText()")
+    assert clip.startswith("import pandas as pd")
+    shot(page, "03-no-bridge")
+
+
+def test_insert_with_bridge(browser: Any, base_url: str) -> None:
+    """With a handler, Insert/Run dispatch the event with the code and the run flag."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base_url + "?bridge=1")
+    page.wait_for_function("window.__ready === true")
+    page.evaluate(MSG_JS)
+    custom(
+        page,
+        '{type: "reset", has_more: false, messages: [__msg("m2", "assistant", '
+        '"```python\\nx = 1\\n```")]}',
+    )
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Insert as cell").click()
+    inserted = page.evaluate("window.__inserted")
+    assert [(i["code"], i["run"]) for i in inserted] == [("x = 1\n", True), ("x = 1\n", False)]
+    assert page.locator(".jo-code-note").inner_text() == "Inserted below"
+    context.close()
+
+
+def test_composer_keys_and_slash_menu(page: Any) -> None:
+    """Enter sends, Shift+Enter adds a line, Esc stops when busy, / opens the command menu."""
+    box = page.get_by_role("textbox", name="Message")
+    box.fill("hello")
+    box.press("Shift+Enter")
+    box.type("world")
+    assert box.input_value() == "hello\nworld"
+    box.press("Enter")
+    assert sent(page)[-1] == {"type": "send", "text": "hello\nworld"}
+    assert box.input_value() == ""
+
+    box.type("/")
+    options = page.get_by_role("listbox", name="Commands").get_by_role("option")
+    assert options.count() == 5
+    assert "Start a new session" in options.first.inner_text()
+    shot(page, "04-slash-menu")
+    box.press("ArrowDown")
+    box.press("Tab")
+    assert box.input_value() == "/clear"
+    assert not page.get_by_role("listbox", name="Commands").is_visible()
+    box.press("Enter")
+    assert sent(page)[-1] == {"type": "send", "text": "/clear"}
+    box.type("/mo")
+    box.press("Enter")
+    assert box.input_value() == "/model "
+
+    page.evaluate("window.__model.set('busy', true)")
+    box.fill("")
+    box.press("Escape")
+    assert sent(page)[-1] == {"type": "stop"}
+    page.get_by_role("button", name="Stop").click()
+    assert sent(page)[-1] == {"type": "stop"}
+
+
+def test_chips_pickers_banner_and_notices(page: Any) -> None:
+    """Context chips, auto context, model/session pickers, reconnect banner, error notices."""
+    page.evaluate(
+        """window.__model.set('context', [
+          {id: "k1", kind: "cell", label: "Cell [3]", size: 1234, text: "df.head()"},
+          {id: "k2", kind: "error", label: "KeyError", size: 80, text: "KeyError: 'x'"}])"""
+    )
+    assert (
+        page.locator(".jo-chip").first.inner_text().replace("\n", " ")
+        == "Cell [3] 1.2 KB \N{MULTIPLICATION SIGN}"
+    )
+    page.get_by_role("button", name="Cell [3] 1.2 KB").click()
+    assert page.locator(".jo-chip-preview").inner_text() == "df.head()"
+    page.get_by_role("button", name="Remove KeyError").click()
+    assert sent(page)[-1] == {"type": "remove_context", "id": "k2"}
+    page.get_by_label("Auto context").uncheck()
+    assert page.evaluate("window.__model.get('auto_context')") is False
+
+    page.get_by_role("combobox", name="Model").select_option("fake/big-2")
+    assert page.evaluate("[window.__model.get('model'), window.__model.saves]") == [
+        "fake/big-2",
+        2,
+    ]
+    page.get_by_role("combobox", name="Session").select_option("sess-bbbbbbbb")
+    assert sent(page)[-1] == {"type": "switch", "session_id": "sess-bbbbbbbb"}
+    page.get_by_role("button", name="New", exact=True).click()
+    assert sent(page)[-1] == {"type": "new"}
+    page.get_by_role("button", name="Fork").click()
+    assert sent(page)[-1] == {"type": "fork"}
+
+    page.evaluate(
+        """window.__model.set('connection', 'reconnecting');
+           window.__model.set('connection_error', 'No Jupyter server with jupyter-opencode')"""
+    )
+    banner = page.locator(".jo-banner")
+    assert "reconnecting" in banner.inner_text()
+    assert "No Jupyter server" in banner.inner_text()
+    custom(page, '{type: "notice", level: "error", text: "Model fake/x is not available"}')
+    custom(page, '{type: "notice", level: "info", text: "Context: last 3 cells"}')
+    assert page.get_by_role("alert").filter(has_text="not available").is_visible()
+    custom(
+        page,
+        """{type: "reset", has_more: false, messages: [
+          __msg("m1", "user", "do it"),
+          __msg("m2", "assistant", "Partial", {status: "interrupted"}),
+          __msg("m3", "assistant", "Half", {status: "aborted"}),
+          __msg("m4", "assistant", "", {status: "error", error: "APIError: 400 bad request"}),
+        ]}""",
+    )
+    page.wait_for_timeout(100)
+    markers = page.locator(".jo-marker").all_inner_texts()
+    assert markers == ["Interrupted", "Stopped", "Error: APIError: 400 bad request"]
+    shot(page, "05-chips-banner-markers")
+    page.evaluate("window.__model.set('connection', 'connected')")
+    assert not banner.is_visible()
+
+
+def test_thousands_of_messages_and_older_pages(page: Any) -> None:
+    """3000 messages render fast, sit at the bottom, and older pages keep the scroll position."""
+    started = time.monotonic()
+    reset_ms = page.evaluate(
+        """(() => {
+          const messages = [];
+          for (let i = 1000; i < 4000; i++) {
+            const answer = "Answer **" + i + "**\\n\\n```python\\nprint(" + i + ")\\n```";
+            messages.push(__msg("m" + i, i % 2 ? "assistant" : "user",
+              i % 2 ? answer : "Question " + i));
+          }
+          const t0 = performance.now();
+          window.__model.custom({type: "reset", has_more: true, messages});
+          return performance.now() - t0;
+        })()"""
+    )
+    print(f"reset of 3000 messages: {reset_ms:.0f} ms")
+    page.wait_for_timeout(200)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3, elapsed
+    rendered = page.locator(".jo-msg .jo-code").count()
+    assert 0 < rendered < 100, rendered
+    at_bottom = page.evaluate(
+        "(() => { const l = document.querySelector('.jo-list');"
+        " return l.scrollHeight - l.scrollTop - l.clientHeight < 40; })()"
+    )
+    assert at_bottom
+
+    page.evaluate("document.querySelector('.jo-list').scrollTop = 0")
+    page.wait_for_function("window.__model.sent.some(m => m.type === 'load_older')")
+    assert [m for m in sent(page) if m["type"] == "load_older"] == [
+        {"type": "load_older", "before": "m1000"}
+    ]
+    top_before = page.evaluate(
+        "document.querySelector('.jo-msg[data-id=m1000]').getBoundingClientRect().top"
+    )
+    page.evaluate(
+        """(() => {
+          const messages = [];
+          for (let i = 900; i < 1000; i++) messages.push(__msg("m" + i, "user", "Old " + i));
+          window.__model.custom({type: "older", has_more: false, messages});
+        })()"""
+    )
+    page.wait_for_timeout(100)
+    top_after = page.evaluate(
+        "document.querySelector('.jo-msg[data-id=m1000]').getBoundingClientRect().top"
+    )
+    assert abs(top_after - top_before) < 2
+    assert page.locator(".jo-msg").first.get_attribute("data-id") == "m900"
+
+    # Streaming at the bottom follows only when the user is at the bottom.
+    page.evaluate("document.querySelector('.jo-list').scrollTop = 500")
+    page.wait_for_timeout(50)
+    custom(
+        page,
+        '{type: "frame", ops: [{op: "message", message: __msg("m5000", "assistant", '
+        '"x", {status: "streaming"})}]}',
+    )
+    page.wait_for_timeout(50)
+    assert page.evaluate("document.querySelector('.jo-list').scrollTop") == 500
+
+
+def test_dark_theme(browser: Any, base_url: str) -> None:
+    """The same conversation under JupyterLab's dark-theme variables."""
+    context = browser.new_context(viewport={"width": 820, "height": 640})
+    page = context.new_page()
+    page.goto(base_url + "?theme=dark")
+    page.wait_for_function("window.__ready === true")
+    page.evaluate(MSG_JS)
+    play_conversation(page)
+    page.evaluate(
+        """window.__model.set('context', [
+          {id: "k1", kind: "cell", label: "Cell [3]", size: 1234, text: "df.head()"}])"""
+    )
+    page.locator(".jo-tool summary").click()
+    shot(page, "06-dark")
+    context.close()
