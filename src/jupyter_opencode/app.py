@@ -1,0 +1,148 @@
+"""The Jupyter server extension: settings, routes, and the lifetime of the store and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from traitlets import Float, Int, List, Unicode, default, validate
+
+from .handlers import ROUTES
+from .service import ChatService
+from .store import SessionStore
+from .testing import make_app as make_demo_model_app
+from .testing import opencode_config as demo_opencode_config
+from .worker.environment import ProviderChoice, user_provider, write_config
+from .worker.supervisor import WorkerError, WorkerSupervisor
+
+
+class OpencodeExtension(ExtensionApp):
+    """Chat with an opencode agent from notebooks: sessions, streaming, the supervised worker."""
+
+    name = "jupyter_opencode"
+
+    db_path = Unicode(help="SQLite file holding sessions and messages.").tag(config=True)
+    opencode_command = List(
+        Unicode(),
+        default_value=[],
+        help="Command that runs opencode (default: the one `jupyter opencode install-worker` put in"
+        " this environment, else `opencode` on PATH).",
+    ).tag(config=True)
+    opencode_config = Unicode(
+        "",
+        help="opencode configuration file for the worker (default: your own opencode setup when"
+        " there is one, else the offline demo model).",
+    ).tag(config=True)
+    idle_timeout = Float(
+        1800.0, help="Seconds without clients or prompts after which the worker stops (0: never)."
+    ).tag(config=True)
+    restart_limit = Int(5, help="Crash restarts in a row before the worker is marked failed.").tag(
+        config=True
+    )
+    max_message_bytes = Int(
+        256 * 1024, help="Largest prompt accepted, in UTF-8 bytes, attached context included."
+    ).tag(config=True)
+
+    @default("db_path")
+    def _default_db_path(self) -> str:
+        return str(Path(jupyter_data_dir()) / "jupyter_opencode" / "sessions.db")
+
+    @validate("db_path")
+    def _validate_db_path(self, proposal: Any) -> str:
+        path = Path(proposal["value"]).expanduser()
+        if path.exists() and not path.is_file():
+            raise ValueError(f"db_path {path} exists and is not a file")
+        return str(path)
+
+    @validate("max_message_bytes")
+    def _validate_max_message_bytes(self, proposal: Any) -> int:
+        if proposal["value"] < 1:
+            raise ValueError("max_message_bytes must be positive")
+        return int(proposal["value"])
+
+    def initialize_settings(self) -> None:
+        """Create the store, worker supervisor and chat service; give kernels the way back here."""
+        self.token = secrets.token_urlsafe(32)
+        self._publish_url()
+        self.store = SessionStore(self.db_path)
+        self.supervisor = WorkerSupervisor(
+            parent=self,
+            home=Path(self.db_path).parent / "worker-home",
+            cwd=Path(self.serverapp.root_dir),
+            provider=self._provider,
+            on_ready=lambda client: self.service.on_worker_ready(client),
+            on_lost=lambda reason: self.service.on_worker_lost(reason),
+            opencode_command=self.opencode_command,
+            idle_timeout=self.idle_timeout,
+            restart_limit=self.restart_limit,
+        )
+        self.service = ChatService(self.store, self.supervisor)
+        self._opened: asyncio.Future[None] | None = None
+        self._demo_server: HTTPServer | None = None
+        self.settings.update(
+            jupyter_opencode_app=self,
+            jupyter_opencode_service=self.service,
+            jupyter_opencode_kernel_token=self.token,
+        )
+
+    def _publish_url(self) -> None:
+        os.environ["JUPYTER_OPENCODE_URL"] = self.serverapp.connection_url.rstrip("/") + "/"
+        os.environ["JUPYTER_OPENCODE_TOKEN"] = self.token
+
+    def initialize_handlers(self) -> None:
+        """Mount the routes under ``{base_url}opencode/``."""
+        base = self.serverapp.base_url
+        self.handlers.extend(
+            (url_path_join(base, "opencode", path), handler) for path, handler in ROUTES
+        )
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Once the server listens: publish its final URL and open the store (no worker yet)."""
+        self._publish_url()
+        await self.open()
+
+    async def open(self) -> None:
+        """Open the store once; marks work left open by an earlier process as interrupted."""
+        if self._opened is None:
+            self._opened = asyncio.ensure_future(self.store.open())
+        await asyncio.shield(self._opened)
+
+    def uses_demo_model(self) -> bool:
+        """Whether the worker runs on the offline demo model (no provider configured)."""
+        return not self.opencode_config and user_provider() is None
+
+    async def _provider(self) -> ProviderChoice:
+        if self.opencode_config:
+            path = Path(self.opencode_config).expanduser()
+            if not path.is_file():
+                raise WorkerError(f"opencode_config {path} does not exist")
+            return ProviderChoice(path, None, demo=False, description=f"config file {path}")
+        choice = user_provider()
+        if choice is not None:
+            return choice
+        if self._demo_server is None:
+            sockets = bind_sockets(0, "127.0.0.1")
+            self._demo_server = HTTPServer(make_demo_model_app())
+            self._demo_server.add_sockets(sockets)
+            self._demo_url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}/v1"
+        path = write_config(
+            Path(self.db_path).parent / "demo-opencode.json", demo_opencode_config(self._demo_url)
+        )
+        return ProviderChoice(path, None, demo=True, description="offline demo model")
+
+    async def stop_extension(self) -> None:
+        """Stop the worker, flush and close the store."""
+        await self.service.close()
+        await self.supervisor.shutdown()
+        if self._demo_server is not None:
+            self._demo_server.stop()
+        if self._opened is not None and self._opened.done():
+            await self.store.close()

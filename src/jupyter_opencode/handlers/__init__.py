@@ -1,0 +1,31 @@
+"""HTTP and WebSocket routes of the extension, relative to ``{base_url}opencode/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .rest import (
+    AbortHandler,
+    MessagesHandler,
+    ModelsHandler,
+    OpenAPIHandler,
+    PermissionHandler,
+    SessionHandler,
+    SessionsHandler,
+    StatusHandler,
+)
+from .stream import StreamHandler
+
+_SID = r"(?P<sid>[^/]+)"
+
+ROUTES: list[tuple[str, Any]] = [
+    ("status", StatusHandler),
+    ("models", ModelsHandler),
+    ("sessions", SessionsHandler),
+    (f"sessions/{_SID}", SessionHandler),
+    (f"sessions/{_SID}/messages", MessagesHandler),
+    (f"sessions/{_SID}/abort", AbortHandler),
+    (f"sessions/{_SID}/permissions/(?P<pid>[^/]+)", PermissionHandler),
+    ("openapi.json", OpenAPIHandler),
+    ("stream", StreamHandler),
+]

@@ -1,0 +1,141 @@
+"""Authentication shared by every route: Jupyter's own, or the per-server token given to kernels."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.auth.authorizer import Authorizer
+from jupyter_server.auth.identity import User
+from jupyter_server.base.call_context import CallContext
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from tornado import web
+
+if TYPE_CHECKING:
+    from ..service import ChatService
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+KERNEL_USER = User(username="jupyter-opencode-kernel", name="Notebook kernel")
+
+
+class _KernelAwareAuthorizer(Authorizer):
+    """Lets the kernel principal through; asks the server's authorizer about everyone else."""
+
+    def __init__(self, inner: Authorizer) -> None:
+        self.inner = inner
+
+    def is_authorized(
+        self, handler: JupyterHandler, user: User, action: str, resource: str
+    ) -> Any:
+        if user is KERNEL_USER:
+            return True
+        return self.inner.is_authorized(handler, user, action, resource)
+
+
+class KernelTokenAuth(JupyterHandler):
+    """Accepts ``Authorization: token <JUPYTER_OPENCODE_TOKEN>`` besides Jupyter's own auth."""
+
+    auth_resource = "opencode"
+
+    @property
+    def service(self) -> ChatService:
+        """The chat service of this server."""
+        service: ChatService = self.settings["jupyter_opencode_service"]
+        return service
+
+    @property
+    def authorizer(self) -> Authorizer:
+        """The server's authorizer, except for kernels holding the opencode token."""
+        return _KernelAwareAuthorizer(super().authorizer)
+
+    def _is_kernel(self) -> bool:
+        token = self.settings.get("jupyter_opencode_kernel_token")
+        header = self.request.headers.get("Authorization", "")
+        return bool(token) and hmac.compare_digest(header.encode(), f"token {token}".encode())
+
+    async def prepare(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Authenticate kernels by their token; everyone else the Jupyter way."""
+        if self._is_kernel():
+            CallContext.set(CallContext.JUPYTER_HANDLER, self)
+            if not self.check_host():
+                raise web.HTTPError(403)
+            self.current_user = self._jupyter_current_user = KERNEL_USER
+        else:
+            await super().prepare(**kwargs)
+        await self.settings["jupyter_opencode_app"].open()
+
+
+class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
+    """Base of the REST routes: JSON in, JSON out, errors as ``{message, reason}``."""
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, or a 400 that says what is wrong."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as e:
+            raise web.HTTPError(400, f"request body is not valid JSON: {e}", reason="bad_json") from e
+        if not isinstance(body, dict):
+            raise web.HTTPError(400, "request body must be a JSON object", reason="bad_json")
+        return body
+
+    async def session_or_404(self, sid: str) -> dict[str, Any]:
+        """The session with this id, or a 400 (malformed id) or 404 (no such session)."""
+        session = await self.service.store.get_session(check_session_id(sid))
+        if session is None:
+            raise web.HTTPError(404, f"no session {sid}", reason="unknown_session")
+        return session
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        """Send a JSON answer."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+
+def check_session_id(sid: str) -> str:
+    """A client-chosen session id, or a 400."""
+    if not SESSION_ID.match(sid):
+        raise web.HTTPError(
+            400,
+            "session id must be 8 to 64 characters of letters, digits, '-' or '_'",
+            reason="bad_session_id",
+        )
+    return sid
+
+
+CONTEXT_KINDS = ("cell", "error", "variable", "text")
+
+
+def parse_prompt(
+    body: dict[str, Any], max_bytes: int
+) -> tuple[str, str | None, list[dict[str, str]]]:
+    """(text, model, context) of a prompt, or a 400 that says what is wrong."""
+    text, model, context = body.get("text"), body.get("model"), body.get("context", [])
+    if not isinstance(text, str) or not text.strip():
+        raise web.HTTPError(400, "'text' must be a non-empty string", reason="empty_text")
+    if model is not None and (not isinstance(model, str) or "/" not in model):
+        raise web.HTTPError(400, "'model' must look like 'provider/model'", reason="bad_model")
+    if not isinstance(context, list) or not all(
+        isinstance(item, dict)
+        and item.get("kind") in CONTEXT_KINDS
+        and isinstance(item.get("label"), str)
+        and isinstance(item.get("text"), str)
+        for item in context
+    ):
+        raise web.HTTPError(
+            400,
+            "'context' must be a list of {kind, label, text} with kind one of "
+            + ", ".join(CONTEXT_KINDS),
+            reason="bad_context",
+        )
+    size = len(text.encode()) + sum(len(item["text"].encode()) for item in context)
+    if size > max_bytes:
+        raise web.HTTPError(
+            400,
+            f"message is {size} bytes with its context; the limit is {max_bytes} bytes",
+            reason="message_too_large",
+        )
+    items = [{"kind": i["kind"], "label": i["label"], "text": i["text"]} for i in context]
+    return text, model, items

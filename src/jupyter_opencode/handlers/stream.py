@@ -1,0 +1,144 @@
+"""``WS stream``: one socket, many sessions; replays from a seq, then streams live chunks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from typing import Any
+
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from ..service import SessionBusy
+from .base import SESSION_ID, KernelTokenAuth, parse_prompt
+
+MAX_BACKLOG = 50_000
+
+
+class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):  # type: ignore[misc]
+    """Sends the chunks of every session this client subscribed to, in seq order."""
+
+    def initialize(self) -> None:
+        """Per-connection state."""
+        self._sent: dict[str, int] = {}
+        self._queue: deque[str] = deque()
+        self._wakeup = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def pre_get(self) -> None:
+        """Authorize before upgrading."""
+        user = self.current_user
+        if not await _maybe_await(self.authorizer.is_authorized(self, user, "read", "opencode")):
+            raise web.HTTPError(403)
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        """Upgrade to a WebSocket."""
+        await self.pre_get()
+        await super().get(*args, **kwargs)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Greet the client and start the sender."""
+        self._sender = asyncio.ensure_future(self._send_loop())
+        self._send({"type": "connected"})
+
+    def on_close(self) -> None:
+        """Drop every subscription of this client."""
+        self.service.unsubscribe(self)
+        if self._sender is not None:
+            self._sender.cancel()
+        for task in self._tasks:
+            task.cancel()
+
+    def deliver(self, session_id: str, seq: int, frame: str) -> None:
+        """Queue a frame; a client too slow to keep up is disconnected, to resubscribe."""
+        if seq <= self._sent.get(session_id, -1):
+            return
+        self._sent[session_id] = seq
+        if len(self._queue) >= MAX_BACKLOG:
+            self.service.unsubscribe(self)
+            self.close(1013, "client too slow: reconnect and resubscribe with after_seq")
+            return
+        self._queue.append(frame)
+        self._wakeup.set()
+
+    def _send(self, data: dict[str, Any]) -> None:
+        self._queue.append(json.dumps(data))
+        self._wakeup.set()
+
+    def _error(self, message: str, reason: str) -> None:
+        self._send({"type": "error", "message": message, "reason": reason})
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                last = None
+                while self._queue:
+                    last = self.write_message(self._queue.popleft())
+                if last is not None:
+                    await last
+        except WebSocketClosedError:
+            self.service.unsubscribe(self)
+
+    def on_message(self, message: str | bytes) -> None:
+        """Handle subscribe, unsubscribe and prompt frames."""
+        try:
+            data = json.loads(message)
+        except ValueError:
+            self._error("frame is not valid JSON", "bad_json")
+            return
+        if not isinstance(data, dict):
+            self._error("frame must be a JSON object", "bad_json")
+            return
+        sid = data.get("session_id")
+        if not isinstance(sid, str) or not SESSION_ID.match(sid):
+            self._error(
+                "'session_id' must be 8 to 64 characters of letters, digits, '-' or '_'",
+                "bad_session_id",
+            )
+            return
+        kind = data.get("type")
+        if kind == "subscribe":
+            after = data.get("after_seq", 0)
+            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+                self._error("'after_seq' must be a non-negative integer", "bad_after_seq")
+                return
+            self._spawn(self._subscribe(sid, after))
+        elif kind == "unsubscribe":
+            self.service.unsubscribe(self, sid)
+        elif kind == "prompt":
+            self._spawn(self._prompt(sid, data))
+        else:
+            self._error("'type' must be subscribe, unsubscribe or prompt", "bad_type")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _subscribe(self, sid: str, after: int) -> None:
+        self._sent[sid] = after
+        await self.service.subscribe(self, sid, after)
+
+    async def _prompt(self, sid: str, data: dict[str, Any]) -> None:
+        limit = self.settings["jupyter_opencode_app"].max_message_bytes
+        try:
+            text, model, context = parse_prompt(data, limit)
+            result = await self.service.prompt(sid, text, model, context)
+        except web.HTTPError as e:
+            self._error(e.log_message or "bad prompt", e.reason or "bad_request")
+            return
+        except SessionBusy:
+            self._error("the session is still answering the previous message", "busy")
+            return
+        self._send({"type": "accepted", "session_id": sid, **result})
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future) else value

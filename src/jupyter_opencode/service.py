@@ -1,0 +1,294 @@
+"""Chat sessions: prompts in, opencode's answers streamed to subscribers and persisted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
+from .events import EventHub
+from .store import SessionStore
+from .turn import Chunk, Turn
+from .worker.adapter import OpencodeClient, OpencodeError
+from .worker.supervisor import WorkerError, WorkerSupervisor
+from .writer import ChunkWriter
+
+log = logging.getLogger(__name__)
+
+
+class Subscriber(Protocol):
+    """A client receiving the frames of the sessions it subscribed to (a WebSocket)."""
+
+    def deliver(self, session_id: str, seq: int, frame: str) -> None:
+        """Queue one frame for sending, in seq order."""
+
+
+class SessionBusy(Exception):
+    """The session is still answering its previous prompt."""
+
+
+class UnknownSession(Exception):
+    """No session has this id."""
+
+
+class UnknownPermission(Exception):
+    """The session has no pending permission request with this id."""
+
+
+def _context_prompt(text: str, context: list[dict[str, Any]]) -> str:
+    blocks = [
+        f'<context kind="{item["kind"]}" label="{item["label"]}">\n{item["text"]}\n</context>'
+        for item in context
+    ]
+    return "\n\n".join([*blocks, text])
+
+
+class ChatService:
+    """Owns every session's live state: turns in progress, subscribers, the chunk writer."""
+
+    def __init__(self, store: SessionStore, supervisor: WorkerSupervisor) -> None:
+        self.store = store
+        self.supervisor = supervisor
+        self.writer = ChunkWriter(store)
+        self.hub = EventHub(self)
+        self.turns: dict[str, Turn] = {}
+        self._by_opencode: dict[str, Turn] = {}
+        self._subscribers: defaultdict[str, set[Subscriber]] = defaultdict(set)
+        self._replaying: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # subscribers
+
+    async def subscribe(self, sub: Subscriber, sid: str, after_seq: int) -> None:
+        """Send ``sub`` every frame of ``sid`` after ``after_seq``, then live ones."""
+        self.supervisor.warm_up()
+        key = (id(sub), sid)
+        self._replaying[key] = list(self.writer.pending(sid))
+        self._subscribers[sid].add(sub)
+        try:
+            stored = await self.store.chunks_after(sid, after_seq)
+        finally:
+            backlog = self._replaying.pop(key, [])
+        for seq, frame in sorted({*stored, *backlog}):
+            sub.deliver(sid, seq, frame)
+
+    def unsubscribe(self, sub: Subscriber, sid: str | None = None) -> None:
+        """Stop sending ``sub`` frames of one session, or of all when ``sid`` is None."""
+        for session_id in [sid] if sid else list(self._subscribers):
+            subs = self._subscribers.get(session_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subscribers[session_id]
+
+    def _publish(self, turn: Turn, frame: dict[str, Any]) -> None:
+        seq = turn.take_seq()
+        frame["seq"] = seq
+        encoded = json.dumps(frame)
+        self.writer.add(
+            (turn.session_id, seq, turn.message_id, frame.get("kind", frame["type"]), encoded),
+            turn.message_id,
+            turn.text,
+        )
+        for sub in self._subscribers.get(turn.session_id, ()):
+            backlog = self._replaying.get((id(sub), turn.session_id))
+            if backlog is not None:
+                backlog.append((seq, encoded))
+            else:
+                sub.deliver(turn.session_id, seq, encoded)
+
+    def _emit(self, turn: Turn, chunks: list[Chunk]) -> None:
+        for chunk in chunks:
+            self._publish(
+                turn,
+                {
+                    "type": "chunk",
+                    "session_id": turn.session_id,
+                    "message_id": turn.message_id,
+                    **chunk,
+                },
+            )
+
+    def _emit_message(self, turn: Turn, message: dict[str, Any]) -> None:
+        self._publish(turn, {"type": "message", "session_id": turn.session_id, "message": message})
+
+    # prompts
+
+    async def prompt(
+        self, sid: str, text: str, model: str | None, context: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Save the prompt and a pending answer, start answering in the background."""
+        if sid in self.turns:
+            raise SessionBusy(sid)
+        now = time.time()
+        user = {
+            "id": uuid.uuid4().hex,
+            "session_id": sid,
+            "role": "user",
+            "status": "complete",
+            "content": text,
+            "error": None,
+            "model": None,
+            "created_at": now,
+            "completed_at": now,
+            "context": context,
+        }
+        assistant = {
+            **user,
+            "id": uuid.uuid4().hex,
+            "role": "assistant",
+            "status": "pending",
+            "content": "",
+            "model": model,
+            "completed_at": None,
+            "context": [],
+        }
+        turn = Turn(session_id=sid, message_id=assistant["id"], model=model, next_seq=0)
+        self.turns[sid] = turn
+        try:
+            session = await self.store.start_turn(sid, user, assistant, model)
+            turn.next_seq = await self.store.max_seq(sid)
+        except BaseException:
+            del self.turns[sid]
+            raise
+        user["parts"] = assistant["parts"] = []
+        self._emit_message(turn, user)
+        self._emit_message(turn, assistant)
+        if self.supervisor.state != "ready":
+            self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
+        prompt = _context_prompt(text, context)
+        self._spawn(self._answer(turn, session, prompt))
+        return {"session": session, "user_message": user, "assistant_message": assistant}
+
+    async def _answer(self, turn: Turn, session: dict[str, Any], prompt: str) -> None:
+        try:
+            client = await self.supervisor.ready()
+            await asyncio.wait_for(self.hub.connected.wait(), 30.0)
+            if turn.finished:
+                return
+            ocid = await self._opencode_session(client, session)
+            turn.opencode_session_id = ocid
+            self._by_opencode[ocid] = turn
+            if turn.aborted:
+                await self.finish(turn, "aborted")
+                return
+            self._emit(turn, turn.status_chunk("thinking"))
+            await client.prompt(ocid, prompt, turn.model)
+        except (WorkerError, OpencodeError) as e:
+            await self.finish(turn, "error", str(e))
+        except asyncio.TimeoutError:
+            await self.finish(turn, "error", "opencode's event stream did not open")
+        except Exception as e:
+            log.error("answering in session %s failed", turn.session_id, exc_info=True)
+            await self.finish(turn, "error", f"internal error: {e}")
+
+    async def _opencode_session(self, client: OpencodeClient, session: dict[str, Any]) -> str:
+        ocid = session.get("opencode_session_id")
+        if ocid and await client.get_session(ocid) is not None:
+            return str(ocid)
+        ocid = await client.create_session(session.get("title") or None)
+        await self.store.set_opencode_session(session["id"], ocid)
+        return ocid
+
+    async def finish(self, turn: Turn, status: str, error: str | None = None) -> None:
+        """End a turn: persist its chunks and final message, tell subscribers."""
+        if turn.finished:
+            return
+        turn.finished = True
+        message = turn.final_message(status, error)
+        self._emit(turn, turn.status_chunk("error" if status == "error" else "idle"))
+        self.turns.pop(turn.session_id, None)
+        if turn.opencode_session_id:
+            self._by_opencode.pop(turn.opencode_session_id, None)
+        stored = await self.store.get_message(turn.message_id)
+        full = {**(stored or {}), **message, "model": turn.model}
+        self._emit_message(turn, full)
+        await self.writer.flush()
+        await self.store.finish_message(message)
+        self.supervisor.touch()
+
+    async def abort(self, sid: str) -> bool:
+        """Stop the answer in progress; False when there is none."""
+        turn = self.turns.get(sid)
+        if turn is None:
+            return False
+        turn.aborted = True
+        client = self.supervisor.client
+        if turn.opencode_session_id and client is not None:
+            try:
+                await client.abort(turn.opencode_session_id)
+            except OpencodeError:
+                log.warning("opencode did not take the abort of %s", sid, exc_info=True)
+                await self.finish(turn, "aborted")
+        elif turn.opencode_session_id is None:
+            await self.finish(turn, "aborted")
+        return True
+
+    async def reply_permission(self, sid: str, permission_id: str, reply: str) -> None:
+        """Answer a permission request of the answer in progress."""
+        turn = self.turns.get(sid)
+        client = self.supervisor.client
+        if turn is None or permission_id not in turn.permissions or client is None:
+            raise UnknownPermission(permission_id)
+        await client.reply_permission(permission_id, reply)
+        turn.permissions.discard(permission_id)
+
+    # opencode events
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """Route one opencode event to the turn of its session."""
+        props = event.get("properties") or {}
+        ocid = (
+            props.get("sessionID")
+            or (props.get("info") or {}).get("sessionID")
+            or (props.get("part") or {}).get("sessionID")
+        )
+        turn = self._by_opencode.get(ocid) if ocid else None
+        if turn is None or turn.finished:
+            return
+        chunks, ended = turn.handle(event)
+        self._emit(turn, chunks)
+        if ended:
+            self._spawn(self.finish(turn, turn.final_status()))
+
+    async def on_gap(self, client: OpencodeClient) -> None:
+        """After a gap in the event stream, re-read the answers in progress from opencode."""
+        for turn in list(self._by_opencode.values()):
+            try:
+                messages = await client.messages(str(turn.opencode_session_id), limit=20)
+            except OpencodeError:
+                log.warning("re-reading session %s failed", turn.session_id, exc_info=True)
+                continue
+            chunks, ended = turn.resync(messages)
+            self._emit(turn, chunks)
+            if ended:
+                await self.finish(turn, turn.final_status())
+
+    def on_worker_ready(self, client: OpencodeClient) -> None:
+        """Listen to the new worker's events."""
+        self.hub.connect(client)
+
+    def on_worker_lost(self, reason: str) -> None:
+        """The worker died: every answer in progress ends interrupted, keeping its text."""
+        self.hub.disconnect()
+        for turn in [t for t in self.turns.values() if t.opencode_session_id]:
+            self._spawn(self.finish(turn, "interrupted", reason))
+
+    async def close(self) -> None:
+        """Flush what is queued and stop background work."""
+        self.hub.disconnect()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.writer.flush()

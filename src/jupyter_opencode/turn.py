@@ -1,0 +1,213 @@
+"""One answer in progress: opencode events in, our chunk payloads out, with the text kept by us."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+Chunk = dict[str, Any]
+
+_TOOL_FIELDS = ("title", "input", "output", "error")
+
+
+@dataclass
+class Turn:
+    """The assistant message being answered in one session, and what has streamed into it."""
+
+    session_id: str
+    message_id: str
+    model: str | None
+    next_seq: int
+    opencode_session_id: str | None = None
+    status: str = "pending"
+    error: str | None = None
+    aborted: bool = False
+    finished: bool = False
+    started_at: float = field(default_factory=time.time)
+    text: str = ""
+    tokens: int = 0
+    cost: float = 0.0
+    reasoning: dict[str, str] = field(default_factory=dict)
+    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    permissions: set[str] = field(default_factory=set)
+    _assistant_ids: set[str] = field(default_factory=set)
+    _part_kinds: dict[str, str] = field(default_factory=dict)
+    _part_text: dict[str, int] = field(default_factory=dict)
+    _last_status: str = ""
+
+    def take_seq(self) -> int:
+        """The next chunk seq of this session."""
+        self.next_seq += 1
+        return self.next_seq
+
+    def parts(self) -> list[dict[str, Any]]:
+        """Reasoning and tool parts, as stored with the final message."""
+        reasoning = [{"kind": "reasoning", "text": t} for t in self.reasoning.values() if t]
+        return [*reasoning, *({"kind": "tool", **tool} for tool in self.tools.values())]
+
+    def status_chunk(self, status: str, **extra: Any) -> list[Chunk]:
+        """A status chunk, unless it repeats the last one."""
+        key = f"{status}:{extra}"
+        if key == self._last_status:
+            return []
+        self._last_status = key
+        return [{"kind": "status", "status": status, **extra}]
+
+    def handle(self, event: dict[str, Any]) -> tuple[list[Chunk], bool]:
+        """Translate one opencode event; also say whether the answer has ended."""
+        kind = event.get("type", "")
+        props = event.get("properties") or {}
+        if kind == "message.updated":
+            return self._message_updated(props.get("info") or {}), False
+        if kind == "message.part.updated":
+            return self._part_updated(props.get("part") or {}), False
+        if kind == "message.part.delta":
+            return self._part_delta(props), False
+        if kind == "session.status":
+            return self._session_status(props.get("status") or {}), False
+        if kind == "session.error":
+            self._record_error(props.get("error") or {})
+            return [], False
+        if kind == "permission.asked":
+            return self._permission_asked(props), False
+        if kind == "permission.replied":
+            self.permissions.discard(str(props.get("requestID") or props.get("permissionID")))
+            return self.status_chunk("thinking"), False
+        if kind == "session.idle":
+            return [], True
+        return [], False
+
+    def _message_updated(self, info: dict[str, Any]) -> list[Chunk]:
+        if info.get("role") != "assistant":
+            return []
+        self._assistant_ids.add(str(info.get("id")))
+        if info.get("providerID") and info.get("modelID"):
+            self.model = f"{info['providerID']}/{info['modelID']}"
+        if info.get("error"):
+            self._record_error(info["error"])
+        return []
+
+    def _record_error(self, error: dict[str, Any]) -> None:
+        name = str(error.get("name") or "Error")
+        if name == "MessageAbortedError":
+            self.aborted = True
+            return
+        data = error.get("data") or {}
+        self.error = str(data.get("message") or name)
+
+    def _part_updated(self, part: dict[str, Any]) -> list[Chunk]:
+        if part.get("messageID") not in self._assistant_ids:
+            return []
+        part_type = part.get("type")
+        if part_type in ("text", "reasoning"):
+            pid = str(part["id"])
+            self._part_kinds[pid] = str(part_type)
+            full = str(part.get("text") or "")
+            seen = self._part_text.get(pid, 0)
+            return self._append(pid, full[seen:]) if len(full) > seen else []
+        if part_type == "tool":
+            return self._tool(part)
+        if part_type == "step-finish":
+            tokens = part.get("tokens") or {}
+            self.tokens += int(tokens.get("input") or 0) + int(tokens.get("output") or 0)
+            self.cost += float(part.get("cost") or 0)
+        return []
+
+    def _part_delta(self, props: dict[str, Any]) -> list[Chunk]:
+        if props.get("field") != "text" or props.get("messageID") not in self._assistant_ids:
+            return []
+        return self._append(str(props.get("partID")), str(props.get("delta") or ""))
+
+    def _append(self, pid: str, delta: str) -> list[Chunk]:
+        if not delta:
+            return []
+        kind = self._part_kinds.get(pid, "text")
+        first = pid not in self._part_text
+        self._part_text[pid] = self._part_text.get(pid, 0) + len(delta)
+        chunks = self.status_chunk("thinking") if kind == "text" else []
+        if kind == "reasoning":
+            self.reasoning[pid] = self.reasoning.get(pid, "") + delta
+        else:
+            if first and self.text:
+                delta = "\n\n" + delta
+            self.text += delta
+        self.status = "streaming"
+        return [*chunks, {"kind": kind, "delta": delta}]
+
+    def _tool(self, part: dict[str, Any]) -> list[Chunk]:
+        state = part.get("state") or {}
+        tool = {
+            "call_id": str(part.get("callID") or part.get("id")),
+            "name": str(part.get("tool") or "tool"),
+            "status": str(state.get("status") or "pending"),
+            **{key: state[key] for key in _TOOL_FIELDS if state.get(key) is not None},
+        }
+        if self.tools.get(tool["call_id"]) == tool:
+            return []
+        self.tools[tool["call_id"]] = tool
+        self.status = "streaming"
+        chunks: list[Chunk] = [{"kind": "tool", "tool": tool}]
+        if tool["status"] == "running":
+            chunks += self.status_chunk("tool", message=f"Running tool: {tool['name']}")
+        return chunks
+
+    def _session_status(self, status: dict[str, Any]) -> list[Chunk]:
+        if status.get("type") == "busy":
+            return self.status_chunk("thinking")
+        if status.get("type") == "retry":
+            return self.status_chunk(
+                "retrying", attempt=int(status.get("attempt") or 0), message=status.get("message")
+            )
+        return []
+
+    def _permission_asked(self, props: dict[str, Any]) -> list[Chunk]:
+        pid = str(props.get("id"))
+        self.permissions.add(pid)
+        permission = {
+            "id": pid,
+            "permission": props.get("permission"),
+            "patterns": props.get("patterns") or [],
+            "metadata": props.get("metadata") or {},
+        }
+        return [
+            {"kind": "permission", "permission": permission},
+            *self.status_chunk("permission", message="Waiting for your permission"),
+        ]
+
+    def final_status(self) -> str:
+        """The status the message ends with when opencode says the answer is over."""
+        if self.aborted:
+            return "aborted"
+        return "error" if self.error else "complete"
+
+    def final_message(self, status: str, error: str | None = None) -> dict[str, Any]:
+        """The fields of the stored message once it ends."""
+        return {
+            "id": self.message_id,
+            "session_id": self.session_id,
+            "status": status,
+            "content": self.text,
+            "error": error if error is not None else self.error,
+            "parts": self.parts(),
+            "tokens": self.tokens,
+            "cost": self.cost,
+            "completed_at": time.time(),
+        }
+
+    def resync(self, messages: list[dict[str, Any]]) -> tuple[list[Chunk], bool]:
+        """Catch up from opencode's stored messages after a gap in the event stream."""
+        chunks: list[Chunk] = []
+        ended = False
+        for message in messages:
+            info = message.get("info") or {}
+            if info.get("role") != "assistant" or (info.get("time") or {}).get("created", 0) < (
+                self.started_at * 1000 - 1000
+            ):
+                continue
+            chunks += self._message_updated(info)
+            for part in message.get("parts") or []:
+                chunks += self._part_updated(part)
+            completed = bool((info.get("time") or {}).get("completed"))
+            ended = completed and info.get("finish") != "tool-calls"
+        return chunks, ended

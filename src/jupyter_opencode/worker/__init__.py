@@ -1,0 +1,1 @@
+"""The opencode worker: installation, environment, HTTP adapter and supervision."""

@@ -1,0 +1,160 @@
+"""Everything this project knows about opencode's HTTP API (the V1 routes of ``opencode serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+_STREAM_TIMEOUT = 365 * 24 * 3600.0
+
+
+class OpencodeError(Exception):
+    """opencode answered a request with an error, or could not be reached."""
+
+
+class OpencodeClient:
+    """Async client of one ``opencode serve`` process, authenticated with HTTP Basic."""
+
+    def __init__(self, base_url: str, password: str, username: str = "opencode") -> None:
+        self.base_url = base_url.rstrip("/")
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
+        self._http = AsyncHTTPClient(force_instance=True, max_clients=64)
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self._http.close()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        timeout: float = 30.0,
+    ) -> Any:
+        url = f"{self.base_url}{path}"
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        headers = dict(self._headers)
+        payload = None
+        if body is not None:
+            payload = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        request = HTTPRequest(
+            url,
+            method=method,
+            headers=headers,
+            body=payload if method in ("POST", "PATCH", "PUT") else None,
+            allow_nonstandard_methods=body is None and method == "POST",
+            connect_timeout=min(timeout, 5.0),
+            request_timeout=timeout,
+        )
+        try:
+            response = await self._http.fetch(request)
+        except HTTPClientError as e:
+            detail = e.response.body.decode(errors="replace")[:500] if e.response else str(e)
+            raise OpencodeError(f"{method} {path} failed ({e.code}): {detail}") from e
+        except OSError as e:
+            raise OpencodeError(f"{method} {path} failed: {e}") from e
+        if not response.body:
+            return None
+        return json.loads(response.body)
+
+    async def health(self, timeout: float = 0.3) -> bool:
+        """Whether opencode answers its health route within ``timeout`` seconds."""
+        try:
+            await self._request("GET", "/global/health", timeout=timeout)
+        except (OpencodeError, asyncio.TimeoutError, ValueError):
+            return False
+        return True
+
+    async def version(self) -> str | None:
+        """The version opencode reports on its health route."""
+        result = await self._request("GET", "/global/health", timeout=5.0)
+        return str(result["version"]) if isinstance(result, dict) and "version" in result else None
+
+    async def warm(self) -> None:
+        """Make opencode set up its per-directory instance before the first prompt."""
+        await self._request("GET", "/config/providers", timeout=30.0)
+
+    async def providers(self) -> dict[str, Any]:
+        """The configured providers, their models and the default model of each."""
+        result: dict[str, Any] = await self._request("GET", "/config/providers")
+        return result
+
+    async def config(self) -> dict[str, Any]:
+        """The effective opencode configuration."""
+        result: dict[str, Any] = await self._request("GET", "/config")
+        return result
+
+    async def create_session(self, title: str | None = None) -> str:
+        """Create an opencode session and return its id."""
+        body = {"title": title} if title else {}
+        result = await self._request("POST", "/session", body)
+        return str(result["id"])
+
+    async def get_session(self, opencode_session_id: str) -> dict[str, Any] | None:
+        """One opencode session, or None when opencode does not know it."""
+        try:
+            result: dict[str, Any] = await self._request("GET", f"/session/{opencode_session_id}")
+        except OpencodeError as e:
+            if "(404)" in str(e):
+                return None
+            raise
+        return result
+
+    async def prompt(
+        self, opencode_session_id: str, text: str, model: str | None = None
+    ) -> None:
+        """Start answering a prompt; the answer arrives on the event stream."""
+        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
+        if model and "/" in model:
+            provider, model_id = model.split("/", 1)
+            body["model"] = {"providerID": provider, "modelID": model_id}
+        await self._request("POST", f"/session/{opencode_session_id}/prompt_async", body)
+
+    async def abort(self, opencode_session_id: str) -> None:
+        """Stop the answer being generated in a session."""
+        await self._request("POST", f"/session/{opencode_session_id}/abort")
+
+    async def messages(self, opencode_session_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest messages of a session with their parts, oldest first."""
+        result: list[dict[str, Any]] = await self._request(
+            "GET", f"/session/{opencode_session_id}/message", query={"limit": limit}
+        )
+        return result
+
+    async def reply_permission(self, permission_id: str, reply: str) -> None:
+        """Answer a permission request: once, always or reject."""
+        await self._request("POST", f"/permission/{permission_id}/reply", {"reply": reply})
+
+    async def events(self) -> AsyncIterator[dict[str, Any]]:
+        """Yield opencode's server-sent events until the stream ends."""
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        request = HTTPRequest(
+            f"{self.base_url}/event",
+            headers={**self._headers, "Accept": "text/event-stream"},
+            streaming_callback=queue.put_nowait,
+            connect_timeout=5.0,
+            request_timeout=_STREAM_TIMEOUT,
+        )
+        fetch = asyncio.ensure_future(self._http.fetch(request, raise_error=False))
+        fetch.add_done_callback(lambda _: queue.put_nowait(None))
+        buffer = b""
+        try:
+            while (data := await queue.get()) is not None:
+                buffer += data
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.startswith(b"data:"):
+                        yield json.loads(line[5:])
+        finally:
+            if not fetch.done():
+                fetch.cancel()
