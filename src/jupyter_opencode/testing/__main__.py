@@ -1,0 +1,9 @@
+"""``python -m jupyter_opencode.testing``: run the fake model server."""
+
+from __future__ import annotations
+
+import sys
+
+from .server import main
+
+sys.exit(main())

@@ -1,0 +1,31 @@
+"""opencode configuration that points it at the fake model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROVIDER_ID = "fake"
+MODEL_ID = "echo-1"
+MODEL_NAME = "Demo model (offline)"
+
+
+def opencode_config(base_url: str, *, ask_bash: bool = False) -> dict[str, Any]:
+    """Return opencode config JSON using the fake model at ``base_url`` (ending in ``/v1``)."""
+    model = f"{PROVIDER_ID}/{MODEL_ID}"
+    return {
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {
+            PROVIDER_ID: {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "Fake (offline)",
+                "options": {"baseURL": base_url, "apiKey": "fake"},
+                "models": {MODEL_ID: {"name": MODEL_NAME}},
+            }
+        },
+        "model": model,
+        "small_model": model,
+        "enabled_providers": [PROVIDER_ID],
+        "autoupdate": False,
+        "share": "disabled",
+        "permission": {"bash": "ask" if ask_bash else "allow"},
+    }

@@ -1,0 +1,216 @@
+"""Deterministic scripted replies of the fake model, chosen by a directive in the user text.
+
+Directives (the last one found in the last user message wins; none means ``echo``):
+
+- ``[[echo]]``: Markdown that quotes the question, names a Python error seen in the text,
+  and holds one fenced ``python`` block.
+- ``[[long:N]]``: N tiny text chunks ``"w0 ", "w1 ", ...`` sent as fast as possible.
+- ``[[slow:N:SECONDS]]``: N chunks ``"s0 ", "s1 ", ...`` with a delay between them.
+- ``[[reasoning]]``: reasoning deltas (``reasoning_content``), then the echo reply.
+- ``[[tool]]``: a ``bash`` tool call running ``echo tool-ok``; once the tool result is in
+  the conversation, a text reply quoting the tool output.
+- ``[[error400]]`` / ``[[error500]]``: an OpenAI-style error with that HTTP status.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_CHUNKS = 100_000
+TOOL_COMMAND = "echo tool-ok"
+TOOL_OUTPUT = "tool-ok"
+DEMO_CODE = "print('hello from the demo model')"
+TITLE_MARKER = "title generator"
+
+_DIRECTIVE = re.compile(r"\[\[(echo|long|slow|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ERROR_LINE = re.compile(
+    r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::[ \t]*(.*))?$",
+    re.MULTILINE,
+)
+_WORDS = re.compile(r"\s*\S+\s*|\s+")
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A parsed ``[[name:arg:arg]]`` directive."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass
+class Reply:
+    """What the fake model answers to one chat completion request."""
+
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    tool_call: dict[str, Any] | None = None
+    delay: float = 0.0
+    status: int = 200
+    error: dict[str, Any] | None = None
+
+
+def parse_directive(user_text: str) -> Directive:
+    """Return the last directive in ``user_text`` (``echo`` when there is none)."""
+    matches = list(_DIRECTIVE.finditer(user_text))
+    if not matches:
+        return Directive("echo")
+    last = matches[-1]
+    args = tuple(last.group(2).split(":")) if last.group(2) else ()
+    return Directive(last.group(1), args)
+
+
+def question_of(user_text: str) -> str:
+    """Return the question being asked: the last non-blank line, trimmed to 200 chars."""
+    lines = [line.strip() for line in user_text.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+def error_seen(user_text: str) -> str | None:
+    """Return the last ``SomeError: message`` line found in the text, if any."""
+    matches = list(_ERROR_LINE.finditer(_ANSI.sub("", user_text)))
+    if not matches:
+        return None
+    name, message = matches[-1].group(1), (matches[-1].group(2) or "").strip()
+    return f"{name}: {message}" if message else name
+
+
+def split_words(text: str) -> list[str]:
+    """Split text into word-sized chunks whose concatenation is the text."""
+    return _WORDS.findall(text)
+
+
+def echo_text(user_text: str) -> str:
+    """Return the default Markdown reply to ``user_text``."""
+    parts = [f"You asked: {question_of(user_text)}\n\n"]
+    error = error_seen(user_text)
+    if error:
+        parts.append(f"The last cell raised {error}. Check the name or key it mentions.\n\n")
+    parts.append(f"Here is some code:\n\n```python\n{DEMO_CODE}\n```\n")
+    return "".join(parts)
+
+
+def reasoning_chunks(user_text: str) -> list[str]:
+    """Return the reasoning deltas sent before the text (only for ``[[reasoning]]``)."""
+    if parse_directive(user_text).name != "reasoning":
+        return []
+    return split_words("Thinking about the question. Deciding on a short answer.")
+
+
+def tool_reply_text(tool_output: str) -> str:
+    """Return the text sent after the tool result came back."""
+    return f"The command printed: {tool_output.strip()}\n"
+
+
+def reply_chunks(user_text: str, tool_output: str | None = None) -> list[str]:
+    """Return the text deltas the fake model streams for ``user_text``."""
+    directive = parse_directive(user_text)
+    if directive.name == "long":
+        return [f"w{i} " for i in range(_count(directive, 0))]
+    if directive.name == "slow":
+        return [f"s{i} " for i in range(_count(directive, 0))]
+    if directive.name in ("error400", "error500"):
+        return []
+    if directive.name == "tool":
+        return [] if tool_output is None else split_words(tool_reply_text(tool_output))
+    return split_words(echo_text(user_text))
+
+
+def expected_text(user_text: str, tool_output: str | None = TOOL_OUTPUT) -> str:
+    """Return the full final text of the assistant reply to ``user_text``."""
+    return "".join(reply_chunks(user_text, tool_output))
+
+
+def expected_reasoning(user_text: str) -> str:
+    """Return the full reasoning text of the reply to ``user_text``."""
+    return "".join(reasoning_chunks(user_text))
+
+
+def title_for(user_text: str) -> str:
+    """Return the deterministic session title for a conversation starting with ``user_text``."""
+    words = _DIRECTIVE.sub("", question_of(user_text)).split()
+    return " ".join(words[:6])[:50] or "Demo chat"
+
+
+def plan_reply(messages: list[dict[str, Any]]) -> Reply:
+    """Decide the reply to a chat completion request from its ``messages``."""
+    if _is_title_request(messages):
+        return Reply(text=[title_for(_last_user_text(messages))])
+    user_text = _last_user_text(messages)
+    directive = parse_directive(user_text)
+    if directive.name == "error400":
+        return Reply(status=400, error=_error("Scripted bad request", "invalid_request_error"))
+    if directive.name == "error500":
+        return Reply(status=500, error=_error("Scripted server failure", "server_error"))
+    if directive.name == "tool":
+        output = _tool_output_after_last_user(messages)
+        if output is None:
+            return Reply(tool_call=_bash_call(messages))
+        return Reply(text=reply_chunks(user_text, output))
+    delay = _seconds(directive) if directive.name == "slow" else 0.0
+    return Reply(text=reply_chunks(user_text), reasoning=reasoning_chunks(user_text), delay=delay)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """Return the text of a chat message whose content is a string or a list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return message_text(message)
+    return ""
+
+
+def _is_title_request(messages: list[dict[str, Any]]) -> bool:
+    return any(
+        message.get("role") == "system" and TITLE_MARKER in message_text(message)
+        for message in messages
+    )
+
+
+def _tool_output_after_last_user(messages: list[dict[str, Any]]) -> str | None:
+    output = None
+    for message in messages:
+        if message.get("role") == "user":
+            output = None
+        elif message.get("role") == "tool":
+            output = message_text(message)
+    return output
+
+
+def _bash_call(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    arguments = {"command": TOOL_COMMAND, "description": "Print a test marker"}
+    return {
+        "id": f"call_fake_{len(messages)}",
+        "type": "function",
+        "function": {"name": "bash", "arguments": json.dumps(arguments)},
+    }
+
+
+def _error(message: str, kind: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+def _count(directive: Directive, index: int) -> int:
+    try:
+        return max(0, min(MAX_CHUNKS, int(directive.args[index])))
+    except (IndexError, ValueError):
+        return 10
+
+
+def _seconds(directive: Directive) -> float:
+    try:
+        return max(0.0, min(60.0, float(directive.args[1])))
+    except (IndexError, ValueError):
+        return 0.5
