@@ -47,6 +47,9 @@ class OpencodeExtension(ExtensionApp):
     restart_limit = Int(5, help="Crash restarts in a row before the worker is marked failed.").tag(
         config=True
     )
+    worker_home = Unicode(
+        help="Home and data directory of the opencode worker (default: beside db_path)."
+    ).tag(config=True)
     max_message_bytes = Int(
         256 * 1024, help="Largest prompt accepted, in UTF-8 bytes, attached context included."
     ).tag(config=True)
@@ -54,6 +57,10 @@ class OpencodeExtension(ExtensionApp):
     @default("db_path")
     def _default_db_path(self) -> str:
         return str(Path(jupyter_data_dir()) / "jupyter_opencode" / "sessions.db")
+
+    @default("worker_home")
+    def _default_worker_home(self) -> str:
+        return str(Path(self.db_path).parent / "worker-home")
 
     @validate("db_path")
     def _validate_db_path(self, proposal: Any) -> str:
@@ -75,7 +82,7 @@ class OpencodeExtension(ExtensionApp):
         self.store = SessionStore(self.db_path)
         self.supervisor = WorkerSupervisor(
             parent=self,
-            home=Path(self.db_path).parent / "worker-home",
+            home=Path(self.worker_home),
             cwd=Path(self.serverapp.root_dir),
             provider=self._provider,
             on_ready=lambda client: self.service.on_worker_ready(client),
@@ -98,11 +105,8 @@ class OpencodeExtension(ExtensionApp):
         os.environ["JUPYTER_OPENCODE_TOKEN"] = self.token
 
     def initialize_handlers(self) -> None:
-        """Mount the routes under ``{base_url}opencode/``."""
-        base = self.serverapp.base_url
-        self.handlers.extend(
-            (url_path_join(base, "opencode", path), handler) for path, handler in ROUTES
-        )
+        """Mount the routes under ``{base_url}opencode/`` (the base URL is added by Jupyter)."""
+        self.handlers.extend((url_path_join("opencode", path), handler) for path, handler in ROUTES)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """Once the server listens: publish its final URL and open the store (no worker yet)."""
