@@ -147,6 +147,7 @@ class OpencodeClient:
         )
         fetch = asyncio.ensure_future(self._http.fetch(request, raise_error=False))
         fetch.add_done_callback(lambda _: queue.put_nowait(None))
+        fetch.add_done_callback(lambda f: f.cancelled() or f.exception())
         buffer = b""
         try:
             while (data := await queue.get()) is not None:
@@ -155,6 +156,8 @@ class OpencodeClient:
                 for line in lines:
                     if line.startswith(b"data:"):
                         yield json.loads(line[5:])
+            if not fetch.cancelled() and (error := fetch.exception()) is not None:
+                raise OpencodeError(f"event stream ended: {error}") from error
         finally:
             if not fetch.done():
                 fetch.cancel()
