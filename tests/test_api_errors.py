@@ -1,0 +1,193 @@
+"""Bad input gets a clear 4xx with {message, reason}, and changes nothing already saved."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import WebSocketClosedError
+
+from jupyter_opencode.handlers import ROUTES
+from jupyter_opencode.handlers.openapi import PATHS
+
+from .streams import Api, Opener, final
+
+SID = "session-bad-input"
+
+
+async def _saved(api: Api) -> Any:
+    return (await api.call("GET", "sessions"))[1], await api.messages(SID)
+
+
+async def _seed(api: Api, open_stream: Opener) -> Any:
+    stream = await open_stream()
+    stream.subscribe(SID)
+    await api.prompt(SID, "hello")
+    await stream.until(final(SID))
+    return await _saved(api)
+
+
+BAD_PROMPTS = [
+    (b"{not json", "bad_json"),
+    (b"[1, 2]", "bad_json"),
+    (json.dumps({"text": ""}).encode(), "empty_text"),
+    (json.dumps({"text": "   "}).encode(), "empty_text"),
+    (json.dumps({"text": 42}).encode(), "empty_text"),
+    (json.dumps({}).encode(), "empty_text"),
+    (json.dumps({"text": "x" * 300_000}).encode(), "message_too_large"),
+    (json.dumps({"text": "hi", "model": 3}).encode(), "bad_model"),
+    (json.dumps({"text": "hi", "context": "cell"}).encode(), "bad_context"),
+    (json.dumps({"text": "hi", "context": [{"kind": "nope", "label": "", "text": ""}]}).encode(), "bad_context"),
+]  # fmt: skip
+
+
+async def test_bad_prompts_are_400_and_change_nothing(api: Api, open_stream: Opener) -> None:
+    before = await _seed(api, open_stream)
+    for raw, reason in BAD_PROMPTS:
+        code, body = await api.call("POST", "sessions", SID, "messages", raw=raw)
+        assert code == 400, (raw[:40], body)
+        assert body["reason"] == reason and body["message"], body
+    assert await _saved(api) == before
+
+
+@pytest.mark.parametrize("sid", ["short", "has space in it", "x" * 65, "semi;colon!"])
+async def test_bad_session_ids(api: Api, sid: str) -> None:
+    for method, path, body in [
+        ("GET", ("sessions", sid), None),
+        ("POST", ("sessions", sid, "messages"), {"text": "hi"}),
+        ("GET", ("sessions", sid, "messages"), None),
+    ]:
+        code, answer = await api.call(method, *path, body=body)
+        assert code in (400, 404) and answer["reason"] in ("bad_session_id", None), answer
+        if code == 400:
+            assert "session id" in answer["message"]
+
+
+async def test_unknown_session_is_404(api: Api) -> None:
+    for method, path in [
+        ("GET", ("sessions", "no-such-session")),
+        ("GET", ("sessions", "no-such-session", "messages")),
+        ("PATCH", ("sessions", "no-such-session")),
+        ("DELETE", ("sessions", "no-such-session")),
+        ("POST", ("sessions", "no-such-session", "abort")),
+        ("POST", ("sessions", "no-such-session", "permissions", "p1")),
+    ]:
+        body = {"PATCH": {"title": "t"}, "POST": {"reply": "once"}}.get(method)
+        code, answer = await api.call(method, *path, body=body)
+        assert code == 404 and answer["reason"] == "unknown_session", (method, path, answer)
+
+
+async def test_bad_query_arguments(api: Api, open_stream: Opener) -> None:
+    before = await _seed(api, open_stream)
+    for path, params, reason in [
+        (("sessions",), {"limit": "0"}, "bad_limit"),
+        (("sessions",), {"limit": "many"}, "bad_limit"),
+        (("sessions",), {"cursor": "%%%"}, "bad_cursor"),
+        (("sessions", SID, "messages"), {"before": "nope"}, "bad_before"),
+        (("sessions", SID, "messages"), {"limit": "100000"}, "bad_limit"),
+    ]:
+        code, body = await api.call("GET", *path, **params)
+        assert (code, body["reason"]) == (400, reason), body
+    code, body = await api.call("PATCH", "sessions", SID, body={"title": ""})
+    assert (code, body["reason"]) == (400, "bad_title")
+    assert await _saved(api) == before
+
+
+async def test_busy_session_is_409(api: Api, open_stream: Opener) -> None:
+    stream = await open_stream()
+    sid = "session-busy-1"
+    stream.subscribe(sid)
+    await api.prompt(sid, "[[slow:40:0.02]] busy")
+    code, body = await api.call("POST", "sessions", sid, "messages", body={"text": "again"})
+    assert (code, body["reason"]) == (409, "busy")
+    code, body = await api.call("DELETE", "sessions", sid)
+    assert (code, body["reason"]) == (409, "busy")
+    await stream.until(final(sid))
+    assert len(await api.messages(sid)) == 2
+
+
+async def test_sessions_rename_page_and_delete(api: Api, open_stream: Opener) -> None:
+    stream = await open_stream()
+    sids = [f"session-page-{i}" for i in range(3)]
+    for sid in sids:
+        stream.subscribe(sid)
+        await api.prompt(sid, f"hello {sid}")
+        await stream.until(final(sid))
+    code, page = await api.call("GET", "sessions", limit="2")
+    assert code == 200 and [s["id"] for s in page["sessions"]] == sids[::-1][:2]
+    code, rest = await api.call("GET", "sessions", limit="2", cursor=page["next_cursor"])
+    assert [s["id"] for s in rest["sessions"]] == [sids[0]] and rest["next_cursor"] is None
+    code, renamed = await api.call("PATCH", "sessions", sids[0], body={"title": "Renamed"})
+    assert code == 200 and renamed["title"] == "Renamed"
+    code, _ = await api.call("DELETE", "sessions", sids[1])
+    assert code == 204
+    assert (await api.call("GET", "sessions", sids[1]))[0] == 404
+    code, listed = await api.call("GET", "sessions")
+    assert {s["id"] for s in listed["sessions"]} == {sids[0], sids[2]}
+
+
+async def test_unauthenticated_requests_are_403(jp_fetch: Any, jp_ws_fetch: Any) -> None:
+    for method, path in [
+        ("GET", "status"), ("GET", "sessions"), ("POST", "sessions/abcdefgh/messages"),
+        ("GET", "openapi.json"), ("GET", "models"),
+    ]:  # fmt: skip
+        with pytest.raises(HTTPClientError) as info:
+            await jp_fetch(
+                "opencode", *path.split("/"), method=method,
+                headers={"Authorization": "token wrong"},
+                body=b"{}" if method == "POST" else None,
+            )  # fmt: skip
+        assert info.value.code == 403
+    with pytest.raises(HTTPClientError) as info:
+        await jp_ws_fetch("opencode", "stream", headers={"Authorization": "token wrong"})
+    assert info.value.code == 403
+
+
+async def test_kernel_token_authenticates(jp_fetch: Any, jp_serverapp: Any) -> None:
+    import os
+
+    token = os.environ["JUPYTER_OPENCODE_TOKEN"]
+    assert os.environ["JUPYTER_OPENCODE_URL"].startswith("http")
+    response = await jp_fetch("opencode", "status", headers={"Authorization": f"token {token}"})
+    assert response.code == 200
+
+
+async def test_bad_stream_frames_get_error_frames(api: Api, open_stream: Opener) -> None:
+    stream = await open_stream()
+    for frame, reason in [
+        ("not json", "bad_json"),
+        ("[]", "bad_json"),
+        (json.dumps({"type": "subscribe", "session_id": "bad id"}), "bad_session_id"),
+        (json.dumps({"type": "subscribe", "session_id": SID, "after_seq": -1}), "bad_after_seq"),
+        (json.dumps({"type": "subscribe", "session_id": SID, "after_seq": "3"}), "bad_after_seq"),
+        (json.dumps({"type": "dance", "session_id": SID}), "bad_type"),
+        (json.dumps({"type": "prompt", "session_id": SID, "text": ""}), "empty_text"),
+    ]:
+        stream.ws.write_message(frame)
+        answer = await stream.next()
+        assert answer == {"type": "error", "message": answer["message"], "reason": reason}
+    assert (await api.call("GET", "sessions", SID))[0] == 404
+    try:
+        stream.ws.write_message(json.dumps({"type": "prompt", "session_id": SID, "text": "via ws"}))
+    except WebSocketClosedError:
+        pytest.fail("the stream closed after bad frames")
+    accepted = await stream.next()
+    assert accepted["type"] == "accepted" and accepted["user_message"]["content"] == "via ws"
+
+
+async def test_openapi_document_matches_routes(api: Api) -> None:
+    code, document = await api.call("GET", "openapi.json")
+    assert code == 200 and document["openapi"].startswith("3.")
+    served = {}
+    for pattern, handler in ROUTES:
+        path = "/" + pattern.replace("(?P<sid>[^/]+)", "{sid}").replace("(?P<pid>[^/]+)", "{pid}")
+        methods = {m for m in ("get", "post", "patch", "delete") if m in vars(handler)}
+        served[path] = methods
+    documented = {
+        path: {m for m in ops if m in ("get", "post", "patch", "delete")}
+        for path, ops in document["paths"].items()
+    }
+    assert documented == served
+    assert document["paths"] == json.loads(json.dumps(PATHS))
