@@ -1,0 +1,47 @@
+# One command sets up and runs the demo, one sets up and passes every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+JUPYTER := $(VENV)/bin/jupyter
+STAMP := $(VENV)/.installed
+JS_SOURCES := $(wildcard js/src/*) $(wildcard js/lab/src/*) js/package.json js/lab/package.json js/build.mjs
+BUILT := src/jupyter_opencode/static/chat.js src/jupyter_opencode/labextension/package.json
+
+.PHONY: setup demo test lint test-python test-browser bench clean
+
+setup: $(STAMP) $(BUILT) /usr/bin/chromium
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(JUPYTER) labextension develop --overwrite .
+	$(JUPYTER) opencode install-worker
+	touch $@
+
+$(BUILT) &: $(JS_SOURCES) $(STAMP)
+	cd js && npm install --no-audit --no-fund && npm run build
+
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+demo: $(STAMP) $(BUILT)
+	$(JUPYTER) lab notebooks/quickstart.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks js/test js/lab/browser_check.py
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+test-python: setup
+	$(PY) -m pytest -m "not browser"
+
+test-browser: setup
+	$(PY) -m pytest -m browser tests/browser js/test
+
+test: lint test-python test-browser
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) js/node_modules js/lab/node_modules src/jupyter_opencode/static src/jupyter_opencode/labextension
