@@ -1,0 +1,432 @@
+"""Network client of the kernel side, running its own asyncio loop on a daemon thread.
+
+Errors: `OpencodeConnectionError` (a `ConnectionError`) when no server can be reached,
+`OpencodeRequestError` when the server answers a request with an error status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
+
+from .discovery import NO_SERVER_MESSAGE, ServerInfo, candidate_servers, normalize_url
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+EventListener = Callable[[Event], None]
+StateListener = Callable[[str, str], None]
+
+
+class OpencodeConnectionError(ConnectionError):
+    """No jupyter-opencode server could be reached."""
+
+
+class OpencodeRequestError(RuntimeError):
+    """The server answered a request with an error status."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _error_message(exc: BaseException, server: ServerInfo) -> str:
+    """Human text for a failed connection to `server`."""
+    if isinstance(exc, HTTPClientError):
+        if exc.code == 403:
+            return f"The Jupyter server at {server.url} rejected the token (HTTP 403)."
+        if exc.code == 404:
+            return (
+                f"The Jupyter server at {server.url} does not have jupyter-opencode "
+                "enabled (HTTP 404)."
+            )
+        if exc.code != 599:
+            return f"The Jupyter server at {server.url} answered HTTP {exc.code}."
+    return f"Cannot reach the Jupyter server at {server.url}: {exc}"
+
+
+def _body_message(exc: HTTPClientError) -> str:
+    """The `message` of a JSON error body, else the HTTP reason."""
+    if exc.response is not None and exc.response.body:
+        with contextlib.suppress(ValueError, AttributeError):
+            message = json.loads(exc.response.body).get("message")
+            if message:
+                return str(message)
+    return str(exc)
+
+
+class ServerClient:
+    """Thread-safe REST + WebSocket client of the jupyter-opencode server extension."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        connect_timeout: float = 3.0,
+        request_timeout: float = 30.0,
+        initial_backoff: float = 0.5,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self._explicit = ServerInfo(normalize_url(url), token or "") if url else None
+        self.connect_timeout = connect_timeout
+        self.request_timeout = request_timeout
+        self.initial_backoff = initial_backoff
+        self.max_backoff = max_backoff
+        self.connection = "connecting"
+        self.connection_error = ""
+        self._server: ServerInfo | None = None
+        self._lock = threading.RLock()
+        self._state_changed = threading.Condition(self._lock)
+        self._listeners: dict[str, list[EventListener]] = {}
+        self._last_seq: dict[str, int] = {}
+        self._state_listeners: list[StateListener] = []
+        self._ws: WebSocketClientConnection | None = None
+        self._http: AsyncHTTPClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._run, name="jupyter-opencode-client", daemon=True
+        )
+        self._thread.start()
+
+    # ----- thread-safe public API -------------------------------------------------------
+
+    @property
+    def server(self) -> ServerInfo | None:
+        """The server currently connected to, if any."""
+        return self._server
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Call `listener(connection, error)` (on the client thread) on every state change."""
+        with self._lock:
+            self._state_listeners.append(listener)
+
+    def remove_state_listener(self, listener: StateListener) -> None:
+        """Stop calling `listener`."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._state_listeners.remove(listener)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Block until connected (True) or known offline / `timeout` elapsed (False)."""
+        with self._state_changed:
+            self._state_changed.wait_for(
+                lambda: self.connection in ("connected", "offline"), timeout
+            )
+            return self.connection == "connected"
+
+    def subscribe(self, session_id: str, listener: EventListener, after_seq: int = 0) -> bool:
+        """Stream events of `session_id` to `listener`; True when this opened a subscription."""
+        with self._lock:
+            fresh = session_id not in self._listeners
+            self._listeners.setdefault(session_id, []).append(listener)
+            if fresh:
+                self._last_seq[session_id] = after_seq
+        if fresh:
+            self._loop.call_soon_threadsafe(self._send_subscribe, session_id)
+        return fresh
+
+    def unsubscribe(self, session_id: str, listener: EventListener) -> None:
+        """Stop streaming `session_id` to `listener`."""
+        with self._lock:
+            listeners = self._listeners.get(session_id, [])
+            if listener in listeners:
+                listeners.remove(listener)
+            if listeners or session_id not in self._listeners:
+                return
+            del self._listeners[session_id]
+            self._last_seq.pop(session_id, None)
+        self._loop.call_soon_threadsafe(
+            self._write, {"type": "unsubscribe", "session_id": session_id}
+        )
+
+    def last_seq(self, session_id: str) -> int:
+        """Highest chunk seq received for `session_id`."""
+        with self._lock:
+            return self._last_seq.get(session_id, 0)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run `callback` on the client thread after `delay` seconds."""
+        self._loop.call_soon_threadsafe(self._loop.call_later, delay, callback)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        """Send a REST request under `{base_url}opencode/`; the future holds the JSON answer."""
+        coro = self._request(method, path, body, params)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """Blocking `request`."""
+        return self.request(method, path, body, params).result(self.request_timeout + 5)
+
+    def post_message(
+        self,
+        session_id: str,
+        text: str,
+        model: str | None = None,
+        context: list[dict[str, Any]] | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        """Send a user message (creating the session on first use)."""
+        body: dict[str, Any] = {"text": text}
+        if model:
+            body["model"] = model
+        if context:
+            body["context"] = context
+        return self.request("POST", f"sessions/{quote(session_id)}/messages", body)
+
+    def abort(self, session_id: str) -> concurrent.futures.Future[Any]:
+        """Stop the reply streaming in `session_id`."""
+        return self.request("POST", f"sessions/{quote(session_id)}/abort", {})
+
+    def reply_permission(
+        self, session_id: str, permission_id: str, reply: str
+    ) -> concurrent.futures.Future[Any]:
+        """Answer a permission prompt with once / always / reject."""
+        path = f"sessions/{quote(session_id)}/permissions/{quote(permission_id)}"
+        return self.request("POST", path, {"reply": reply})
+
+    def list_messages(
+        self, session_id: str, limit: int = 50, before: str | None = None
+    ) -> concurrent.futures.Future[Any]:
+        """One page of messages, oldest first, ending before message `before`."""
+        params: dict[str, Any] = {"limit": limit}
+        if before:
+            params["before"] = before
+        return self.request("GET", f"sessions/{quote(session_id)}/messages", params=params)
+
+    def list_sessions(
+        self, limit: int = 50, cursor: str | None = None
+    ) -> concurrent.futures.Future[Any]:
+        """One page of sessions, most recent first."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self.request("GET", "sessions", params=params)
+
+    def fork(self, session_id: str) -> concurrent.futures.Future[Any]:
+        """Fork `session_id` into a new session."""
+        return self.request("POST", f"sessions/{quote(session_id)}/fork", {})
+
+    def models(self) -> concurrent.futures.Future[Any]:
+        """Available models and the default one."""
+        return self.request("GET", "models")
+
+    def status(self) -> concurrent.futures.Future[Any]:
+        """Extension and worker status."""
+        return self.request("GET", "status")
+
+    def close(self) -> None:
+        """Close the socket and stop the client thread."""
+        if self._closing:
+            return
+        self._closing = True
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+        with contextlib.suppress(concurrent.futures.TimeoutError):
+            future.result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    # ----- client thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._task = self._loop.create_task(self._socket_loop())
+        try:
+            self._loop.run_forever()
+        finally:
+            self._loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._ws is not None:
+            self._ws.close()
+        if self._http is not None:
+            self._http.close()
+
+    def _set_state(self, connection: str, error: str) -> None:
+        with self._state_changed:
+            if (connection, error) == (self.connection, self.connection_error):
+                return
+            self.connection, self.connection_error = connection, error
+            self._state_changed.notify_all()
+            listeners = list(self._state_listeners)
+        for listener in listeners:
+            try:
+                listener(connection, error)
+            except Exception:
+                log.error("jupyter-opencode state listener failed", exc_info=True)
+
+    async def _find_server(self) -> ServerInfo:
+        if self._explicit is not None:
+            return self._explicit
+        candidates = candidate_servers()
+        if len(candidates) == 1:
+            return candidates[0]
+        for server in candidates:
+            request = HTTPRequest(
+                server.api_url("status"),
+                headers=server.headers,
+                connect_timeout=self.connect_timeout,
+                request_timeout=self.connect_timeout,
+            )
+            try:
+                await self._http_client().fetch(request)
+            except (HTTPClientError, OSError):
+                continue
+            return server
+        raise OpencodeConnectionError(NO_SERVER_MESSAGE)
+
+    def _http_client(self) -> AsyncHTTPClient:
+        if self._http is None:
+            self._http = AsyncHTTPClient(force_instance=True)
+        return self._http
+
+    async def _socket_loop(self) -> None:
+        backoff = self.initial_backoff
+        was_connected = False
+        while not self._closing:
+            server: ServerInfo | None = None
+            try:
+                server = await self._find_server()
+                ws = await websocket_connect(
+                    HTTPRequest(
+                        server.ws_url("stream"),
+                        headers=server.headers,
+                        connect_timeout=self.connect_timeout,
+                        request_timeout=self.connect_timeout,
+                    )
+                )
+            except (OpencodeConnectionError, HTTPClientError, OSError, TimeoutError) as exc:
+                error = str(exc) if server is None else _error_message(exc, server)
+                self._set_state("reconnecting" if was_connected else "offline", error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            self._ws, self._server = ws, server
+            backoff = self.initial_backoff
+            was_connected = True
+            with self._lock:
+                sessions = list(self._listeners)
+            for session_id in sessions:
+                self._send_subscribe(session_id)
+            self._set_state("connected", "")
+            await self._read(ws)
+            self._ws = None
+            if not self._closing:
+                self._set_state(
+                    "reconnecting", f"Lost the connection to {server.url}; reconnecting…"
+                )
+                await asyncio.sleep(backoff)
+
+    async def _read(self, ws: WebSocketClientConnection) -> None:
+        while True:
+            raw = await ws.read_message()
+            if raw is None:
+                return
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                log.warning("jupyter-opencode: ignoring a non-JSON frame")
+                continue
+            if isinstance(event, dict):
+                self._dispatch(event)
+
+    def _dispatch(self, event: Event) -> None:
+        kind = event.get("type")
+        if kind == "error":
+            log.warning("jupyter-opencode server: %s", event.get("message"))
+            return
+        session_id = event.get("session_id")
+        if not isinstance(session_id, str):
+            return
+        with self._lock:
+            if kind == "chunk":
+                seq = int(event.get("seq") or 0)
+                if seq <= self._last_seq.get(session_id, 0):
+                    return
+                self._last_seq[session_id] = seq
+            listeners = list(self._listeners.get(session_id, ()))
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.error("jupyter-opencode event listener failed", exc_info=True)
+
+    def _send_subscribe(self, session_id: str) -> None:
+        with self._lock:
+            if session_id not in self._listeners:
+                return
+            after_seq = self._last_seq.get(session_id, 0)
+        self._write({"type": "subscribe", "session_id": session_id, "after_seq": after_seq})
+
+    def _write(self, frame: dict[str, Any]) -> None:
+        if self._ws is None:
+            return
+        try:
+            self._ws.write_message(json.dumps(frame))
+        except WebSocketClosedError:
+            log.debug("jupyter-opencode: socket closed before %s", frame.get("type"))
+
+    async def _request(
+        self, method: str, path: str, body: Any, params: dict[str, Any] | None
+    ) -> Any:
+        server = self._server or await self._find_server()
+        url = server.api_url(path) + (f"?{urlencode(params)}" if params else "")
+        payload = None if body is None else json.dumps(body)
+        if payload is None and method in ("POST", "PATCH", "PUT"):
+            payload = "{}"
+        request = HTTPRequest(
+            url,
+            method=method,
+            headers={**server.headers, "Content-Type": "application/json"},
+            body=payload,
+            connect_timeout=self.connect_timeout,
+            request_timeout=self.request_timeout,
+        )
+        try:
+            response = await self._http_client().fetch(request)
+        except HTTPClientError as exc:
+            if exc.code == 599:
+                raise OpencodeConnectionError(_error_message(exc, server)) from exc
+            raise OpencodeRequestError(exc.code, _body_message(exc)) from exc
+        except OSError as exc:
+            raise OpencodeConnectionError(_error_message(exc, server)) from exc
+        return json.loads(response.body) if response.body else None
+
+
+_default: ServerClient | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> ServerClient:
+    """The kernel's shared client (one socket for every Chat)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = ServerClient()
+        return _default

@@ -1,0 +1,96 @@
+"""The answer of `Chat.ask`."""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .frames import FINAL_STATUSES
+
+_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}(?=[^`]*$)|~{3,})")
+
+
+def code_blocks(markdown: str) -> list[str]:
+    """The code of each fenced code block in `markdown` (an unclosed last block counts)."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    fence = ""
+    for line in markdown.splitlines():
+        if current is None:
+            match = _OPEN.match(line)
+            if match:
+                current, fence = [], match["fence"]
+            continue
+        closing = line.strip()
+        if closing.startswith(fence) and closing == fence[0] * len(closing):
+            blocks.append("\n".join(current))
+            current = None
+        else:
+            current.append(line)
+    if current is not None:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+@dataclass
+class Reply:
+    """An assistant message: text, status, error and the code blocks it contains."""
+
+    text: str
+    status: str
+    error: str | None = None
+    message: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> Reply:
+        """Build from a message dict of the server API."""
+        return cls(
+            text=message.get("content") or "",
+            status=message.get("status") or "",
+            error=message.get("error"),
+            message=message,
+        )
+
+    @property
+    def code(self) -> list[str]:
+        """Code of the fenced code blocks, in order."""
+        return code_blocks(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        if self.error:
+            return f"{self.text}\n\n**Error:** {self.error}"
+        return self.text
+
+
+class ReplyWaiter:
+    """Thread-safe view of one streaming assistant message, for `Chat.ask`."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.text = ""
+        self.final: dict[str, Any] | None = None
+
+    def update(self, message: dict[str, Any]) -> None:
+        """Record the latest state of the message."""
+        with self._changed:
+            self.text = message.get("content") or ""
+            if message.get("status") in FINAL_STATUSES:
+                self.final = copy.deepcopy(message)
+            self._changed.notify_all()
+
+    def fail(self, error: str) -> None:
+        """End the wait with an error."""
+        self.update({"content": self.text, "status": "error", "error": error})
+
+    def wait(self, timeout: float) -> tuple[str, dict[str, Any] | None]:
+        """Wait up to `timeout` for a change; return (text so far, final message or None)."""
+        with self._changed:
+            if self.final is None:
+                self._changed.wait(timeout)
+            return self.text, self.final

@@ -1,0 +1,667 @@
+"""The `Chat` anywidget: a view of one server-side session, streamed over the widget comm."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import copy
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+from IPython import get_ipython
+from IPython.display import Markdown, display
+
+from .client import (
+    Event,
+    OpencodeConnectionError,
+    OpencodeRequestError,
+    ServerClient,
+    default_client,
+)
+from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
+from .context import CellRecord, CellRecorder, cell_attachment, describe, find_name, new_attachment
+from .conversation import Conversation
+from .discovery import NO_SERVER_MESSAGE
+from .frames import FINAL_STATUSES, FrameCoalescer, Op
+from .reply import Reply, ReplyWaiter
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+DISPLAY_INTERVAL = 0.1
+_STATIC = Path(__file__).parent.parent / "static"
+_FALLBACK_ESM = """
+export default {
+  render({ el }) {
+    el.textContent = "jupyter-opencode: the chat panel is not built (static/chat.js missing).";
+  },
+};
+"""
+
+
+def _asset(name: str, fallback: str) -> Path | str:
+    """The built static file, or `fallback` text when the frontend was not built."""
+    path = _STATIC / name
+    return path if path.is_file() else fallback
+
+
+def new_session_id() -> str:
+    """A fresh client-chosen session id."""
+    return uuid.uuid4().hex
+
+
+def _status_text(event: Event, tool: str) -> str:
+    """Status line text for a status chunk."""
+    status = event.get("status")
+    if status == "starting":
+        return "Starting worker…"
+    if status == "thinking":
+        return "Thinking…"
+    if status == "tool":
+        return f"Running tool: {tool}" if tool else "Running a tool…"
+    if status == "permission":
+        return "Waiting for your permission"
+    if status == "retrying":
+        return f"Retrying ({event.get('attempt') or '?'}/5)…"
+    if status == "error":
+        return f"Error: {event.get('message') or 'unknown error'}"
+    return ""
+
+
+def _final_status_text(message: dict[str, Any]) -> str:
+    """Status line text once an assistant message is final."""
+    status = message.get("status")
+    if status == "error":
+        return f"Error: {message.get('error') or 'unknown error'}"
+    if status in ("interrupted", "aborted"):
+        return "Interrupted"
+    return ""
+
+
+class Chat(anywidget.AnyWidget):
+    """A chat panel with the opencode agent, bound to one session of the server."""
+
+    _esm = _asset("chat.js", _FALLBACK_ESM)
+    _css = _asset("chat.css", "")
+
+    session_id = traitlets.Unicode("").tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    model = traitlets.Unicode("").tag(sync=True)
+    models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    busy = traitlets.Bool(False).tag(sync=True)
+    connection = traitlets.Unicode("connecting").tag(sync=True)
+    connection_error = traitlets.Unicode("").tag(sync=True)
+    context = traitlets.List(traitlets.Dict()).tag(sync=True)
+    auto_context = traitlets.Bool(True).tag(sync=True)
+    sessions = traitlets.List(traitlets.Dict()).tag(sync=True)
+    bridge_note = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        session: str | None = None,
+        model: str | None = None,
+        *,
+        client: ServerClient | None = None,
+        auto_context: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._client = client or default_client()
+        self._lock = threading.RLock()
+        self._conversation = Conversation()
+        self._frames = FrameCoalescer()
+        self._flush_scheduled = False
+        self._waiters: dict[str, ReplyWaiter] = {}
+        self._tool = ""
+        self._auto_chip: str | None = None
+        self._needs_load = False
+        super().__init__(model=model or "", auto_context=auto_context, **kwargs)
+        shell = get_ipython()
+        self._recorder = CellRecorder.install(shell) if shell is not None else None
+        if self._recorder is not None:
+            self._recorder.mark_chat_cell()
+            self._recorder.add_listener(self._on_cell)
+            last = self._recorder.last(1)
+            if last:
+                self._on_cell(last[0])
+        self.on_msg(self._on_browser_msg)
+        self._client.add_state_listener(self._on_connection)
+        self._on_connection(self._client.connection, self._client.connection_error)
+        self._attach(session or new_session_id(), load=session is not None)
+
+    # ----- Python API ---------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Messages of the current session, oldest first (as loaded and streamed so far)."""
+        with self._lock:
+            return copy.deepcopy(self._conversation.messages)
+
+    def ask(self, text: str, *, display_reply: bool = True, timeout: float | None = None) -> Reply:
+        """Send `text`, show the answer streaming in the cell output, return it when done."""
+        waiter = self._start_reply(text)
+        handle = display(Markdown("…"), display_id=True) if display_reply else None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        shown = ""
+        try:
+            while True:
+                text_so_far, final = waiter.wait(DISPLAY_INTERVAL)
+                if handle is not None and text_so_far != shown:
+                    handle.update(Markdown(text_so_far))
+                    shown = text_so_far
+                if final is not None:
+                    return self._finish(final, handle, shown)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError("The reply is still streaming in the chat panel.")
+        except KeyboardInterrupt:
+            self._client.abort(self.session_id)
+            raise
+
+    async def ask_async(
+        self, text: str, *, display_reply: bool = True, timeout: float | None = None
+    ) -> Reply:
+        """Awaitable `ask`: the kernel stays responsive while the answer streams."""
+        loop = asyncio.get_running_loop()
+        if self._recorder is not None:
+            self._recorder.mark_chat_cell()
+        waiter = await loop.run_in_executor(None, self._start_reply, text)
+        handle = display(Markdown("…"), display_id=True) if display_reply else None
+        deadline = None if timeout is None else loop.time() + timeout
+        shown = ""
+        while True:
+            text_so_far, final = waiter.wait(0)
+            if handle is not None and text_so_far != shown:
+                handle.update(Markdown(text_so_far))
+                shown = text_so_far
+            if final is not None:
+                return self._finish(final, handle, shown)
+            if deadline is not None and loop.time() > deadline:
+                raise TimeoutError("The reply is still streaming in the chat panel.")
+            await asyncio.sleep(DISPLAY_INTERVAL)
+
+    def stop(self) -> None:
+        """Abort the reply streaming in this session."""
+        self._client.abort(self.session_id).result(self._client.request_timeout)
+
+    def new(self) -> None:
+        """Start a new conversation (created on the server by its first message)."""
+        self._attach(new_session_id(), load=False)
+
+    def load(self, session_id: str) -> None:
+        """Switch this panel to an existing session."""
+        self._attach(session_id, load=True)
+
+    def list_sessions(self) -> list[dict[str, Any]]:
+        """Sessions on the server, most recent first."""
+        page = self._client.list_sessions().result(self._client.request_timeout)
+        self._set_sessions(page.get("sessions", []))
+        return list(page.get("sessions", []))
+
+    def attach(self, obj: object, label: str | None = None) -> dict[str, Any]:
+        """Attach a summary of `obj` (DataFrame: shape, dtypes, head) to the next message."""
+        name = label or find_name(get_ipython(), obj)
+        chip = new_attachment(*describe(obj, name))
+        with self._lock:
+            self.context = [*self.context, chip]
+        return chip
+
+    def close(self) -> None:
+        """Detach from the server and the notebook, then close the widget."""
+        self._client.unsubscribe(self.session_id, self._on_event)
+        self._client.remove_state_listener(self._on_connection)
+        if self._recorder is not None:
+            self._recorder.remove_listener(self._on_cell)
+        super().close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if self._recorder is not None:
+            self._recorder.mark_chat_cell()
+        return super()._repr_mimebundle_(**kwargs)
+
+    # ----- sending --------------------------------------------------------------------------
+
+    def _start_reply(self, text: str) -> ReplyWaiter:
+        """Post `text` (blocking) and return a waiter for the assistant message."""
+        if not self._client.wait_connected(self._client.connect_timeout + 1):
+            raise OpencodeConnectionError(self._client.connection_error or NO_SERVER_MESSAGE)
+        if self.busy:
+            raise RuntimeError("This chat is still answering: wait for it or call chat.stop().")
+        if self._recorder is not None:
+            self._recorder.mark_chat_cell()
+        message_id = self._post(text).result(self._client.request_timeout + 5)
+        waiter = ReplyWaiter()
+        with self._lock:
+            message = self._conversation.get(message_id)
+            if message is not None:
+                waiter.update(message)
+            self._waiters[message_id] = waiter
+        return waiter
+
+    def _finish(self, final: dict[str, Any], handle: Any, shown: str) -> Reply:
+        """Settle a reply: final display update, waiter cleanup."""
+        self._waiters.pop(final.get("id", ""), None)
+        reply = Reply.from_message(final)
+        if handle is not None and (reply.error or reply.text != shown):
+            handle.update(Markdown(reply._repr_markdown_()))
+        return reply
+
+    def _post(self, text: str) -> concurrent.futures.Future[str]:
+        """Send a user message with the pending context; the future holds the reply's id."""
+        with self._lock:
+            chips = list(self.context)
+            self.context = []
+            self._auto_chip = None
+            self.busy = True
+            self.status = "Sending…"
+        context = [{"kind": c["kind"], "label": c["label"], "text": c["text"]} for c in chips]
+        session_id = self.session_id
+        result: concurrent.futures.Future[str] = concurrent.futures.Future()
+
+        def posted(future: concurrent.futures.Future[Any]) -> None:
+            try:
+                answer = future.result()
+            except (OpencodeConnectionError, OpencodeRequestError) as exc:
+                with self._lock:
+                    self.context = [*chips, *self.context]
+                    self.busy = False
+                    self.status = ""
+                result.set_exception(exc)
+                return
+            with self._lock:
+                if session_id == self.session_id:
+                    ops = self._conversation.upsert(answer["user_message"])
+                    ops += self._conversation.upsert(answer["assistant_message"])
+                    self._queue(ops)
+                    if answer.get("session", {}).get("title"):
+                        self.title = answer["session"]["title"]
+            result.set_result(answer["assistant_message"]["id"])
+
+        self._client.post_message(session_id, text, self.model or None, context).add_done_callback(
+            posted
+        )
+        return result
+
+    def _send_text(self, text: str) -> None:
+        """Handle what the user typed in the panel: a slash command or a message."""
+        try:
+            command = parse_command(text)
+            if command is not None:
+                self._run_command(command)
+                return
+        except CommandError as exc:
+            self._notice("error", str(exc))
+            return
+        if not text.strip():
+            return
+        if self.busy:
+            self._notice("error", "Still answering: stop the current reply first.")
+            return
+        self._post(text).add_done_callback(self._report_failure)
+
+    def _report_failure(self, future: concurrent.futures.Future[Any]) -> None:
+        """Turn a failed background request into a visible notice."""
+        exc = future.exception()
+        if exc is None:
+            return
+        if isinstance(exc, OpencodeRequestError) and exc.code == 409:
+            self._notice("error", "Still answering: stop the current reply first.")
+        else:
+            self._notice("error", str(exc))
+
+    def _run_command(self, command: Command) -> None:
+        """Execute a parsed slash command."""
+        if command.name == "help":
+            self._notice("info", HELP_TEXT)
+        elif command.name == "new":
+            self.new()
+        elif command.name == "clear":
+            self.context = []
+            self._auto_chip = None
+            self.new()
+        elif command.name == "fork":
+            self._fork()
+        elif command.name == "context":
+            self._attach_cells(context_count(command.arg))
+        elif command.name == "model":
+            self._choose_model(command.arg)
+
+    def _attach_cells(self, count: int) -> None:
+        """Attach the last `count` recorded cells as chips."""
+        records = self._recorder.last(count) if self._recorder is not None else []
+        if not records:
+            self._notice("error", "No executed cell to attach yet.")
+            return
+        with self._lock:
+            self.context = [*self.context, *(cell_attachment(r) for r in records)]
+
+    def _choose_model(self, model_id: str) -> None:
+        """`/model ID` selects a model; `/model` lists them."""
+        known = [m.get("id") for m in self.models]
+        if not model_id:
+            listing = "\n".join(f"{'* ' if m == self.model else '  '}{m}" for m in known)
+            self._notice("info", f"Models:\n{listing}" if known else "No model list available.")
+        elif known and model_id not in known:
+            self._notice("error", f"Unknown model {model_id}. Type /model to list them.")
+        else:
+            self.model = model_id
+            self._notice("info", f"Model: {model_id}")
+
+    def _fork(self) -> None:
+        """Continue in a server-side copy of this session, when the server supports it."""
+        if not self._conversation.messages:
+            self._notice("error", "Nothing to fork yet: send a message first.")
+            return
+
+        def forked(future: concurrent.futures.Future[Any]) -> None:
+            try:
+                answer = future.result()
+            except OpencodeRequestError as exc:
+                if exc.code in (404, 405):
+                    self._notice("error", "Forking is not available on this server.")
+                else:
+                    self._notice("error", f"Fork failed: {exc}")
+                return
+            except OpencodeConnectionError as exc:
+                self._notice("error", str(exc))
+                return
+            session = answer.get("session", answer) if isinstance(answer, dict) else {}
+            if isinstance(session, dict) and session.get("id"):
+                self.load(session["id"])
+
+        self._client.fork(self.session_id).add_done_callback(forked)
+
+    # ----- session binding ------------------------------------------------------------------
+
+    def _attach(self, session_id: str, *, load: bool) -> None:
+        """Bind the panel to `session_id`, loading its history when it may exist."""
+        with self._lock:
+            if self.session_id:
+                self._client.unsubscribe(self.session_id, self._on_event)
+            self._frames.take(time.monotonic())
+            self._conversation.reset([], False)
+            self._waiters.clear()
+            self.session_id = session_id
+            self.title = ""
+            self.busy = False
+            self.status = ""
+            self._needs_load = load
+            if not load:
+                self._client.subscribe(session_id, self._on_event)
+                self._send_reset()
+        if load:
+            self._load()
+
+    def _load(self) -> None:
+        """Fetch the latest page of the session, then subscribe from where it ends."""
+        session_id = self.session_id
+
+        def loaded(future: concurrent.futures.Future[Any]) -> None:
+            try:
+                page = future.result()
+            except OpencodeRequestError as exc:
+                if exc.code != 404:
+                    self._notice("error", f"Could not load the session: {exc}")
+                    return
+                page = {"messages": [], "has_more": False}  # not created yet
+            except OpencodeConnectionError:
+                return  # reloaded on (re)connection
+            with self._lock:
+                if session_id != self.session_id or not self._needs_load:
+                    return
+                self._needs_load = False
+                messages = page.get("messages", [])
+                self._conversation.reset(messages, bool(page.get("has_more")))
+                fresh = self._client.subscribe(
+                    session_id, self._on_event, int(page.get("last_seq") or 0)
+                )
+                if fresh and "last_seq" not in page:
+                    # Replay starts at seq 0: rebuild in-flight bodies from the chunks.
+                    for message in self._conversation.messages:
+                        if message.get("status") not in FINAL_STATUSES:
+                            message["content"] = ""
+                            message["parts"] = [
+                                p for p in message.get("parts", []) if p.get("kind") != "reasoning"
+                            ]
+                self.busy = any(
+                    m.get("role") == "assistant" and m.get("status") not in FINAL_STATUSES
+                    for m in self._conversation.messages
+                )
+                self._send_reset()
+
+        self._client.list_messages(session_id, PAGE_SIZE).add_done_callback(loaded)
+        self._client.request("GET", f"sessions/{session_id}").add_done_callback(
+            lambda future: self._on_session_info(session_id, future)
+        )
+
+    def _on_session_info(self, session_id: str, future: concurrent.futures.Future[Any]) -> None:
+        if future.exception() is not None or session_id != self.session_id:
+            return
+        session = future.result() or {}
+        with self._lock:
+            self.title = session.get("title") or ""
+
+    def _catch_up(self) -> None:
+        """After a reconnection, re-read the latest page: final messages sent meanwhile."""
+        session_id = self.session_id
+
+        def fetched(future: concurrent.futures.Future[Any]) -> None:
+            if future.exception() is not None:
+                return
+            with self._lock:
+                if session_id != self.session_id:
+                    return
+                ops: list[Op] = []
+                for message in future.result().get("messages", []):
+                    if message.get("status") in FINAL_STATUSES:
+                        ops += self._conversation.upsert(message)
+                        self._settle(message)
+                self._queue(ops)
+
+        self._client.list_messages(session_id, PAGE_SIZE).add_done_callback(fetched)
+
+    def _set_sessions(self, sessions: list[dict[str, Any]]) -> None:
+        keys = ("id", "title", "updated_at", "message_count")
+        with self._lock:
+            self.sessions = [{k: s.get(k) for k in keys} for s in sessions]
+
+    def _refresh_sessions(self) -> None:
+        def listed(future: concurrent.futures.Future[Any]) -> None:
+            if future.exception() is None:
+                self._set_sessions(future.result().get("sessions", []))
+
+        self._client.list_sessions().add_done_callback(listed)
+
+    def _refresh_models(self) -> None:
+        def listed(future: concurrent.futures.Future[Any]) -> None:
+            if future.exception() is not None:
+                return
+            answer = future.result()
+            with self._lock:
+                self.models = [
+                    {"id": m.get("id"), "name": m.get("name") or m.get("id")}
+                    for m in answer.get("models", [])
+                ]
+                if not self.model and answer.get("default"):
+                    self.model = answer["default"]
+
+        self._client.models().add_done_callback(listed)
+
+    # ----- events from the server (client thread) ---------------------------------------------
+
+    def _on_connection(self, connection: str, error: str) -> None:
+        with self._lock:
+            was_connected = self.connection == "connected"
+            self.connection, self.connection_error = connection, error
+        if connection != "connected" or was_connected:
+            return
+        if self._needs_load:
+            self._load()
+        elif any(m.get("status") not in FINAL_STATUSES for m in self.messages):
+            self._catch_up()
+        if not self.models:
+            self._refresh_models()
+
+    def _on_event(self, event: Event) -> None:
+        with self._lock:
+            if event.get("session_id") != self.session_id:
+                return
+            if event.get("type") == "chunk":
+                self._on_chunk_status(event)
+            self._queue(self._conversation.apply(event))
+            message = event.get("message") if event.get("type") == "message" else None
+            if message is not None:
+                self._settle(message)
+            else:
+                current = self._conversation.get(event.get("message_id", ""))
+                waiter = self._waiters.get(event.get("message_id", ""))
+                if waiter is not None and current is not None:
+                    waiter.update(current)
+
+    def _on_chunk_status(self, event: Event) -> None:
+        kind = event.get("kind")
+        if kind == "tool":
+            tool = event.get("tool", {})
+            if tool.get("status") == "running":
+                self._tool = tool.get("name", "")
+                self.status = _status_text({"status": "tool"}, self._tool)
+        elif kind == "permission":
+            self.status = "Waiting for your permission"
+        elif kind == "status":
+            self.status = _status_text(event, self._tool)
+            self.busy = event.get("status") not in ("idle", "error")
+
+    def _settle(self, message: dict[str, Any]) -> None:
+        """Bookkeeping when a message reaches a final status (lock held)."""
+        if message.get("role") != "assistant" or message.get("status") not in FINAL_STATUSES:
+            return
+        self.busy = False
+        self.status = _final_status_text(message)
+        self._tool = ""
+        waiter = self._waiters.get(message.get("id", ""))
+        if waiter is not None:
+            waiter.update(self._conversation.get(message["id"]) or message)
+        self._refresh_sessions()
+
+    # ----- frames to the browser --------------------------------------------------------------
+
+    def _queue(self, ops: list[Op]) -> None:
+        """Queue ops for the next frame (lock held)."""
+        for op in ops:
+            self._frames.push(op)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        delay = self._frames.delay(time.monotonic())
+        if delay is None:
+            return
+        if delay <= 0:
+            self._flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._client.call_later(delay, self._on_flush_timer)
+
+    def _on_flush_timer(self) -> None:
+        with self._lock:
+            self._flush_scheduled = False
+            self._schedule_flush()
+
+    def _flush(self) -> None:
+        """Send queued ops now (lock held), so a following message keeps its order."""
+        ops = self._frames.take(time.monotonic())
+        if ops:
+            self.send({"type": "frame", "ops": ops})
+
+    def _send_reset(self) -> None:
+        with self._lock:
+            self._frames.take(time.monotonic())
+            self.send(
+                {
+                    "type": "reset",
+                    "messages": self._conversation.messages,
+                    "has_more": self._conversation.has_more,
+                }
+            )
+
+    def _notice(self, level: str, text: str) -> None:
+        with self._lock:
+            self._flush()
+            self.send({"type": "notice", "level": level, "text": text})
+
+    # ----- messages from the browser and the notebook ------------------------------------------
+
+    def _on_browser_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "ready":
+            self._send_reset()
+            self._refresh_sessions()
+            self._refresh_models()
+        elif kind == "send":
+            self._send_text(str(content.get("text", "")))
+        elif kind == "stop":
+            self._client.abort(self.session_id).add_done_callback(self._report_failure)
+        elif kind == "permission":
+            self._client.reply_permission(
+                self.session_id, str(content.get("permission_id")), str(content.get("reply"))
+            ).add_done_callback(self._report_failure)
+        elif kind == "remove_context":
+            self._remove_chip(str(content.get("id")))
+        elif kind == "load_older":
+            self._load_older(str(content.get("before", "")))
+        elif kind == "switch":
+            self.load(str(content.get("session_id")))
+        elif kind == "new":
+            self.new()
+        elif kind == "fork":
+            self._fork()
+        else:
+            log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
+
+    def _remove_chip(self, chip_id: str) -> None:
+        with self._lock:
+            self.context = [c for c in self.context if c.get("id") != chip_id]
+            if chip_id == self._auto_chip:
+                self._auto_chip = None
+
+    def _load_older(self, before: str) -> None:
+        session_id = self.session_id
+
+        def loaded(future: concurrent.futures.Future[Any]) -> None:
+            if future.exception() is not None:
+                self._report_failure(future)
+                return
+            page = future.result()
+            with self._lock:
+                if session_id != self.session_id:
+                    return
+                older = self._conversation.prepend(
+                    page.get("messages", []), bool(page.get("has_more"))
+                )
+                self._flush()
+                self.send(
+                    {"type": "older", "messages": older, "has_more": self._conversation.has_more}
+                )
+
+        self._client.list_messages(session_id, PAGE_SIZE, before or None).add_done_callback(loaded)
+
+    @traitlets.observe("auto_context")
+    def _on_auto_context(self, change: dict[str, Any]) -> None:
+        if not change["new"] and self._auto_chip is not None:
+            self._remove_chip(self._auto_chip)
+
+    def _on_cell(self, record: CellRecord) -> None:
+        """Show the last executed cell (or its error) as the auto-context chip."""
+        if record.chat_cell or not self.auto_context:
+            return
+        chip = cell_attachment(record)
+        with self._lock:
+            kept = [c for c in self.context if c.get("id") != self._auto_chip]
+            self._auto_chip = chip["id"]
+            self.context = [*kept, chip]
