@@ -66,6 +66,10 @@ class ChatCompletionsHandler(_JSONHandler):
         self.settings["recorded"].append(body)
         reply = plan_reply(body.get("messages") or [])
         if reply.error is not None:
+            if reply.status >= 500:
+                # Ask for fast retries: opencode honours retry-after-ms, so a failing model
+                # is retried (and reported) within a second instead of a minute.
+                self.set_header("retry-after-ms", "100")
             self.send_json(reply.error, reply.status)
         elif body.get("stream"):
             await self._stream(reply, _usage(body, reply))
