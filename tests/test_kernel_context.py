@@ -21,6 +21,7 @@ from jupyter_opencode.kernel.context import (
     new_attachment,
     truncate,
 )
+from jupyter_opencode.kernel.panel import send_text
 
 
 class SilentComm(BaseComm):
@@ -112,7 +113,7 @@ def test_context_command_attaches_the_last_cells(
     chat = Chat(client=offline_client, auto_context=False)
     shell.run_cell("a = 1", store_history=True)
     shell.run_cell("b = 2", store_history=True)
-    chat._send_text("/context 2")
+    send_text(chat, "/context 2")
     assert [c["text"].splitlines()[2] for c in chat.context] == ["a = 1", "b = 2"]
     chat.close()
 

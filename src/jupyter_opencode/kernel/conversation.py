@@ -10,6 +10,8 @@ from .frames import FINAL_STATUSES, Op
 
 Message = dict[str, Any]
 
+PAGE_SIZE = 50
+
 
 def _set_part(parts: list[dict[str, Any]], part: dict[str, Any]) -> None:
     """Add a tool part or replace the one with the same call id."""

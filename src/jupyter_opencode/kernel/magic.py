@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .context import CellRecorder
 from .widget import Chat
 
 _chat: Chat | None = None
@@ -27,5 +28,6 @@ def opencode(line: str, cell: str) -> None:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register `%%opencode`."""
+    """Register `%%opencode` and start recording cells for auto-context."""
+    CellRecorder.install(ipython)
     ipython.register_magic_function(opencode, magic_kind="cell", magic_name="opencode")

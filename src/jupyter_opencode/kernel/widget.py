@@ -17,6 +17,7 @@ import traitlets
 from IPython import get_ipython
 from IPython.display import Markdown, display
 
+from . import panel
 from .client import (
     Event,
     OpencodeConnectionError,
@@ -24,16 +25,14 @@ from .client import (
     ServerClient,
     default_client,
 )
-from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
 from .context import CellRecord, CellRecorder, cell_attachment, describe, find_name, new_attachment
-from .conversation import Conversation
+from .conversation import PAGE_SIZE, Conversation
 from .discovery import NO_SERVER_MESSAGE
 from .frames import FINAL_STATUSES, FrameCoalescer, Op
 from .reply import Reply, ReplyWaiter
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 50
 DISPLAY_INTERVAL = 0.1
 _STATIC = Path(__file__).parent.parent / "static"
 _FALLBACK_ESM = """
@@ -130,7 +129,7 @@ class Chat(anywidget.AnyWidget):
             last = self._recorder.last(1)
             if last:
                 self._on_cell(last[0])
-        self.on_msg(self._on_browser_msg)
+        self.on_msg(lambda _widget, content, _buffers: panel.handle_browser_message(self, content))
         self._client.add_state_listener(self._on_connection)
         self._on_connection(self._client.connection, self._client.connection_error)
         self._attach(session or new_session_id(), load=session is not None)
@@ -192,6 +191,10 @@ class Chat(anywidget.AnyWidget):
     def new(self) -> None:
         """Start a new conversation (created on the server by its first message)."""
         self._attach(new_session_id(), load=False)
+
+    def fork(self) -> None:
+        """Continue in a server-side copy of this session (a notice when unsupported)."""
+        panel.fork(self)
 
     def load(self, session_id: str) -> None:
         """Switch this panel to an existing session."""
@@ -286,95 +289,6 @@ class Chat(anywidget.AnyWidget):
             posted
         )
         return result
-
-    def _send_text(self, text: str) -> None:
-        """Handle what the user typed in the panel: a slash command or a message."""
-        try:
-            command = parse_command(text)
-            if command is not None:
-                self._run_command(command)
-                return
-        except CommandError as exc:
-            self._notice("error", str(exc))
-            return
-        if not text.strip():
-            return
-        if self.busy:
-            self._notice("error", "Still answering: stop the current reply first.")
-            return
-        self._post(text).add_done_callback(self._report_failure)
-
-    def _report_failure(self, future: concurrent.futures.Future[Any]) -> None:
-        """Turn a failed background request into a visible notice."""
-        exc = future.exception()
-        if exc is None:
-            return
-        if isinstance(exc, OpencodeRequestError) and exc.code == 409:
-            self._notice("error", "Still answering: stop the current reply first.")
-        else:
-            self._notice("error", str(exc))
-
-    def _run_command(self, command: Command) -> None:
-        """Execute a parsed slash command."""
-        if command.name == "help":
-            self._notice("info", HELP_TEXT)
-        elif command.name == "new":
-            self.new()
-        elif command.name == "clear":
-            self.context = []
-            self._auto_chip = None
-            self.new()
-        elif command.name == "fork":
-            self._fork()
-        elif command.name == "context":
-            self._attach_cells(context_count(command.arg))
-        elif command.name == "model":
-            self._choose_model(command.arg)
-
-    def _attach_cells(self, count: int) -> None:
-        """Attach the last `count` recorded cells as chips."""
-        records = self._recorder.last(count) if self._recorder is not None else []
-        if not records:
-            self._notice("error", "No executed cell to attach yet.")
-            return
-        with self._lock:
-            self.context = [*self.context, *(cell_attachment(r) for r in records)]
-
-    def _choose_model(self, model_id: str) -> None:
-        """`/model ID` selects a model; `/model` lists them."""
-        known = [m.get("id") for m in self.models]
-        if not model_id:
-            listing = "\n".join(f"{'* ' if m == self.model else '  '}{m}" for m in known)
-            self._notice("info", f"Models:\n{listing}" if known else "No model list available.")
-        elif known and model_id not in known:
-            self._notice("error", f"Unknown model {model_id}. Type /model to list them.")
-        else:
-            self.model = model_id
-            self._notice("info", f"Model: {model_id}")
-
-    def _fork(self) -> None:
-        """Continue in a server-side copy of this session, when the server supports it."""
-        if not self._conversation.messages:
-            self._notice("error", "Nothing to fork yet: send a message first.")
-            return
-
-        def forked(future: concurrent.futures.Future[Any]) -> None:
-            try:
-                answer = future.result()
-            except OpencodeRequestError as exc:
-                if exc.code in (404, 405):
-                    self._notice("error", "Forking is not available on this server.")
-                else:
-                    self._notice("error", f"Fork failed: {exc}")
-                return
-            except OpencodeConnectionError as exc:
-                self._notice("error", str(exc))
-                return
-            session = answer.get("session", answer) if isinstance(answer, dict) else {}
-            if isinstance(session, dict) and session.get("id"):
-                self.load(session["id"])
-
-        self._client.fork(self.session_id).add_done_callback(forked)
 
     # ----- session binding ------------------------------------------------------------------
 
@@ -583,7 +497,7 @@ class Chat(anywidget.AnyWidget):
             self.send(
                 {
                     "type": "reset",
-                    "messages": self._conversation.messages,
+                    "messages": copy.deepcopy(self._conversation.messages),
                     "has_more": self._conversation.has_more,
                 }
             )
@@ -593,68 +507,10 @@ class Chat(anywidget.AnyWidget):
             self._flush()
             self.send({"type": "notice", "level": level, "text": text})
 
-    # ----- messages from the browser and the notebook ------------------------------------------
-
-    def _on_browser_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        if kind == "ready":
-            self._send_reset()
-            self._refresh_sessions()
-            self._refresh_models()
-        elif kind == "send":
-            self._send_text(str(content.get("text", "")))
-        elif kind == "stop":
-            self._client.abort(self.session_id).add_done_callback(self._report_failure)
-        elif kind == "permission":
-            self._client.reply_permission(
-                self.session_id, str(content.get("permission_id")), str(content.get("reply"))
-            ).add_done_callback(self._report_failure)
-        elif kind == "remove_context":
-            self._remove_chip(str(content.get("id")))
-        elif kind == "load_older":
-            self._load_older(str(content.get("before", "")))
-        elif kind == "switch":
-            self.load(str(content.get("session_id")))
-        elif kind == "new":
-            self.new()
-        elif kind == "fork":
-            self._fork()
-        else:
-            log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
-
-    def _remove_chip(self, chip_id: str) -> None:
-        with self._lock:
-            self.context = [c for c in self.context if c.get("id") != chip_id]
-            if chip_id == self._auto_chip:
-                self._auto_chip = None
-
-    def _load_older(self, before: str) -> None:
-        session_id = self.session_id
-
-        def loaded(future: concurrent.futures.Future[Any]) -> None:
-            if future.exception() is not None:
-                self._report_failure(future)
-                return
-            page = future.result()
-            with self._lock:
-                if session_id != self.session_id:
-                    return
-                older = self._conversation.prepend(
-                    page.get("messages", []), bool(page.get("has_more"))
-                )
-                self._flush()
-                self.send(
-                    {"type": "older", "messages": older, "has_more": self._conversation.has_more}
-                )
-
-        self._client.list_messages(session_id, PAGE_SIZE, before or None).add_done_callback(loaded)
-
     @traitlets.observe("auto_context")
     def _on_auto_context(self, change: dict[str, Any]) -> None:
         if not change["new"] and self._auto_chip is not None:
-            self._remove_chip(self._auto_chip)
+            panel.remove_chip(self, self._auto_chip)
 
     def _on_cell(self, record: CellRecord) -> None:
         """Show the last executed cell (or its error) as the auto-context chip."""

@@ -1,0 +1,172 @@
+"""What the chat panel sends to the kernel: messages, slash commands, chip removal."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .client import OpencodeConnectionError, OpencodeRequestError
+from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
+from .context import cell_attachment
+from .conversation import PAGE_SIZE
+
+if TYPE_CHECKING:
+    from .widget import Chat
+
+log = logging.getLogger(__name__)
+
+
+def handle_browser_message(chat: Chat, content: Any) -> None:
+    """Dispatch one custom message of the browser view."""
+    if not isinstance(content, dict):
+        return
+    kind = content.get("type")
+    if kind == "ready":
+        chat._send_reset()
+        chat._refresh_sessions()
+        chat._refresh_models()
+    elif kind == "send":
+        send_text(chat, str(content.get("text", "")))
+    elif kind == "stop":
+        failed = functools.partial(report_failure, chat)
+        chat._client.abort(chat.session_id).add_done_callback(failed)
+    elif kind == "permission":
+        chat._client.reply_permission(
+            chat.session_id, str(content.get("permission_id")), str(content.get("reply"))
+        ).add_done_callback(functools.partial(report_failure, chat))
+    elif kind == "remove_context":
+        remove_chip(chat, str(content.get("id")))
+    elif kind == "load_older":
+        load_older(chat, str(content.get("before", "")))
+    elif kind == "switch":
+        chat.load(str(content.get("session_id")))
+    elif kind == "new":
+        chat.new()
+    elif kind == "fork":
+        fork(chat)
+    else:
+        log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
+
+
+def remove_chip(chat: Chat, chip_id: str) -> None:
+    """Drop a pending context chip."""
+    with chat._lock:
+        chat.context = [c for c in chat.context if c.get("id") != chip_id]
+        if chip_id == chat._auto_chip:
+            chat._auto_chip = None
+
+
+def load_older(chat: Chat, before: str) -> None:
+    """Send the page of messages before message `before`."""
+    session_id = chat.session_id
+
+    def loaded(future: concurrent.futures.Future[Any]) -> None:
+        if future.exception() is not None:
+            report_failure(chat, future)
+            return
+        page = future.result()
+        with chat._lock:
+            if session_id != chat.session_id:
+                return
+            older = chat._conversation.prepend(page.get("messages", []), bool(page.get("has_more")))
+            chat._flush()
+            chat.send({"type": "older", "messages": older, "has_more": chat._conversation.has_more})
+
+    chat._client.list_messages(session_id, PAGE_SIZE, before or None).add_done_callback(loaded)
+
+
+def send_text(chat: Chat, text: str) -> None:
+    """Handle what the user typed in the panel: a slash command or a message."""
+    try:
+        command = parse_command(text)
+        if command is not None:
+            run_command(chat, command)
+            return
+    except CommandError as exc:
+        chat._notice("error", str(exc))
+        return
+    if not text.strip():
+        return
+    if chat.busy:
+        chat._notice("error", "Still answering: stop the current reply first.")
+        return
+    chat._post(text).add_done_callback(functools.partial(report_failure, chat))
+
+
+def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:
+    """Turn a failed background request into a visible notice."""
+    exc = future.exception()
+    if exc is None:
+        return
+    if isinstance(exc, OpencodeRequestError) and exc.code == 409:
+        chat._notice("error", "Still answering: stop the current reply first.")
+    else:
+        chat._notice("error", str(exc))
+
+
+def run_command(chat: Chat, command: Command) -> None:
+    """Execute a parsed slash command."""
+    if command.name == "help":
+        chat._notice("info", HELP_TEXT)
+    elif command.name == "new":
+        chat.new()
+    elif command.name == "clear":
+        chat.context = []
+        chat._auto_chip = None
+        chat.new()
+    elif command.name == "fork":
+        fork(chat)
+    elif command.name == "context":
+        attach_cells(chat, context_count(command.arg))
+    elif command.name == "model":
+        choose_model(chat, command.arg)
+
+
+def attach_cells(chat: Chat, count: int) -> None:
+    """Attach the last `count` recorded cells as chips."""
+    records = chat._recorder.last(count) if chat._recorder is not None else []
+    if not records:
+        chat._notice("error", "No executed cell to attach yet.")
+        return
+    with chat._lock:
+        chat.context = [*chat.context, *(cell_attachment(r) for r in records)]
+
+
+def choose_model(chat: Chat, model_id: str) -> None:
+    """`/model ID` selects a model; `/model` lists them."""
+    known = [m.get("id") for m in chat.models]
+    if not model_id:
+        listing = "\n".join(f"{'* ' if m == chat.model else '  '}{m}" for m in known)
+        chat._notice("info", f"Models:\n{listing}" if known else "No model list available.")
+    elif known and model_id not in known:
+        chat._notice("error", f"Unknown model {model_id}. Type /model to list them.")
+    else:
+        chat.model = model_id
+        chat._notice("info", f"Model: {model_id}")
+
+
+def fork(chat: Chat) -> None:
+    """Continue in a server-side copy of this session, when the server supports it."""
+    if not chat._conversation.messages:
+        chat._notice("error", "Nothing to fork yet: send a message first.")
+        return
+
+    def forked(future: concurrent.futures.Future[Any]) -> None:
+        try:
+            answer = future.result()
+        except OpencodeRequestError as exc:
+            if exc.code in (404, 405):
+                chat._notice("error", "Forking is not available on this server.")
+            else:
+                chat._notice("error", f"Fork failed: {exc}")
+            return
+        except OpencodeConnectionError as exc:
+            chat._notice("error", str(exc))
+            return
+        session = answer.get("session", answer) if isinstance(answer, dict) else {}
+        if isinstance(session, dict) and session.get("id"):
+            chat.load(session["id"])
+
+    chat._client.fork(chat.session_id).add_done_callback(forked)
