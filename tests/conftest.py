@@ -17,7 +17,9 @@ pytest_plugins = ["pytest_jupyter.jupyter_server", "jupyter_opencode.testing.fix
 
 
 @pytest.fixture(scope="session")
-def opencode_config_file(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) -> Path:
+def opencode_config_file(
+    tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess
+) -> Path:
     """An opencode configuration pointing at the fake model, with bash behind a permission."""
     path = tmp_path_factory.mktemp("opencode") / "opencode.json"
     path.write_text(json.dumps(opencode_config(fake_model.url, ask_bash=True)))
@@ -37,7 +39,9 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def jp_server_config(db_path: Path, opencode_config_file: Path, worker_home: Path) -> dict[str, Any]:
+def jp_server_config(
+    db_path: Path, opencode_config_file: Path, worker_home: Path
+) -> dict[str, Any]:
     """Enable the extension with a fresh database and the fake model."""
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_opencode": True}},

@@ -39,7 +39,9 @@ class Api:
 
     async def prompt(self, sid: str, text: str, **extra: Any) -> Frame:
         """Send a prompt and check it was accepted."""
-        code, body = await self.call("POST", "sessions", sid, "messages", body={"text": text, **extra})
+        code, body = await self.call(
+            "POST", "sessions", sid, "messages", body={"text": text, **extra}
+        )
         assert code == 202, body
         return body
 
@@ -109,9 +111,7 @@ def final(sid: str) -> Callable[[Frame], bool]:
 
 def text_of(frames: list[Frame], sid: str, kind: str = "text") -> str:
     """The concatenated deltas of one kind in one session."""
-    return "".join(
-        f["delta"] for f in frames if f.get("kind") == kind and f["session_id"] == sid
-    )
+    return "".join(f["delta"] for f in frames if f.get("kind") == kind and f["session_id"] == sid)
 
 
 Opener = Callable[[], Awaitable[StreamClient]]

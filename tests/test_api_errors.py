@@ -39,7 +39,8 @@ BAD_PROMPTS = [
     (json.dumps({"text": "x" * 300_000}).encode(), "message_too_large"),
     (json.dumps({"text": "hi", "model": 3}).encode(), "bad_model"),
     (json.dumps({"text": "hi", "context": "cell"}).encode(), "bad_context"),
-    (json.dumps({"text": "hi", "context": [{"kind": "nope", "label": "", "text": ""}]}).encode(), "bad_context"),
+    (json.dumps({"text": "hi", "context": [{"kind": "no", "label": "", "text": ""}]}).encode(),
+     "bad_context"),
 ]  # fmt: skip
 
 

@@ -42,12 +42,17 @@ def _call(port: int, method: str, path: str, body: Any = None) -> Any:
 @contextmanager
 def _server(tmp: Path, config: Path, home: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = _port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "cfg"), "JUPYTER_DATA_DIR": str(tmp / "data"),
-           "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}  # fmt: skip
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp / "cfg"),
+        "JUPYTER_DATA_DIR": str(tmp / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+    }
     (tmp / "root").mkdir(exist_ok=True)
     command = [
         sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
-        "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={tmp / 'root'}",
+        "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={tmp / 'root'}",
         "--ServerApp.jpserver_extensions={'jupyter_opencode': True}", "--ServerApp.allow_root=True",
         f"--OpencodeExtension.db_path={tmp / 'sessions.db'}",
         f"--OpencodeExtension.opencode_config={config}", f"--OpencodeExtension.worker_home={home}",
@@ -106,7 +111,9 @@ def test_server_killed_mid_stream(
         assert sum(marker in json.dumps(r) for r in fake_model.requests()) == asked
         _call(port, "POST", f"sessions/{sid}/messages", {"text": "still there?"})
         deadline = time.monotonic() + 60
-        while _call(port, "GET", f"sessions/{sid}/messages")["messages"][-1]["status"] != "complete":
+        while (
+            _call(port, "GET", f"sessions/{sid}/messages")["messages"][-1]["status"] != "complete"
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.1)
     with sqlite3.connect(tmp_path / "sessions.db") as db:

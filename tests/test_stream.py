@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_opencode.testing import expected_text
 
-from .streams import Api, Opener, final, text_of
+from .streams import Api, Opener, StreamClient, final, text_of
 
 
 def _opencode_children() -> list[int]:
@@ -55,7 +55,7 @@ async def test_prompt_streams_exact_reply(api: Api, open_stream: Opener) -> None
     assert messages[1]["status"] == "complete"
     assert messages[1]["content"] == expected_text(text)
     assert messages[0]["content"] == text
-    code, status = await api.call("GET", "status")
+    _, status = await api.call("GET", "status")
     assert status["worker"]["state"] == "ready" and status["worker"]["version"]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
@@ -75,6 +76,13 @@ class OpencodeExtension(ExtensionApp):
             raise ValueError("max_message_bytes must be positive")
         return int(proposal["value"])
 
+    @property
+    def server(self) -> ServerApp:
+        """The Jupyter server this extension is loaded in."""
+        if self.serverapp is None:
+            raise RuntimeError("the extension is not linked to a Jupyter server")
+        return self.serverapp
+
     def initialize_settings(self) -> None:
         """Create the store, worker supervisor and chat service; give kernels the way back here."""
         self.token = secrets.token_urlsafe(32)
@@ -83,7 +91,7 @@ class OpencodeExtension(ExtensionApp):
         self.supervisor = WorkerSupervisor(
             parent=self,
             home=Path(self.worker_home),
-            cwd=Path(self.serverapp.root_dir),
+            cwd=Path(self.server.root_dir),
             provider=self._provider,
             on_ready=lambda client: self.service.on_worker_ready(client),
             on_lost=lambda reason: self.service.on_worker_lost(reason),
@@ -101,7 +109,7 @@ class OpencodeExtension(ExtensionApp):
         )
 
     def _publish_url(self) -> None:
-        os.environ["JUPYTER_OPENCODE_URL"] = self.serverapp.connection_url.rstrip("/") + "/"
+        os.environ["JUPYTER_OPENCODE_URL"] = self.server.connection_url.rstrip("/") + "/"
         os.environ["JUPYTER_OPENCODE_TOKEN"] = self.token
 
     def initialize_handlers(self) -> None:

@@ -132,7 +132,7 @@ class ChatService:
         if sid in self.turns:
             raise SessionBusy(sid)
         now = time.time()
-        user = {
+        user: dict[str, Any] = {
             "id": uuid.uuid4().hex,
             "session_id": sid,
             "role": "user",
@@ -144,7 +144,7 @@ class ChatService:
             "completed_at": now,
             "context": context,
         }
-        assistant = {
+        assistant: dict[str, Any] = {
             **user,
             "id": uuid.uuid4().hex,
             "role": "assistant",

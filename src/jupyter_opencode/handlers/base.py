@@ -26,9 +26,7 @@ class _KernelAwareAuthorizer(Authorizer):
     def __init__(self, inner: Authorizer) -> None:
         self.inner = inner
 
-    def is_authorized(
-        self, handler: JupyterHandler, user: User, action: str, resource: str
-    ) -> Any:
+    def is_authorized(self, handler: JupyterHandler, user: User, action: str, resource: str) -> Any:
         if user is KERNEL_USER:
             return True
         return self.inner.is_authorized(handler, user, action, resource)
@@ -55,7 +53,7 @@ class KernelTokenAuth(JupyterHandler):
         header = self.request.headers.get("Authorization", "")
         return bool(token) and hmac.compare_digest(header.encode(), f"token {token}".encode())
 
-    async def prepare(self, **kwargs: Any) -> None:  # type: ignore[override]
+    async def prepare(self, **kwargs: Any) -> None:
         """Authenticate kernels by their token; everyone else the Jupyter way."""
         if self._is_kernel():
             CallContext.set(CallContext.JUPYTER_HANDLER, self)
@@ -75,7 +73,9 @@ class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
         try:
             body = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError) as e:
-            raise web.HTTPError(400, f"request body is not valid JSON: {e}", reason="bad_json") from e
+            raise web.HTTPError(
+                400, f"request body is not valid JSON: {e}", reason="bad_json"
+            ) from e
         if not isinstance(body, dict):
             raise web.HTTPError(400, "request body must be a JSON object", reason="bad_json")
         return body

@@ -67,7 +67,11 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op("One session"),
         "patch": _op(
             "Rename a session",
-            body={"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}},
+            body={
+                "type": "object",
+                "required": ["title"],
+                "properties": {"title": {"type": "string"}},
+            },
         ),
         "delete": _op("Delete a session with its messages", ok="204"),
     },
@@ -80,11 +84,16 @@ PATHS: dict[str, dict[str, Any]] = {
                 {"name": "before", "in": "query", "schema": {"type": "string"}},
             ],
         ),
-        "post": _op("Send a prompt (creates the session on its first message)", ok="202", body=_PROMPT),
+        "post": _op(
+            "Send a prompt (creates the session on its first message)", ok="202", body=_PROMPT
+        ),
     },
     "/sessions/{sid}/abort": {"parameters": [_SID], "post": _op("Stop the answer in progress")},
     "/sessions/{sid}/permissions/{pid}": {
-        "parameters": [_SID, {"name": "pid", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [
+            _SID,
+            {"name": "pid", "in": "path", "required": True, "schema": {"type": "string"}},
+        ],
         "post": _op(
             "Answer a permission request",
             body={
@@ -118,7 +127,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "security": [{"token": []}],
         "paths": PATHS,
         "components": {
-            "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+            "securitySchemes": {
+                "token": {"type": "apiKey", "in": "header", "name": "Authorization"}
+            },
             "responses": {
                 "Error": {
                     "description": "Error",

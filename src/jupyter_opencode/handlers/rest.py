@@ -42,7 +42,9 @@ def _decode_cursor(cursor: str) -> tuple[float, str]:
         updated_at, sid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return float(updated_at), str(sid)
     except (ValueError, TypeError) as e:
-        raise web.HTTPError(400, "'cursor' is not a cursor from this API", reason="bad_cursor") from e
+        raise web.HTTPError(
+            400, "'cursor' is not a cursor from this API", reason="bad_cursor"
+        ) from e
 
 
 class StatusHandler(OpencodeAPIHandler):
@@ -118,7 +120,9 @@ class SessionHandler(OpencodeAPIHandler):
         title = body.get("title")
         if not isinstance(title, str) or not title.strip() or len(title) > 200:
             raise web.HTTPError(
-                400, "'title' must be a non-empty string of at most 200 characters", reason="bad_title"
+                400,
+                "'title' must be a non-empty string of at most 200 characters",
+                reason="bad_title",
             )
         await self.session_or_404(sid)
         await self.service.store.rename_session(sid, title.strip())
@@ -149,7 +153,9 @@ class MessagesHandler(OpencodeAPIHandler):
         if before is not None:
             message = await self.service.store.get_message(before)
             if message is None or message["session_id"] != sid:
-                raise web.HTTPError(400, f"no message {before} in this session", reason="bad_before")
+                raise web.HTTPError(
+                    400, f"no message {before} in this session", reason="bad_before"
+                )
         messages, more = await self.service.store.list_messages(sid, limit, before)
         self.write_json({"messages": messages, "has_more": more})
 

@@ -18,7 +18,7 @@ from .base import SESSION_ID, KernelTokenAuth, parse_prompt
 MAX_BACKLOG = 50_000
 
 
-class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):  # type: ignore[misc]
+class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     """Sends the chunks of every session this client subscribed to, in seq order."""
 
     def initialize(self) -> None:
@@ -41,7 +41,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):  # type:
         await self.pre_get()
         await super().get(*args, **kwargs)
 
-    def open(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def open(self, *args: Any, **kwargs: Any) -> None:
         """Greet the client and start the sender."""
         self._sender = asyncio.ensure_future(self._send_loop())
         self._send({"type": "connected"})

@@ -127,8 +127,9 @@ class SessionStore:
         self, limit: int, cursor: tuple[float, str] | None = None
     ) -> list[dict[str, Any]]:
         """Sessions, most recently updated first, after a keyset cursor."""
-        where, args = "", ()
-        if cursor is not None:
+        where: str = ""
+        args: tuple[float, str] | tuple[()] = ()
+        if cursor is not None:  # keyset paging: strictly older than the last row seen
             where, args = "WHERE (updated_at, id) < (?, ?)", cursor
         async with self.db.execute(
             f"SELECT {_SESSION_FIELDS} FROM sessions {where}"
@@ -174,9 +175,18 @@ class SessionStore:
             await db.execute(
                 "INSERT INTO sessions (id, model, status, created_at, updated_at, last_activity,"
                 " first_message_preview, title) VALUES (?, ?, 'active', ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET status = 'active', updated_at = excluded.updated_at,"
-                " last_activity = excluded.last_activity, model = coalesce(excluded.model, model)",
-                (sid, model, now, now, now, preview, preview.splitlines()[0][:80] if preview else ""),
+                " ON CONFLICT (id) DO UPDATE SET status = 'active',"
+                " updated_at = excluded.updated_at, last_activity = excluded.last_activity,"
+                " model = coalesce(excluded.model, model)",
+                (
+                    sid,
+                    model,
+                    now,
+                    now,
+                    now,
+                    preview,
+                    preview.splitlines()[0][:80] if preview else "",
+                ),
             )
             await db.executemany(
                 f"INSERT INTO messages ({_MESSAGE_FIELDS}) VALUES"

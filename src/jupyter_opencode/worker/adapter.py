@@ -110,9 +110,7 @@ class OpencodeClient:
             raise
         return result
 
-    async def prompt(
-        self, opencode_session_id: str, text: str, model: str | None = None
-    ) -> None:
+    async def prompt(self, opencode_session_id: str, text: str, model: str | None = None) -> None:
         """Start answering a prompt; the answer arrives on the event stream."""
         body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
         if model and "/" in model:

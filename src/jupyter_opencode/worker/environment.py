@@ -54,7 +54,9 @@ def user_provider() -> ProviderChoice | None:
     if config is None and auth_path is None:
         return None
     found = " and ".join(str(p) for p in (config, auth_path) if p is not None)
-    return ProviderChoice(config, auth_path, demo=False, description=f"your opencode setup ({found})")
+    return ProviderChoice(
+        config, auth_path, demo=False, description=f"your opencode setup ({found})"
+    )
 
 
 def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dict[str, str]:

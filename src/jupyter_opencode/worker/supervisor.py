@@ -1,4 +1,4 @@
-"""Supervision of the ``opencode serve`` child: lazy start, health, restart with backoff, shutdown."""
+"""Supervision of the ``opencode serve`` child: lazy start, health, restarts, shutdown."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ class WorkerSupervisor(LoggingConfigurable):
         task.add_done_callback(self._tasks.discard)
 
     def warm_up(self) -> None:
-        """Start the worker in the background if it is not running (a client is about to need it)."""
+        """Start the worker in the background if it is stopped: a client is about to need it."""
         self.touch()
         if self.state in ("stopped", "failed"):
             self._spawn(self._warm_up())
@@ -194,7 +194,9 @@ class WorkerSupervisor(LoggingConfigurable):
         self._spawn(self._read_output(proc, listening))
         client = OpencodeClient(f"http://127.0.0.1:{port}", password)
         try:
-            await asyncio.wait_for(self._until_healthy(proc, client, listening), self.startup_timeout)
+            await asyncio.wait_for(
+                self._until_healthy(proc, client, listening), self.startup_timeout
+            )
             await client.warm()
             self.version = await client.version()
         except (asyncio.TimeoutError, WorkerError, OSError, ValueError) as e:
@@ -205,7 +207,9 @@ class WorkerSupervisor(LoggingConfigurable):
         self._spawn(self._watch(proc, client))
         return client
 
-    async def _read_output(self, proc: asyncio.subprocess.Process, listening: asyncio.Future[str]) -> None:
+    async def _read_output(
+        self, proc: asyncio.subprocess.Process, listening: asyncio.Future[str]
+    ) -> None:
         assert proc.stdout is not None
         tail: list[bytes] = []
         async for line in proc.stdout:
