@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(JUPYTER) opencode install-worker
 	touch $@
 
-$(BUILT) &: $(JS_SOURCES) $(STAMP)
+$(BUILT) &: $(JS_SOURCES) | $(STAMP)
 	cd js && npm install --no-audit --no-fund && npm run build
 
 /usr/bin/chromium:
