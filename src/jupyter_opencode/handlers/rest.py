@@ -156,8 +156,8 @@ class MessagesHandler(OpencodeAPIHandler):
                 raise web.HTTPError(
                     400, f"no message {before} in this session", reason="bad_before"
                 )
-        messages, more = await self.service.store.list_messages(sid, limit, before)
-        self.write_json({"messages": messages, "has_more": more})
+        messages, more, last_seq = await self.service.store.page_with_seq(sid, limit, before)
+        self.write_json({"messages": messages, "has_more": more, "last_seq": last_seq})
 
     @web.authenticated
     @authorized

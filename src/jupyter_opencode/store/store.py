@@ -229,6 +229,19 @@ class SessionStore:
             page = [_message(row) async for row in rows]
         return page[:limit][::-1], len(page) > limit
 
+    async def page_with_seq(
+        self, sid: str, limit: int, before: str | None = None
+    ) -> tuple[list[dict[str, Any]], bool, int]:
+        """A page of messages and the session's last chunk seq, read in one transaction."""
+        async with self._write_lock:
+            await self.db.execute("BEGIN")
+            try:
+                page, more = await self.list_messages(sid, limit, before)
+                last_seq = await self.max_seq(sid)
+            finally:
+                await self.db.execute("COMMIT")
+        return page, more, last_seq
+
     async def finish_message(self, message: dict[str, Any]) -> None:
         """Store a message's final status, text, parts and usage; settle its session."""
         async with self._transaction() as db:
