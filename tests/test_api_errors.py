@@ -141,6 +141,9 @@ async def test_unauthenticated_requests_are_403(jp_fetch: Any, jp_ws_fetch: Any)
                 body=b"{}" if method == "POST" else None,
             )  # fmt: skip
         assert info.value.code == 403
+        assert info.value.response is not None
+        body = json.loads(info.value.response.body)
+        assert body["reason"] == "forbidden" and body["message"]
     with pytest.raises(HTTPClientError) as info:
         await jp_ws_fetch("opencode", "stream", headers={"Authorization": "token wrong"})
     assert info.value.code == 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+from http.client import responses
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -79,6 +80,23 @@ class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
         if not isinstance(body, dict):
             raise web.HTTPError(400, "request body must be a JSON object", reason="bad_json")
         return body
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors as ``{message, reason}``, with a reason even for Jupyter's own 403s."""
+        error = kwargs.get("exc_info", (None, None))[1]
+        message = responses.get(status_code, "Unknown HTTP Error")
+        reason = message.lower().replace(" ", "_")
+        if isinstance(error, web.HTTPError):
+            message = error.log_message or message
+            reason = (
+                error.reason
+                if error.reason and error.reason != responses.get(status_code)
+                else reason
+            )
+        elif error is not None:
+            message, reason = "internal error", "internal_error"
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message, "reason": reason}))
 
     async def session_or_404(self, sid: str) -> dict[str, Any]:
         """The session with this id, or a 400 (malformed id) or 404 (no such session)."""
