@@ -197,7 +197,13 @@ class ChatService:
         ocid = session.get("opencode_session_id")
         if ocid and await client.get_session(ocid) is not None:
             return str(ocid)
-        ocid = await client.create_session(session.get("title") or None)
+        parent = await self.store.get_session(session["parent_id"] or "")
+        parent_ocid = parent and parent.get("opencode_session_id")
+        if parent_ocid and await client.get_session(parent_ocid) is not None:
+            # A fork continues from a copy of the parent's history in opencode too.
+            ocid = await client.fork_session(parent_ocid)
+        else:
+            ocid = await client.create_session(session.get("title") or None)
         await self.store.set_opencode_session(session["id"], ocid)
         return ocid
 
@@ -217,6 +223,15 @@ class ChatService:
         await self.writer.flush()
         await self.store.finish_message(message)
         self.supervisor.touch()
+
+    async def fork(self, sid: str) -> dict[str, Any]:
+        """A new session holding a copy of this one's conversation."""
+        if sid in self.turns:
+            raise SessionBusy(sid)
+        forked = await self.store.fork_session(sid, uuid.uuid4().hex)
+        if forked is None:
+            raise UnknownSession(sid)
+        return forked
 
     async def abort(self, sid: str) -> bool:
         """Stop the answer in progress; False when there is none."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from .rest import (
     AbortHandler,
+    ForkHandler,
     MessagesHandler,
     ModelsHandler,
     OpenAPIHandler,
@@ -25,6 +26,7 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}", SessionHandler),
     (f"sessions/{_SID}/messages", MessagesHandler),
     (f"sessions/{_SID}/abort", AbortHandler),
+    (f"sessions/{_SID}/fork", ForkHandler),
     (f"sessions/{_SID}/permissions/(?P<pid>[^/]+)", PermissionHandler),
     ("openapi.json", OpenAPIHandler),
     ("stream", StreamHandler),

@@ -89,6 +89,10 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     "/sessions/{sid}/abort": {"parameters": [_SID], "post": _op("Stop the answer in progress")},
+    "/sessions/{sid}/fork": {
+        "parameters": [_SID],
+        "post": _op("Branch: a new session with a copy of this conversation", ok="201"),
+    },
     "/sessions/{sid}/permissions/{pid}": {
         "parameters": [
             _SID,

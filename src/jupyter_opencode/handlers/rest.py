@@ -10,7 +10,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .._version import __version__
-from ..service import SessionBusy, UnknownPermission
+from ..service import SessionBusy, UnknownPermission, UnknownSession
 from ..worker.adapter import OpencodeError
 from ..worker.supervisor import WorkerError
 from .base import OpencodeAPIHandler, check_session_id, parse_prompt
@@ -184,6 +184,25 @@ class AbortHandler(OpencodeAPIHandler):
         """Stop the answer in progress, if any."""
         await self.session_or_404(sid)
         self.write_json({"aborted": await self.service.abort(sid)})
+
+
+class ForkHandler(OpencodeAPIHandler):
+    """``POST sessions/{sid}/fork``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, sid: str) -> None:
+        """Branch a session: a new session continues from a copy of this conversation."""
+        await self.session_or_404(sid)
+        try:
+            session = await self.service.fork(sid)
+        except SessionBusy as e:
+            raise web.HTTPError(
+                409, "the session is still answering: fork it when it is done", reason="busy"
+            ) from e
+        except UnknownSession as e:
+            raise web.HTTPError(404, f"no session {sid}", reason="unknown_session") from e
+        self.write_json({"session": session}, status=201)
 
 
 class PermissionHandler(OpencodeAPIHandler):

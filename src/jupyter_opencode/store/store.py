@@ -204,6 +204,36 @@ class SessionStore:
         assert session is not None
         return session
 
+    async def fork_session(self, sid: str, new_id: str) -> dict[str, Any] | None:
+        """Copy a session and its finished messages into a new session branching from it."""
+        now = time.time()
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO sessions (id, title, model, status, parent_id, fork_message_id,"
+                " notebook_path, settings, created_at, updated_at, last_activity,"
+                " first_message_preview, tags)"
+                " SELECT ?, title || ' (fork)', model, 'idle', id,"
+                " (SELECT id FROM messages WHERE session_id = ? ORDER BY rowid DESC LIMIT 1),"
+                " notebook_path, settings, ?, ?, ?, first_message_preview, tags"
+                " FROM sessions WHERE id = ?",
+                (new_id, sid, now, now, now, sid),
+            )
+            if cursor.rowcount == 0:
+                return None
+            await db.execute(
+                f"INSERT INTO messages ({_MESSAGE_FIELDS})"
+                " SELECT lower(hex(randomblob(16))), ?, role, status, content, error, model,"
+                " tokens, cost, created_at, completed_at, context, parts"
+                " FROM messages WHERE session_id = ? ORDER BY rowid",
+                (new_id, sid),
+            )
+            await db.execute(
+                "UPDATE sessions SET message_count ="
+                " (SELECT count(*) FROM messages WHERE session_id = ?) WHERE id = ?",
+                (new_id, new_id),
+            )
+        return await self.get_session(new_id)
+
     # messages
 
     async def get_message(self, mid: str) -> dict[str, Any] | None:

@@ -100,6 +100,11 @@ class OpencodeClient:
         result = await self._request("POST", "/session", body)
         return str(result["id"])
 
+    async def fork_session(self, opencode_session_id: str) -> str:
+        """Copy an opencode session with its history and return the copy's id."""
+        result = await self._request("POST", f"/session/{opencode_session_id}/fork", {})
+        return str(result["id"])
+
     async def get_session(self, opencode_session_id: str) -> dict[str, Any] | None:
         """One opencode session, or None when opencode does not know it."""
         try:
