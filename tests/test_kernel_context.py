@@ -35,6 +35,7 @@ class SilentComm(BaseComm):
 def shell() -> Iterator[InteractiveShell]:
     shell = InteractiveShell.instance()
     yield shell
+    shell.last_execution_result = None
     CellRecorder._by_shell.pop(shell, None)
     for event in ("pre_run_cell", "post_run_cell"):
         for callback in list(shell.events.callbacks[event]):
@@ -104,6 +105,19 @@ def test_auto_context_tracks_the_last_cell_not_chat_cells(
     assert chat.context == [chip]
     shell.run_cell("chat.auto_context = False", store_history=True)
     assert chat.context == []
+    chat.close()
+
+
+def test_first_chat_offers_the_error_of_the_cell_before_it(
+    shell: InteractiveShell, offline_client: ServerClient
+) -> None:
+    shell.run_cell("{'color': 1}['colour']", store_history=True)
+    shell.user_ns["client"] = offline_client
+    shell.run_cell("import jupyter_opencode.kernel as k\nchat = k.Chat(client=client)")
+    chat = shell.user_ns["chat"]
+    (chip,) = chat.context
+    assert chip["kind"] == "error" and chip["label"].endswith("KeyError")
+    assert "['colour']" in chip["text"] and "KeyError: 'colour'" in chip["text"]
     chat.close()
 
 

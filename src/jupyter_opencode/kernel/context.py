@@ -148,7 +148,16 @@ class CellRecorder:
             shell.events.register("pre_run_cell", recorder.pre_run_cell)
             shell.events.register("post_run_cell", recorder.post_run_cell)
             cls._by_shell[shell] = recorder
+            recorder._record_previous()
         return recorder
+
+    def _record_previous(self) -> None:
+        """Record the cell that ran before the recorder existed (its output streams are lost)."""
+        previous = getattr(self.shell, "last_execution_result", None)
+        info = getattr(previous, "info", None)
+        source = getattr(info, "raw_cell", None) or ""
+        if previous is not None and source.strip():
+            self._append(CellRecord(execution_count=None, source=source), previous)
 
     def add_listener(self, listener: CellListener) -> None:
         """Call `listener(record)` after each recorded cell."""
@@ -183,10 +192,14 @@ class CellRecorder:
                 sys.stderr = tees[1]._target
         if record is None or not record.source.strip():
             return
-        record.execution_count = result.execution_count
         record.duration = time.monotonic() - self._started
         if tees is not None:
             record.stdout, record.stderr = tees[0].captured(), tees[1].captured()
+        self._append(record, result)
+
+    def _append(self, record: CellRecord, result: Any) -> None:
+        """Complete `record` from an IPython ExecutionResult, keep it and tell the listeners."""
+        record.execution_count = result.execution_count
         record.result = _result_text(result.result)
         error = result.error_in_exec or result.error_before_exec
         if error is not None:
