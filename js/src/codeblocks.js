@@ -71,7 +71,8 @@ export function handleCodeClick(event, root) {
   );
   const block = button?.closest(".jo-code");
   if (!button || !block) return false;
-  const code = block.querySelector("pre > code")?.textContent ?? "";
+  // Markdown code blocks end with a newline; a notebook cell should not.
+  const code = (block.querySelector("pre > code")?.textContent ?? "").replace(/\n$/, "");
   const note = /** @type {HTMLElement} */ (block.querySelector(".jo-code-note"));
   const action = button.dataset.act;
   if (action === "copy") {

@@ -249,7 +249,7 @@ def test_insert_with_bridge(browser: Any, base_url: str) -> None:
     page.get_by_role("button", name="Run").click()
     page.get_by_role("button", name="Insert as cell").click()
     inserted = page.evaluate("window.__inserted")
-    assert [(i["code"], i["run"]) for i in inserted] == [("x = 1\n", True), ("x = 1\n", False)]
+    assert [(i["code"], i["run"]) for i in inserted] == [("x = 1", True), ("x = 1", False)]
     assert page.locator(".jo-code-note").inner_text() == "Inserted below"
     context.close()
 
