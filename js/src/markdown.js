@@ -19,6 +19,22 @@ hljs.registerAliases(["py", "ipython", "python3"], { languageName: "python" });
 hljs.registerAliases(["sh", "shell", "console", "zsh"], { languageName: "bash" });
 
 const marked = new Marked({ gfm: true, breaks: false, async: false });
+// Raw HTML in a model's Markdown is shown as the text it is (a quoted `<img onerror>` reads as
+// typed), never as markup: no broken images, no requests to URLs the model chose.
+marked.use({
+  renderer: {
+    /** @param {{text: string, block?: boolean}} token */
+    html({ text, block }) {
+      const escaped = escapeHtml(text);
+      return block ? `<p>${escaped}</p>` : escaped;
+    },
+  },
+});
+
+/** @param {string} text */
+function escapeHtml(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
 
 const purify = createDOMPurify(window);
 // Links from a model open in a new tab and never get the opener.
