@@ -1,0 +1,386 @@
+"""Shared pieces of the benchmarks: a real Jupyter server with the extension, clients, figures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.error import URLError
+
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from jupyter_opencode.testing import FakeModelProcess, opencode_config
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+TOKEN = "bench-token"
+START_TIMEOUT = 60.0
+Frame = dict[str, Any]
+
+
+@dataclass
+class Figure:
+    """One printed result, next to its target (``target`` None: informative only)."""
+
+    bench: str
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+    at_least: bool = False
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``ok``, ``MISS`` or empty when there is no target."""
+        if self.target is None:
+            return ""
+        met = self.value >= self.target if self.at_least else self.value <= self.target
+        return "ok" if met else "MISS"
+
+    def target_text(self) -> str:
+        """The target as printed, e.g. ``<= 1.10``."""
+        if self.target is None:
+            return ""
+        return f"{'>=' if self.at_least else '<='} {_number(self.target)}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def print_table(figures: list[Figure]) -> None:
+    """Print figures as an aligned table."""
+    rows = [("bench", "figure", "value", "target", "", "note")]
+    rows += [
+        (f.bench, f.name, f"{_number(f.value)} {f.unit}", f.target_text(), f.verdict, f.note)
+        for f in figures
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[5]]).rstrip(), flush=True)
+
+
+def main(bench: Callable[[Path], Coroutine[Any, Any, list[Figure]]]) -> None:
+    """Run one benchmark in a temporary directory, print its table, optionally save JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="jo-bench-") as tmp:
+        figures = asyncio.run(bench(Path(tmp)))
+    print_table(figures)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(f) for f in figures]))
+
+
+def median(values: list[float]) -> float:
+    """Median, NaN when there is nothing to take it of."""
+    return statistics.median(values) if values else float("nan")
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident set size of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def write_model_config(tmp: Path, model: FakeModelProcess) -> Path:
+    """An opencode configuration file pointing at the fake model."""
+    path = tmp / "opencode.json"
+    path.write_text(json.dumps(opencode_config(model.url)))
+    return path
+
+
+class Server:
+    """A ``jupyter server`` subprocess on 127.0.0.1, with or without the extension."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        config: Path | None = None,
+        home: Path | None = None,
+        extension: bool = True,
+        minimal: bool = False,
+    ) -> None:
+        self.tmp = tmp
+        self.minimal = minimal
+        self.config = config
+        self.home = home
+        self.extension = extension
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_in = 0.0
+        self.cpu_at_start = 0.0
+
+    def _command(self) -> list[str]:
+        root = self.tmp / "root"
+        command = [
+            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
+            "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+            f"--ServerApp.jpserver_extensions={{'jupyter_opencode': {self.extension}}}",
+            "--ServerApp.allow_root=True",
+        ]  # fmt: skip
+        if self.extension:
+            command.append(f"--OpencodeExtension.db_path={self.tmp / 'sessions.db'}")
+            if self.config is not None:
+                command.append(f"--OpencodeExtension.opencode_config={self.config}")
+            if self.home is not None:
+                command.append(f"--OpencodeExtension.worker_home={self.home}")
+        return command
+
+    def _env(self) -> dict[str, str]:
+        dirs = {name: str(self.tmp / name.lower()) for name in ("CONFIG", "DATA", "RUNTIME")}
+        path = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+        env = {
+            **os.environ,
+            "PYTHONPATH": path,
+            **{f"JUPYTER_{name}_DIR": value for name, value in dirs.items()},
+        }
+        if self.minimal:
+            env["JUPYTER_NO_CONFIG"] = "1"
+        return env
+
+    def start(self) -> float:
+        """Start the server; return the seconds until ``GET api/status`` first answered 200."""
+        (self.tmp / "root").mkdir(parents=True, exist_ok=True)
+        log = (self.tmp / f"server-{self.port}.log").open("wb")
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self._command(), env=self._env(), stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        while True:
+            try:
+                self.call("GET", "api/status")
+                break
+            except (URLError, ConnectionError):
+                if self.proc.poll() is not None or time.perf_counter() - started > START_TIMEOUT:
+                    raise RuntimeError(f"jupyter server did not start, see {self.tmp}") from None
+                time.sleep(0.005)
+        self.started_in = time.perf_counter() - started
+        self.cpu_at_start = cpu_seconds(self.proc.pid)
+        return self.started_in
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Terminate the server (it stops its worker); False when it had to be killed."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return True
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return False
+        return True
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """A blocking JSON request to a route of the server."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"token {TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def worker(self) -> dict[str, Any]:
+        """The worker part of ``GET opencode/status``."""
+        result: dict[str, Any] = self.call("GET", "opencode/status")["worker"]
+        return result
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def worker_endpoint(pid: int) -> tuple[str, str]:
+    """Base URL and password of a running ``opencode serve``, read from /proc."""
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    port = args[args.index(b"--port") + 1].decode()
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    env = dict(item.split(b"=", 1) for item in environ if b"=" in item)
+    return f"http://127.0.0.1:{port}", env[b"OPENCODE_SERVER_PASSWORD"].decode()
+
+
+def is_text(sid: str) -> Callable[[Frame], bool]:
+    """Whether a stream frame is a text chunk of a session."""
+    return lambda f: f["type"] == "chunk" and f["session_id"] == sid and f["kind"] == "text"
+
+
+def is_final(sid: str) -> Callable[[Frame], bool]:
+    """Whether a stream frame is the final assistant message of a session."""
+    return lambda f: (
+        f["type"] == "message"
+        and f["session_id"] == sid
+        and f["message"]["role"] == "assistant"
+        and f["message"]["status"] not in ("pending", "streaming")
+    )
+
+
+class Stream:
+    """A client of the extension's ``opencode/stream`` that timestamps every frame it receives."""
+
+    def __init__(self, ws: WebSocketClientConnection) -> None:
+        self.ws = ws
+        self.frames: list[tuple[float, Frame]] = []
+        self._arrived = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def open(cls, server: Server) -> Stream:
+        """Connect and wait for the greeting."""
+        request = HTTPRequest(
+            f"ws://127.0.0.1:{server.port}/opencode/stream",
+            headers={"Authorization": f"token {TOKEN}"},
+        )
+        stream = cls(await websocket_connect(request, max_message_size=64 * 1024 * 1024))
+        await stream.wait_for(lambda f: f["type"] == "connected", 0, 30.0)
+        return stream
+
+    async def _read(self) -> None:
+        while (message := await self.ws.read_message()) is not None:
+            self.frames.append((time.perf_counter(), json.loads(message)))
+            self._arrived.set()
+        self._arrived.set()
+
+    def send(self, **frame: Any) -> None:
+        """Send one frame."""
+        self.ws.write_message(json.dumps(frame))
+
+    async def wait_for(self, done: Callable[[Frame], bool], start: int, timeout: float) -> float:
+        """The arrival time of the first frame from index ``start`` on that satisfies ``done``."""
+        deadline = time.perf_counter() + timeout
+        index = start
+        while True:
+            for t, frame in self.frames[index:]:
+                if done(frame):
+                    return t
+            index = len(self.frames)
+            if self._reader.done():
+                raise RuntimeError("the stream closed")
+            self._arrived.clear()
+            await asyncio.wait_for(self._arrived.wait(), max(deadline - time.perf_counter(), 0))
+
+    def close(self) -> None:
+        """Close the socket."""
+        self.ws.close()
+        self._reader.cancel()
+
+
+class DirectEvents:
+    """opencode's own ``GET /event``, read by a separate process that timestamps each text delta."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.deltas: list[tuple[float, str]] = []
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def open(cls, base_url: str, password: str) -> DirectEvents:
+        """Start the reader process and wait until opencode greeted it."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, base_url,
+            env={**os.environ, "OPENCODE_SERVER_PASSWORD": password},
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 30.0)
+        if line.strip() != b"connected":
+            raise RuntimeError(f"opencode's event stream did not open: {line!r}")
+        return cls(proc)
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for line in self.proc.stdout:
+            arrived, session = line.decode().split()
+            self.deltas.append((float(arrived), session))
+
+    def close(self) -> None:
+        """Stop the reader process."""
+        self._reader.cancel()
+        if self.proc.returncode is None:
+            self.proc.kill()
+
+
+def _read_events(base_url: str, password: str) -> None:
+    """In the reader process: print ``connected``, then ``<perf_counter> <sessionID>`` per delta."""
+    token = base64.b64encode(f"opencode:{password}".encode()).decode()
+    request = urllib.request.Request(
+        f"{base_url}/event", headers={"Authorization": f"Basic {token}"}
+    )
+    with urllib.request.urlopen(request) as response:
+        for line in response:
+            if not line.startswith(b"data:"):
+                continue
+            arrived = time.perf_counter()
+            event = json.loads(line[5:])
+            props = event.get("properties") or {}
+            if event.get("type") == "server.connected":
+                print("connected", flush=True)
+            elif event.get("type") == "message.part.delta" and props.get("field") == "text":
+                print(arrived, props.get("sessionID"), flush=True)
+
+
+def first_delta_session(deltas: list[tuple[float, str]]) -> list[float]:
+    """Arrival times of the deltas of the session with the most deltas."""
+    counts: dict[str, int] = {}
+    for _, session in deltas:
+        counts[session] = counts.get(session, 0) + 1
+    if not counts:
+        return []
+    top = max(counts, key=lambda s: counts[s])
+    return [t for t, session in deltas if session == top]
+
+
+async def ready_worker(server: Server, stream: Stream, timeout: float = 90.0) -> dict[str, Any]:
+    """Subscribe to a throwaway session (which warms the worker up) and wait until it is ready."""
+    stream.send(type="subscribe", session_id="bench-warm-up", after_seq=0)
+    deadline = time.perf_counter() + timeout
+    while (worker := server.worker())["state"] != "ready":
+        if time.perf_counter() > deadline or worker["state"] == "failed":
+            raise RuntimeError(f"the worker did not get ready: {worker}")
+        await asyncio.sleep(0.05)
+    return worker
+
+
+if __name__ == "__main__":
+    _read_events(sys.argv[1], os.environ["OPENCODE_SERVER_PASSWORD"])
