@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -19,8 +20,6 @@ from traitlets import Float, Int, List, Unicode, default, validate
 from .handlers import ROUTES
 from .service import ChatService
 from .store import SessionStore
-from .testing import make_app as make_demo_model_app
-from .testing import opencode_config as demo_opencode_config
 from .worker.environment import ProviderChoice, user_provider, write_config
 from .worker.supervisor import WorkerError, WorkerSupervisor
 
@@ -140,9 +139,12 @@ class OpencodeExtension(ExtensionApp):
         choice = user_provider()
         if choice is not None:
             return choice
+        from .testing import make_app as make_demo_model_app
+        from .testing import opencode_config as demo_opencode_config
+
         if self._demo_server is None:
             sockets = bind_sockets(0, "127.0.0.1")
-            self._demo_server = HTTPServer(make_demo_model_app())
+            self._demo_server = HTTPServer(make_demo_model_app(pace=0.03, keep=0))
             self._demo_server.add_sockets(sockets)
             self._demo_url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}/v1"
         path = write_config(
@@ -156,5 +158,8 @@ class OpencodeExtension(ExtensionApp):
         await self.supervisor.shutdown()
         if self._demo_server is not None:
             self._demo_server.stop()
-        if self._opened is not None and self._opened.done():
+        if self._opened is not None:
+            # Even a store still opening must be closed, or its thread keeps the process alive.
+            with contextlib.suppress(Exception):
+                await self._opened
             await self.store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import signal
 import socket
@@ -45,7 +46,7 @@ class RequestsHandler(_JSONHandler):
 
     def get(self) -> None:
         """Return every recorded request body, oldest first."""
-        self.send_json(self.settings["recorded"])
+        self.send_json(list(self.settings["recorded"]))
 
     def delete(self) -> None:
         """Forget the recorded request bodies."""
@@ -80,7 +81,7 @@ class ChatCompletionsHandler(_JSONHandler):
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         base = {
-            "id": f"chatcmpl-fake-{len(self.settings['recorded'])}",
+            "id": f"chatcmpl-fake-{id(reply)}",
             "object": "chat.completion.chunk",
             "created": int(time.time()),
             "model": MODEL_ID,
@@ -94,9 +95,10 @@ class ChatCompletionsHandler(_JSONHandler):
             for index, delta in enumerate(deltas):
                 choice = {"index": 0, "delta": delta, "finish_reason": None}
                 self.write(f"data: {json.dumps({**base, 'choices': [choice]})}\n\n")
-                if reply.delay and index > 0:
+                delay = reply.delay or self.settings["pace"]
+                if delay and index > 0:
                     await self.flush()
-                    await asyncio.sleep(reply.delay)
+                    await asyncio.sleep(delay)
                 elif index % _FLUSH_EVERY == 0:
                     await self.flush()
             finish = "tool_calls" if reply.tool_call is not None else "stop"
@@ -136,15 +138,20 @@ def _usage(body: dict[str, Any], reply: Reply) -> dict[str, int]:
     }
 
 
-def make_app() -> web.Application:
-    """Return the tornado application of the fake model (recording in ``settings``)."""
+def make_app(*, pace: float = 0.0, keep: int | None = None) -> web.Application:
+    """The fake model's tornado application.
+
+    ``pace`` spaces out the chunks of replies that have no delay of their own (the demo reads
+    like a live answer); ``keep`` bounds how many request bodies are recorded.
+    """
     return web.Application(
         [
             (r"/v1/models", ModelsHandler),
             (r"/v1/chat/completions", ChatCompletionsHandler),
             (r"/_requests", RequestsHandler),
         ],
-        recorded=[],
+        recorded=collections.deque(maxlen=keep),
+        pace=pace,
         log_function=lambda handler: None,
     )
 
