@@ -81,7 +81,7 @@ async def writer_rate(path: Path) -> float:
     writer = ChunkWriter(store)
     started = time.perf_counter()
     for index, row in enumerate(rows, start=1):
-        writer.add(row, assistant["id"], "streamed text")
+        writer.add(row, assistant["id"], lambda: "streamed text")
         if index % BURST == 0:
             await asyncio.sleep(0)
     await writer.flush()
@@ -117,7 +117,7 @@ async def store_growth(path: Path) -> tuple[float, float]:
         assistant = await open_turn(store, sid)
         seq = await store.max_seq(sid)
         for row in chunk_rows(sid, assistant["id"], seq + 1, CHUNKS_PER_ANSWER):
-            writer.add(row, assistant["id"], "streamed text " * 20)
+            writer.add(row, assistant["id"], lambda: "streamed text " * 20)
         await writer.flush()
         await finish(store, assistant, "streamed text " * 20)
 

@@ -34,7 +34,7 @@ def test_recovery_marks_open_messages_interrupted(tmp_path: Path) -> None:
             _message("session-1", "a1", "assistant", "pending"), None,
         )  # fmt: skip
         writer = ChunkWriter(store)
-        writer.add(("session-1", 1, "a1", "text", '{"delta": "par"}'), "a1", "partial")
+        writer.add(("session-1", 1, "a1", "text", '{"delta": "par"}'), "a1", lambda: "partial")
         await writer.flush()
         assert (await store.get_message("a1") or {})["status"] == "streaming"
         await store.close()  # as if the server died here
@@ -77,7 +77,7 @@ def test_writer_batches_chunks_into_few_transactions(tmp_path: Path) -> None:
         text = ""
         for seq in range(1, 5001):
             text += f"w{seq} "
-            writer.add(("session-2", seq, "a2", "text", f'{{"seq": {seq}}}'), "a2", text)
+            writer.add(("session-2", seq, "a2", "text", f'{{"seq": {seq}}}'), "a2", lambda text=text: text)
             if seq % 500 == 0:
                 assert len(writer.pending("session-2")) > 0
                 await asyncio.sleep(0.04)

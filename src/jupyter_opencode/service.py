@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 class Subscriber(Protocol):
     """A client receiving the frames of the sessions it subscribed to (a WebSocket)."""
 
-    def deliver(self, session_id: str, seq: int, frame: str) -> None:
-        """Queue one frame for sending, in seq order."""
+    def deliver(
+        self, session_id: str, seq: int, frame: str, delta: tuple[str, str, str] | None = None
+    ) -> None:
+        """Queue one frame for sending, in seq order; ``delta`` is (message, kind, text) of a
+        text or reasoning chunk, which a client that is behind may get merged with the next."""
 
 
 class SessionBusy(Exception):
@@ -96,17 +99,18 @@ class ChatService:
         seq = turn.take_seq()
         frame["seq"] = seq
         encoded = json.dumps(frame)
+        delta = (turn.message_id, frame["kind"], frame["delta"]) if "delta" in frame else None
         self.writer.add(
             (turn.session_id, seq, turn.message_id, frame.get("kind", frame["type"]), encoded),
             turn.message_id,
-            turn.text,
+            turn.joined_text,
         )
         for sub in self._subscribers.get(turn.session_id, ()):
             backlog = self._replaying.get((id(sub), turn.session_id))
             if backlog is not None:
                 backlog.append((seq, encoded))
             else:
-                sub.deliver(turn.session_id, seq, encoded)
+                sub.deliver(turn.session_id, seq, encoded, delta)
 
     def _emit(self, turn: Turn, chunks: list[Chunk]) -> None:
         for chunk in chunks:

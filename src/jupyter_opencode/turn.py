@@ -25,7 +25,8 @@ class Turn:
     aborted: bool = False
     finished: bool = False
     started_at: float = field(default_factory=time.time)
-    text: str = ""
+    _text: list[str] = field(default_factory=list)
+    _joined: str | None = ""
     tokens: int = 0
     cost: float = 0.0
     reasoning: dict[str, str] = field(default_factory=dict)
@@ -35,6 +36,17 @@ class Turn:
     _part_kinds: dict[str, str] = field(default_factory=dict)
     _part_text: dict[str, int] = field(default_factory=dict)
     _last_status: str = ""
+
+    @property
+    def text(self) -> str:
+        """The answer's text so far (joined lazily: appending stays linear)."""
+        if self._joined is None:
+            self._joined = "".join(self._text)
+        return self._joined
+
+    def joined_text(self) -> str:
+        """The answer's text so far, as a callable for the chunk writer."""
+        return self.text
 
     def take_seq(self) -> int:
         """The next chunk seq of this session."""
@@ -129,9 +141,10 @@ class Turn:
         if kind == "reasoning":
             self.reasoning[pid] = self.reasoning.get(pid, "") + delta
         else:
-            if first and self.text:
+            if first and self._text:
                 delta = "\n\n" + delta
-            self.text += delta
+            self._text.append(delta)
+            self._joined = None
         self.status = "streaming"
         return [*chunks, {"kind": kind, "delta": delta}]
 

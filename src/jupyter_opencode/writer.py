@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from .store import SessionStore
 
@@ -20,13 +21,13 @@ class ChunkWriter:
         self.interval = interval
         self.max_rows = max_rows
         self._rows: list[Row] = []
-        self._progress: dict[str, str] = {}
+        self._progress: dict[str, Callable[[], str]] = {}
         self._inflight: list[Row] = []
         self._timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
 
-    def add(self, row: Row, message_id: str, text: str) -> None:
-        """Queue one chunk row and the current text of its message."""
+    def add(self, row: Row, message_id: str, text: Callable[[], str]) -> None:
+        """Queue one chunk row; ``text`` gives its message's text when the batch is written."""
         self._rows.append(row)
         self._progress[message_id] = text
         if len(self._rows) >= self.max_rows:
@@ -61,6 +62,7 @@ class ChunkWriter:
             self._inflight, self._rows = self._rows, []
             progress, self._progress = self._progress, {}
             try:
-                await self.store.write_chunks(self._inflight, progress.items())
+                texts = [(mid, text()) for mid, text in progress.items()]
+                await self.store.write_chunks(self._inflight, texts)
             finally:
                 self._inflight = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from jupyter_server.auth.decorator import ws_authenticated
@@ -18,13 +19,40 @@ from .base import SESSION_ID, KernelTokenAuth, parse_prompt
 MAX_BACKLOG = 50_000
 
 
+@dataclass
+class _Deltas:
+    """Consecutive text deltas of one message waiting to be sent: they go as one chunk."""
+
+    session_id: str
+    message_id: str
+    kind: str
+    seq: int
+    frame: str
+    parts: list[str]
+
+    def encode(self) -> str:
+        """The frame to send: the original one, or one chunk carrying all the deltas."""
+        if len(self.parts) == 1:
+            return self.frame
+        return json.dumps(
+            {
+                "type": "chunk",
+                "session_id": self.session_id,
+                "message_id": self.message_id,
+                "kind": self.kind,
+                "delta": "".join(self.parts),
+                "seq": self.seq,
+            }
+        )
+
+
 class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     """Sends the chunks of every session this client subscribed to, in seq order."""
 
     def initialize(self) -> None:
         """Per-connection state."""
         self._sent: dict[str, int] = {}
-        self._queue: deque[str] = deque()
+        self._queue: deque[str | _Deltas] = deque()
         self._wakeup = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -54,16 +82,30 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         for task in self._tasks:
             task.cancel()
 
-    def deliver(self, session_id: str, seq: int, frame: str) -> None:
-        """Queue a frame; a client too slow to keep up is disconnected, to resubscribe."""
+    def deliver(
+        self, session_id: str, seq: int, frame: str, delta: tuple[str, str, str] | None = None
+    ) -> None:
+        """Queue a frame (merging deltas while the client is behind); drop a hopeless client."""
         if seq <= self._sent.get(session_id, -1):
             return
         self._sent[session_id] = seq
-        if len(self._queue) >= MAX_BACKLOG:
+        last = self._queue[-1] if self._queue else None
+        if delta is not None:
+            message_id, kind, text = delta
+            if (
+                isinstance(last, _Deltas)
+                and (last.session_id, last.message_id, last.kind) == (session_id, message_id, kind)
+            ):
+                last.parts.append(text)
+                last.seq = seq
+                return
+            self._queue.append(_Deltas(session_id, message_id, kind, seq, frame, [text]))
+        elif len(self._queue) >= MAX_BACKLOG:
             self.service.unsubscribe(self)
             self.close(1013, "client too slow: reconnect and resubscribe with after_seq")
             return
-        self._queue.append(frame)
+        else:
+            self._queue.append(frame)
         self._wakeup.set()
 
     def _send(self, data: dict[str, Any]) -> None:
@@ -80,7 +122,8 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
                 self._wakeup.clear()
                 last = None
                 while self._queue:
-                    last = self.write_message(self._queue.popleft())
+                    item = self._queue.popleft()
+                    last = self.write_message(item if isinstance(item, str) else item.encode())
                 if last is not None:
                     await last
         except WebSocketClosedError:
