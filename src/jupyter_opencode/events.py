@@ -39,15 +39,16 @@ class EventHub:
         delay = 0.1
         while True:
             try:
-                async for event in client.events():
-                    if event.get("type") == "server.connected":
-                        self.connected.set()
-                        delay = 0.1
-                        if gap:
-                            gap = False
-                            await self.service.on_gap(client)
-                        continue
-                    self.service.on_event(event)
+                async for batch in client.events():
+                    for event in batch:
+                        if event.get("type") == "server.connected":
+                            self.connected.set()
+                            delay = 0.1
+                            if gap:
+                                gap = False
+                                await self.service.on_gap(client)
+                            continue
+                        self.service.on_event(event)
             except (OpencodeError, OSError, ValueError):
                 log.warning("opencode event stream failed", exc_info=True)
             self.connected.clear()

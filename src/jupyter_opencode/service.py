@@ -188,6 +188,7 @@ class ChatService:
                 await self.finish(turn, "aborted")
                 return
             self._emit(turn, turn.status_chunk("thinking"))
+            turn.prompting()
             await client.prompt(ocid, prompt, turn.model)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))

@@ -24,7 +24,7 @@ class Turn:
     error: str | None = None
     aborted: bool = False
     finished: bool = False
-    started_at: float = field(default_factory=time.time)
+    prompted_ms: float = float("inf")
     _text: list[str] = field(default_factory=list)
     _joined: str | None = ""
     tokens: int = 0
@@ -32,6 +32,7 @@ class Turn:
     reasoning: dict[str, str] = field(default_factory=dict)
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     permissions: set[str] = field(default_factory=set)
+    _user_ids: set[str] = field(default_factory=set)
     _assistant_ids: set[str] = field(default_factory=set)
     _part_kinds: dict[str, str] = field(default_factory=dict)
     _part_text: dict[str, int] = field(default_factory=dict)
@@ -90,8 +91,15 @@ class Turn:
             return [], True
         return [], False
 
+    def prompting(self) -> None:
+        """Note the time the prompt is sent: older messages (e.g. a fork's copies) are not ours."""
+        self.prompted_ms = time.time() * 1000
+
     def _message_updated(self, info: dict[str, Any]) -> list[Chunk]:
-        if info.get("role") != "assistant":
+        created = (info.get("time") or {}).get("created") or 0
+        if info.get("role") == "user" and created >= self.prompted_ms - 5:
+            self._user_ids.add(str(info.get("id")))
+        if info.get("role") != "assistant" or info.get("parentID") not in self._user_ids:
             return []
         self._assistant_ids.add(str(info.get("id")))
         if info.get("providerID") and info.get("modelID"):
@@ -214,11 +222,9 @@ class Turn:
         ended = False
         for message in messages:
             info = message.get("info") or {}
-            if info.get("role") != "assistant" or (info.get("time") or {}).get("created", 0) < (
-                self.started_at * 1000 - 1000
-            ):
-                continue
             chunks += self._message_updated(info)
+            if str(info.get("id")) not in self._assistant_ids:
+                continue
             for part in message.get("parts") or []:
                 chunks += self._part_updated(part)
             completed = bool((info.get("time") or {}).get("completed"))

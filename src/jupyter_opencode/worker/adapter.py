@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-_STREAM_TIMEOUT = 365 * 24 * 3600.0
+from .sse import SSEError, sse_batches
 
 
 class OpencodeError(Exception):
@@ -138,29 +138,11 @@ class OpencodeClient:
         """Answer a permission request: once, always or reject."""
         await self._request("POST", f"/permission/{permission_id}/reply", {"reply": reply})
 
-    async def events(self) -> AsyncIterator[dict[str, Any]]:
-        """Yield opencode's server-sent events until the stream ends."""
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        request = HTTPRequest(
-            f"{self.base_url}/event",
-            headers={**self._headers, "Accept": "text/event-stream"},
-            streaming_callback=queue.put_nowait,
-            connect_timeout=5.0,
-            request_timeout=_STREAM_TIMEOUT,
-        )
-        fetch = asyncio.ensure_future(self._http.fetch(request, raise_error=False))
-        fetch.add_done_callback(lambda _: queue.put_nowait(None))
-        fetch.add_done_callback(lambda f: f.cancelled() or f.exception())
-        buffer = b""
+    async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """Yield opencode's server-sent events, a batch at a time, until the stream ends."""
+        headers = {"Authorization": self._headers["Authorization"], "Accept": "text/event-stream"}
         try:
-            while (data := await queue.get()) is not None:
-                buffer += data
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    if line.startswith(b"data:"):
-                        yield json.loads(line[5:])
-            if not fetch.cancelled() and (error := fetch.exception()) is not None:
-                raise OpencodeError(f"event stream ended: {error}") from error
-        finally:
-            if not fetch.done():
-                fetch.cancel()
+            async for batch in sse_batches(f"{self.base_url}/event", headers):
+                yield batch
+        except SSEError as e:
+            raise OpencodeError(str(e)) from e
