@@ -30,6 +30,11 @@ class _Deltas:
     frame: str
     parts: list[str]
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Which stream of deltas this is: session, message and kind."""
+        return (self.session_id, self.message_id, self.kind)
+
     def encode(self) -> str:
         """The frame to send: the original one, or one chunk carrying all the deltas."""
         if len(self.parts) == 1:
@@ -92,10 +97,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         last = self._queue[-1] if self._queue else None
         if delta is not None:
             message_id, kind, text = delta
-            if (
-                isinstance(last, _Deltas)
-                and (last.session_id, last.message_id, last.kind) == (session_id, message_id, kind)
-            ):
+            if isinstance(last, _Deltas) and last.key == (session_id, message_id, kind):
                 last.parts.append(text)
                 last.seq = seq
                 return
