@@ -67,18 +67,13 @@ class OpencodeClient:
             return None
         return json.loads(response.body)
 
-    async def health(self, timeout: float = 0.3) -> bool:
-        """Whether opencode answers its health route within ``timeout`` seconds."""
+    async def health(self, timeout: float = 0.3) -> dict[str, Any] | None:
+        """What opencode's health route says (its version), or None without an answer in time."""
         try:
-            await self._request("GET", "/global/health", timeout=timeout)
+            result = await self._request("GET", "/global/health", timeout=timeout)
         except (OpencodeError, asyncio.TimeoutError, ValueError):
-            return False
-        return True
-
-    async def version(self) -> str | None:
-        """The version opencode reports on its health route."""
-        result = await self._request("GET", "/global/health", timeout=5.0)
-        return str(result["version"]) if isinstance(result, dict) and "version" in result else None
+            return None
+        return result if isinstance(result, dict) else {}
 
     async def warm(self) -> None:
         """Make opencode set up its per-directory instance before the first prompt."""

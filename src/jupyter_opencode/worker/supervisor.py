@@ -194,11 +194,10 @@ class WorkerSupervisor(LoggingConfigurable):
         self._spawn(self._read_output(proc, listening))
         client = OpencodeClient(f"http://127.0.0.1:{port}", password)
         try:
-            await asyncio.wait_for(
+            self.version = await asyncio.wait_for(
                 self._until_healthy(proc, client, listening), self.startup_timeout
             )
             await client.warm()
-            self.version = await client.version()
         except (asyncio.TimeoutError, WorkerError, OSError, ValueError) as e:
             client.close()
             await self._terminate(proc)
@@ -227,12 +226,15 @@ class WorkerSupervisor(LoggingConfigurable):
         proc: asyncio.subprocess.Process,
         client: OpencodeClient,
         listening: asyncio.Future[str],
-    ) -> None:
+    ) -> str | None:
+        """Wait for the listening line, then for an answer to the health route: the version."""
         await listening
-        while not await client.health(timeout=0.3):
+        while (health := await client.health(timeout=0.3)) is None:
             if proc.returncode is not None:
                 raise WorkerError(f"opencode exited with code {proc.returncode} while starting")
             await asyncio.sleep(0.05)
+        version = health.get("version")
+        return str(version) if version else None
 
     async def _watch(self, proc: asyncio.subprocess.Process, client: OpencodeClient) -> None:
         """Wait for the child to exit or stop answering, then restart it unless it was stopped."""
@@ -247,7 +249,7 @@ class WorkerSupervisor(LoggingConfigurable):
                 self.log.info("opencode worker idle for %.0f s: stopping it", self.idle_timeout)
                 await self.stop()
                 return
-            failures = 0 if await client.health(timeout=2.0) else failures + 1
+            failures = 0 if await client.health(timeout=2.0) is not None else failures + 1
             if failures >= 3:
                 self.log.warning("opencode worker stopped answering health checks: killing it")
                 await self._terminate(proc)
