@@ -65,7 +65,26 @@ export function renderMarkdown(text) {
   for (const code of fragment.querySelectorAll("pre > code")) {
     highlight(/** @type {HTMLElement} */ (code));
   }
+  for (const img of fragment.querySelectorAll("img")) {
+    linkInsteadOfImage(/** @type {HTMLImageElement} */ (img));
+  }
   return fragment;
+}
+
+/**
+ * A remote image in a model's Markdown becomes a link: the browser fetches nothing the model
+ * chose (an image URL can carry data out) unless the user clicks.
+ * @param {HTMLImageElement} img
+ */
+function linkInsteadOfImage(img) {
+  const src = img.getAttribute("src") ?? "";
+  if (src.startsWith("data:image/")) return;
+  const link = document.createElement("a");
+  link.href = src;
+  link.target = "_blank";
+  link.rel = "noopener noreferrer nofollow";
+  link.textContent = `[image: ${img.getAttribute("alt") || src}]`;
+  img.replaceWith(link);
 }
 
 /**

