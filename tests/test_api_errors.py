@@ -11,6 +11,7 @@ from tornado.websocket import WebSocketClosedError
 
 from jupyter_opencode.handlers import ROUTES
 from jupyter_opencode.handlers.openapi import PATHS
+from jupyter_opencode.handlers.stream import MAX_SUBSCRIPTIONS
 
 from .streams import Api, Opener, final
 
@@ -195,3 +196,22 @@ async def test_openapi_document_matches_routes(api: Api) -> None:
     }
     assert documented == served
     assert document["paths"] == json.loads(json.dumps(PATHS))
+
+
+async def test_unsubscribe_and_subscription_limit(api: Api, open_stream: Opener) -> None:
+    stream = await open_stream()
+    muted, heard = "session-muted", "session-heard"
+    stream.subscribe(muted)
+    stream.send(type="unsubscribe", session_id=muted)
+    stream.subscribe(heard)
+    await api.prompt(heard, "first")
+    frames = await stream.until(final(heard))  # frames are handled in order: muted is gone
+    await api.prompt(muted, "nobody listens")
+    await api.prompt(heard, "second")
+    frames += await stream.until(final(heard))
+    assert {f["session_id"] for f in frames} == {heard}
+    for i in range(MAX_SUBSCRIPTIONS - 1):
+        stream.subscribe(f"session-many-{i:04d}")
+    stream.subscribe("session-one-too-many")
+    answer = await stream.next()
+    assert answer["type"] == "error" and answer["reason"] == "too_many_subscriptions"

@@ -77,7 +77,8 @@ def test_writer_batches_chunks_into_few_transactions(tmp_path: Path) -> None:
         text = ""
         for seq in range(1, 5001):
             text += f"w{seq} "
-            writer.add(("session-2", seq, "a2", "text", f'{{"seq": {seq}}}'), "a2", lambda text=text: text)
+            row = ("session-2", seq, "a2", "text", f'{{"seq": {seq}}}')
+            writer.add(row, "a2", lambda text=text: text)
             if seq % 500 == 0:
                 assert len(writer.pending("session-2")) > 0
                 await asyncio.sleep(0.04)

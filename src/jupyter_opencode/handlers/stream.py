@@ -17,6 +17,7 @@ from ..service import SessionBusy
 from .base import SESSION_ID, KernelTokenAuth, parse_prompt
 
 MAX_BACKLOG = 50_000
+MAX_SUBSCRIPTIONS = 1000
 
 
 @dataclass
@@ -61,6 +62,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         self._wakeup = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._order = asyncio.Lock()
 
     async def pre_get(self) -> None:
         """Authorize before upgrading."""
@@ -154,22 +156,34 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
             if isinstance(after, bool) or not isinstance(after, int) or after < 0:
                 self._error("'after_seq' must be a non-negative integer", "bad_after_seq")
                 return
-            self._spawn(self._subscribe(sid, after))
+            if sid not in self._sent and len(self._sent) >= MAX_SUBSCRIPTIONS:
+                self._error(
+                    f"at most {MAX_SUBSCRIPTIONS} sessions per socket: unsubscribe from some first",
+                    "too_many_subscriptions",
+                )
+                return
+            self._sent[sid] = after
+            self._spawn(self.service.subscribe(self, sid, after))
         elif kind == "unsubscribe":
-            self.service.unsubscribe(self, sid)
+            self._sent.pop(sid, None)
+            self._spawn(self._unsubscribe(sid))
         elif kind == "prompt":
             self._spawn(self._prompt(sid, data))
         else:
             self._error("'type' must be subscribe, unsubscribe or prompt", "bad_type")
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+        """Handle a frame in the background, after the frames received before it."""
+        task = asyncio.ensure_future(self._in_order(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _subscribe(self, sid: str, after: int) -> None:
-        self._sent[sid] = after
-        await self.service.subscribe(self, sid, after)
+    async def _in_order(self, coro: Any) -> None:
+        async with self._order:
+            await coro
+
+    async def _unsubscribe(self, sid: str) -> None:
+        self.service.unsubscribe(self, sid)
 
     async def _prompt(self, sid: str, data: dict[str, Any]) -> None:
         limit = self.settings["jupyter_opencode_app"].max_message_bytes
