@@ -84,13 +84,31 @@ def split_words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
+def missing_key(user_text: str) -> tuple[str, str] | None:
+    """(container, key) of a ``name['key']`` lookup in the text that failed with a KeyError."""
+    error = error_seen(user_text) or ""
+    match = re.match(r"KeyError: (['\"])(.+?)\1$", error)
+    if match is None:
+        return None
+    key = re.escape(match.group(2))
+    lookup = re.search(rf"([A-Za-z_]\w*)\[\s*['\"]{key}['\"]\s*\]", user_text)
+    return (lookup.group(1), match.group(2)) if lookup else None
+
+
 def echo_text(user_text: str) -> str:
     """Return the default Markdown reply to ``user_text``."""
     parts = [f"You asked: {question_of(user_text)}\n\n"]
     error = error_seen(user_text)
+    code = DEMO_CODE
     if error:
         parts.append(f"The last cell raised {error}. Check the name or key it mentions.\n\n")
-    parts.append(f"Here is some code:\n\n```python\n{DEMO_CODE}\n```\n")
+    if found := missing_key(user_text):
+        name, key = found
+        parts.append(f"`{name}` has no key `{key!r}`. List the keys it does have:\n\n")
+        code = f"print(list({name}.keys()))"
+    else:
+        parts.append("Here is some code:\n\n")
+    parts.append(f"```python\n{code}\n```\n")
     return "".join(parts)
 
 
