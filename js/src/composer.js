@@ -5,6 +5,7 @@ import { h } from "./dom.js";
 export const COMMANDS = [
   { name: "/new", args: "", help: "Start a new session" },
   { name: "/clear", args: "", help: "Clear the conversation (new session)" },
+  { name: "/fork", args: "", help: "Continue in a copy of this conversation" },
   { name: "/context", args: " ", help: "Attach the last N cells as context: /context N" },
   { name: "/model", args: " ", help: "Switch model: /model provider/model" },
   { name: "/help", args: "", help: "Show the available commands" },
