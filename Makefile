@@ -28,7 +28,7 @@ demo: $(STAMP) $(BUILT)
 	$(JUPYTER) lab notebooks/quickstart.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks js/test js/lab/browser_check.py
+	$(VENV)/bin/ruff check src tests benchmarks js/test
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
 

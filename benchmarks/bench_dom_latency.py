@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.browser.lab import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    TOKEN,
     Lab,
     run_lab,
     wait_kernel_idle,
@@ -81,6 +80,7 @@ class PlainClient:
         self.done = threading.Event()
         self._ready = threading.Event()
         self._url = f"ws://127.0.0.1:{lab.port}/opencode/stream"
+        self._token = lab.token
         self._session_id = session_id
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
@@ -91,7 +91,7 @@ class PlainClient:
             raise RuntimeError("the plain WebSocket client did not connect")
 
     async def _run(self) -> None:
-        request = HTTPRequest(self._url, headers={"Authorization": f"token {TOKEN}"})
+        request = HTTPRequest(self._url, headers={"Authorization": f"token {self._token}"})
         ws = await websocket_connect(request)
         await ws.read_message()  # {"type": "connected"}
         subscribe = {"type": "subscribe", "session_id": self._session_id, "after_seq": 0}

@@ -15,14 +15,13 @@ from harness import (
     Figure,
     Server,
     Stream,
-    free_port,
     is_final,
     is_text,
     main,
     median,
     write_model_config,
 )
-from jupyter_opencode.testing import FakeModelProcess
+from jupyter_opencode.testing import FakeModelProcess, free_port
 from jupyter_opencode.worker.adapter import OpencodeClient
 from jupyter_opencode.worker.environment import ProviderChoice, worker_environment
 from jupyter_opencode.worker.install import installed_opencode

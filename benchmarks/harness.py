@@ -7,9 +7,7 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,18 +15,14 @@ import urllib.request
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
-from urllib.error import URLError
 
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from jupyter_opencode.testing import FakeModelProcess, opencode_config
+from jupyter_opencode.testing import FakeModelProcess, JupyterProcess, opencode_config
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-TOKEN = "bench-token"
-START_TIMEOUT = 60.0
 Frame = dict[str, Any]
 
 
@@ -93,13 +87,6 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_mb(pid: int | str = "self") -> float:
     """Resident set size of a process, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -121,8 +108,8 @@ def write_model_config(tmp: Path, model: FakeModelProcess) -> Path:
     return path
 
 
-class Server:
-    """A ``jupyter server`` subprocess on 127.0.0.1, with or without the extension."""
+class Server(JupyterProcess):
+    """A ``jupyter server`` subprocess with or without the extension, timed to ``api/status``."""
 
     def __init__(
         self,
@@ -133,103 +120,29 @@ class Server:
         extension: bool = True,
         minimal: bool = False,
     ) -> None:
-        self.tmp = tmp
-        self.minimal = minimal
-        self.config = config
-        self.home = home
-        self.extension = extension
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
+        env = {"JUPYTER_NO_CONFIG": "1"} if minimal else None
+        super().__init__(
+            tmp, opencode_config=config, worker_home=home, extension=extension, env=env
+        )
         self.started_in = 0.0
         self.cpu_at_start = 0.0
 
-    def _command(self) -> list[str]:
-        root = self.tmp / "root"
-        command = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
-            "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-            f"--ServerApp.jpserver_extensions={{'jupyter_opencode': {self.extension}}}",
-            "--ServerApp.allow_root=True",
-        ]  # fmt: skip
-        if self.extension:
-            command.append(f"--OpencodeExtension.db_path={self.tmp / 'sessions.db'}")
-            if self.config is not None:
-                command.append(f"--OpencodeExtension.opencode_config={self.config}")
-            if self.home is not None:
-                command.append(f"--OpencodeExtension.worker_home={self.home}")
-        return command
-
-    def _env(self) -> dict[str, str]:
-        dirs = {name: str(self.tmp / name.lower()) for name in ("CONFIG", "DATA", "RUNTIME")}
-        path = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
-        env = {
-            **os.environ,
-            "PYTHONPATH": path,
-            **{f"JUPYTER_{name}_DIR": value for name, value in dirs.items()},
-        }
-        if self.minimal:
-            env["JUPYTER_NO_CONFIG"] = "1"
-        return env
+    @property
+    def ready_path(self) -> str:
+        """Jupyter's own status route, with or without the extension."""
+        return "api/status"
 
     def start(self) -> float:
         """Start the server; return the seconds until ``GET api/status`` first answered 200."""
-        (self.tmp / "root").mkdir(parents=True, exist_ok=True)
-        log = (self.tmp / f"server-{self.port}.log").open("wb")
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self._command(), env=self._env(), stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
-        while True:
-            try:
-                self.call("GET", "api/status")
-                break
-            except (URLError, ConnectionError):
-                if self.proc.poll() is not None or time.perf_counter() - started > START_TIMEOUT:
-                    raise RuntimeError(f"jupyter server did not start, see {self.tmp}") from None
-                time.sleep(0.005)
-        self.started_in = time.perf_counter() - started
+        self.started_in = super().start()
+        assert self.proc is not None
         self.cpu_at_start = cpu_seconds(self.proc.pid)
         return self.started_in
-
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Terminate the server (it stops its worker); False when it had to be killed."""
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return True
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            return False
-        return True
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        """A blocking JSON request to a route of the server."""
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/{path}",
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"token {TOKEN}"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
 
     def worker(self) -> dict[str, Any]:
         """The worker part of ``GET opencode/status``."""
         result: dict[str, Any] = self.call("GET", "opencode/status")["worker"]
         return result
-
-    def __enter__(self) -> Server:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def worker_endpoint(pid: int) -> tuple[str, str]:
@@ -270,7 +183,7 @@ class Stream:
         """Connect and wait for the greeting."""
         request = HTTPRequest(
             f"ws://127.0.0.1:{server.port}/opencode/stream",
-            headers={"Authorization": f"token {TOKEN}"},
+            headers={"Authorization": f"token {server.token}"},
         )
         stream = cls(await websocket_connect(request, max_message_size=64 * 1024 * 1024))
         await stream.wait_for(lambda f: f["type"] == "connected", 0, 30.0)

@@ -12,21 +12,13 @@ from typing import Any
 
 import pytest
 
+from jupyter_opencode.testing import CHROMIUM, CHROMIUM_ARGS
+
 sync_api = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "src" / "jupyter_opencode" / "static" / "chat.js"
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("/tmp/jsshots")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -67,7 +59,7 @@ def base_url() -> Iterator[str]:
 def browser() -> Iterator[Any]:
     """One Chromium for the module."""
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -1,11 +1,13 @@
 """Offline fake OpenAI-compatible model with scripted replies, for tests and demos.
 
-See :mod:`jupyter_opencode.testing.scripts` for the directives (``[[long:N]]``, ``[[tool]]``...).
+See :mod:`jupyter_opencode.testing.scripts` for the directives (``[[long:N]]``, ``[[tool]]``...),
+and :mod:`jupyter_opencode.testing.jupyter` for an isolated Jupyter server to run it against.
 """
 
 from __future__ import annotations
 
 from .config import MODEL_ID, MODEL_NAME, PROVIDER_ID, opencode_config
+from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, free_port
 from .process import FakeModelError, FakeModelProcess
 from .scripts import (
     TOOL_COMMAND,
@@ -20,6 +22,8 @@ from .scripts import (
 from .server import main, make_app, serve
 
 __all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
     "MODEL_ID",
     "MODEL_NAME",
     "PROVIDER_ID",
@@ -27,8 +31,10 @@ __all__ = [
     "TOOL_OUTPUT",
     "FakeModelError",
     "FakeModelProcess",
+    "JupyterProcess",
     "expected_reasoning",
     "expected_text",
+    "free_port",
     "main",
     "make_app",
     "opencode_config",

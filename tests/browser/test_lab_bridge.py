@@ -1,0 +1,124 @@
+"""The labextension's insert-cell bridge: the widget's event and the insert-cell-below command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from jupyter_opencode.testing import FakeModelProcess
+
+from .lab import CHROMIUM, CHROMIUM_ARGS, run_lab, shot, wait_kernel_idle
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+]
+
+BUTTON_CELL = "from IPython.display import HTML\nHTML('<button id=\"x\">x</button>')"
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "execution_count": None, "id": cid, "metadata": {}, "outputs": [],
+         "source": source}
+        for cid, source in (("button", BUTTON_CELL), ("second", "marker = 'second'"))
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}  # fmt: skip
+NOTEBOOK_JS = "window.jupyterapp.shell.currentWidget.content"
+CELLS = f"""() => {NOTEBOOK_JS}.model.sharedModel.cells
+  .map(c => [c.getSource(), c.cell_type === 'code' ? c.execution_count : null])"""
+# Dispatches the widget's event from the element of `selector` (or of `inner` in its shadow root).
+DISPATCH = """([selector, inner, code, run]) => {
+  let target = document.querySelector(selector);
+  if (inner) target = target.shadowRoot.querySelector(inner);
+  const detail = {code, run, handled: false};
+  target.dispatchEvent(new CustomEvent('jupyter-opencode:insert-cell',
+    {bubbles: true, composed: true, cancelable: true, detail}));
+  return detail.handled;
+}"""
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) -> Iterator[Page]:
+    """A notebook whose first cell, run, shows a button inside its output."""
+    with run_lab(tmp_path_factory.mktemp("bridge"), fake_model.url) as lab, sync_playwright() as p:
+        (lab.root / "bridge.ipynb").write_text(json.dumps(NOTEBOOK))
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(lab.notebook_url("bridge.ipynb"))
+        wait_kernel_idle(page)
+        page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_selector(".jp-OutputArea-output button#x", timeout=30_000)
+        yield page
+        browser.close()
+    assert errors == []
+
+
+def cells(page: Page) -> list[list[Any]]:
+    """Source and execution count (None: never run) of every cell of the open notebook."""
+    return page.evaluate(CELLS)
+
+
+def dispatch(page: Page, selector: str, code: str, run: bool, inner: str = "") -> bool:
+    """Dispatch the insert-cell event; whether the bridge handled it."""
+    return page.evaluate(DISPATCH, [selector, inner, code, run])
+
+
+def test_event_outside_a_cell_is_not_handled(page: Page) -> None:
+    before = cells(page)
+    page.evaluate("() => { document.body.appendChild(document.createElement('div')).id = 'out'; }")
+    assert dispatch(page, "#out", "nope = 1", run=False) is False
+    assert cells(page) == before
+
+
+def test_inserts_below_the_cell_and_runs_only_when_asked(page: Page) -> None:
+    before = cells(page)
+    assert dispatch(page, "button#x", "y = 6 * 7", run=False) is True
+    assert cells(page) == [before[0], ["y = 6 * 7", None], *before[1:]]
+
+    assert dispatch(page, "button#x", "print(6 * 7)", run=True) is True
+    output = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
+    expect(output).to_have_text("42", timeout=30_000)
+    page.wait_for_function(f"() => ({CELLS})()[1][1] !== null")
+    after = cells(page)
+    assert [source for source, _ in after] == [before[0][0], "print(6 * 7)", "y = 6 * 7"] + [
+        source for source, _ in before[1:]
+    ]
+    assert after[2][1] is None, "the cell inserted with run=false was executed"
+
+
+def test_event_from_a_shadow_root_is_handled(page: Page) -> None:
+    page.evaluate("""() => {
+      const host = document.querySelector('button#x').parentElement
+        .appendChild(document.createElement('div'));
+      host.id = 'host';
+      host.attachShadow({mode: 'open'}).innerHTML = '<button id="inner">in</button>';
+    }""")
+    assert dispatch(page, "#host", "shadow = 1", run=False, inner="#inner") is True
+    assert cells(page)[1] == ["shadow = 1", None]
+
+
+def test_insert_cell_below_command(page: Page) -> None:
+    command = "jupyter-opencode:insert-cell-below"
+    assert page.evaluate(f"() => window.jupyterapp.commands.hasCommand('{command}')")
+    before = cells(page)
+    active = page.evaluate(f"() => {NOTEBOOK_JS}.activeCellIndex")
+    page.evaluate(
+        f"() => window.jupyterapp.commands.execute('{command}',"
+        " {code: 'print(\"from command\")', run: true})"
+    )
+    output = page.locator(".jp-Notebook .jp-Cell").nth(active + 1).locator(".jp-OutputArea-output")
+    expect(output).to_have_text("from command", timeout=30_000)
+    sources = [source for source, _ in cells(page)]
+    assert sources == [s for s, _ in before[: active + 1]] + ['print("from command")'] + [
+        s for s, _ in before[active + 1 :]
+    ]
+    shot(page, "bridge-command")
