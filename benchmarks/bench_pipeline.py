@@ -32,10 +32,16 @@ BENCH = "pipeline"
 
 @dataclass
 class Run:
-    """Arrival times of one answer's text chunks on both paths, from the prompt."""
+    """Arrival times of one answer's text on both paths, from the prompt, and the texts."""
 
     direct: list[float]
     ours: list[float]
+    direct_text: str
+    ours_text: str
+
+    def same_text(self) -> bool:
+        """Whether our WebSocket's text frames, concatenated, carry exactly opencode's deltas."""
+        return self.ours_text == self.direct_text
 
     def total_ratio(self) -> float:
         """Prompt to last text chunk, ours over direct."""
@@ -63,9 +69,14 @@ async def one_prompt(stream: Stream, events: DirectEvents, sid: str) -> Run:
         if time.perf_counter() > deadline:
             break
         await asyncio.sleep(0.02)
-    ours = [t - sent for t, f in stream.frames[start:] if is_text(sid)(f)]
-    direct = [t - sent for t in first_delta_session(events.deltas[mark:])]
-    return Run(direct=direct, ours=ours)
+    ours = [(t - sent, f["delta"]) for t, f in stream.frames[start:] if is_text(sid)(f)]
+    direct = first_delta_session(events.deltas[mark:])
+    return Run(
+        direct=[d.arrived - sent for d in direct],
+        ours=[t for t, _ in ours],
+        direct_text="".join(d.text for d in direct),
+        ours_text="".join(text for _, text in ours),
+    )
 
 
 async def measure(server: Server) -> list[Run]:
@@ -88,6 +99,8 @@ async def measure(server: Server) -> list[Run]:
 def figures(runs: list[Run]) -> list[Figure]:
     """The printed figures of the measured answers."""
     n = f"median of {len(runs)} prompts"
+    same = sum(r.same_text() for r in runs)
+    frames = sorted(len(r.ours) for r in runs)
     return [
         Figure(BENCH, "total time ratio, prompt->last text chunk",
                median([r.total_ratio() for r in runs]), "x", 1.10,
@@ -102,8 +115,10 @@ def figures(runs: list[Run]) -> list[Figure]:
                median([r.direct[-1] * 1000 for r in runs]), "ms", note="baseline"),
         Figure(BENCH, "text deltas received via opencode SSE",
                min(len(r.direct) for r in runs), "", note=f"min over prompts, of {CHUNKS}"),
-        Figure(BENCH, "text chunks received via our WebSocket",
-               min(len(r.ours) for r in runs), "", note=f"min over prompts, of {CHUNKS}"),
+        Figure(BENCH, "WS text == SSE text", same, f"of {len(runs)}", len(runs), at_least=True,
+               note=f"{'yes' if same == len(runs) else 'no'}; {median(frames):,.0f} WS text"
+               f" frames (min {frames[0]:,}, max {frames[-1]:,}) for {CHUNKS:,} deltas: a"
+               " client behind gets consecutive deltas merged"),
     ]  # fmt: skip
 
 

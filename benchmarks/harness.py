@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
@@ -219,12 +219,20 @@ class Stream:
         self._reader.cancel()
 
 
+class Delta(NamedTuple):
+    """A text delta of opencode's event stream: when it arrived, its session, its text."""
+
+    arrived: float
+    session: str
+    text: str
+
+
 class DirectEvents:
     """opencode's own ``GET /event``, read by a separate process that timestamps each text delta."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
-        self.deltas: list[tuple[float, str]] = []
+        self.deltas: list[Delta] = []
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
@@ -244,8 +252,8 @@ class DirectEvents:
     async def _read(self) -> None:
         assert self.proc.stdout is not None
         async for line in self.proc.stdout:
-            arrived, session = line.decode().split()
-            self.deltas.append((float(arrived), session))
+            arrived, session, text = line.decode().split(" ", 2)
+            self.deltas.append(Delta(float(arrived), session, json.loads(text)))
 
     def close(self) -> None:
         """Stop the reader process."""
@@ -255,7 +263,7 @@ class DirectEvents:
 
 
 def _read_events(base_url: str, password: str) -> None:
-    """In the reader process: print ``connected``, then ``<perf_counter> <sessionID>`` per delta."""
+    """In the reader process: ``connected``, then ``<perf_counter> <sessionID> <JSON text>``s."""
     token = base64.b64encode(f"opencode:{password}".encode()).decode()
     request = urllib.request.Request(
         f"{base_url}/event", headers={"Authorization": f"Basic {token}"}
@@ -270,18 +278,19 @@ def _read_events(base_url: str, password: str) -> None:
             if event.get("type") == "server.connected":
                 print("connected", flush=True)
             elif event.get("type") == "message.part.delta" and props.get("field") == "text":
-                print(arrived, props.get("sessionID"), flush=True)
+                print(arrived, props.get("sessionID"), json.dumps(props.get("delta") or ""),
+                      flush=True)  # fmt: skip
 
 
-def first_delta_session(deltas: list[tuple[float, str]]) -> list[float]:
-    """Arrival times of the deltas of the session with the most deltas."""
+def first_delta_session(deltas: list[Delta]) -> list[Delta]:
+    """The deltas of the session with the most deltas."""
     counts: dict[str, int] = {}
-    for _, session in deltas:
-        counts[session] = counts.get(session, 0) + 1
+    for delta in deltas:
+        counts[delta.session] = counts.get(delta.session, 0) + 1
     if not counts:
         return []
     top = max(counts, key=lambda s: counts[s])
-    return [t for t, session in deltas if session == top]
+    return [delta for delta in deltas if delta.session == top]
 
 
 async def ready_worker(server: Server, stream: Stream, timeout: float = 90.0) -> dict[str, Any]:
