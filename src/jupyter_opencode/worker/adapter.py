@@ -26,9 +26,11 @@ class OpencodeClient:
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
         self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
         self._http = AsyncHTTPClient(force_instance=True, max_clients=64)
+        self._closed = False
 
     def close(self) -> None:
-        """Release the HTTP client."""
+        """Release the HTTP client; later requests fail with OpencodeError."""
+        self._closed = True
         self._http.close()
 
     async def _request(
@@ -56,6 +58,8 @@ class OpencodeClient:
             connect_timeout=min(timeout, 5.0),
             request_timeout=timeout,
         )
+        if self._closed:
+            raise OpencodeError(f"{method} {path}: the worker was stopped")
         try:
             response = await self._http.fetch(request)
         except HTTPClientError as e:
