@@ -132,7 +132,15 @@ def test_conversation_keeps_streamed_text_and_accepts_the_final_message() -> Non
     assert message["content"] == "Hello"
     assert message["parts"] == [{"kind": "reasoning", "text": "think"}]
     ops = conversation.apply({"type": "message", "message": final_message("Hello")})
-    assert ops == [{"op": "message", "message": final_message("Hello")}]
+    settled = {k: v for k, v in final_message("Hello").items() if k != "content"}
+    assert ops == [{"op": "message", "message": settled}]  # the streamed body is not resent
+    assert conversation.get(MID)["content"] == "Hello"
+    # A final text that differs from what streamed (a gap) is sent whole.
+    other = Conversation()
+    other.apply(chunk(1, "Hel"))
+    assert other.apply({"type": "message", "message": final_message("Hello")}) == [
+        {"op": "message", "message": final_message("Hello")}
+    ]
     # A replayed chunk of a finished message changes nothing.
     assert conversation.apply(chunk(2, "lo")) == []
     assert conversation.upsert(pending) == []

@@ -293,21 +293,12 @@ def test_stream_through_the_comm_is_paced_and_delta_only(
     frames = [m for m in frames if m["data"]["content"]["type"] == "frame"]
     duration = frames[-1]["at"] - frames[0]["at"]
     assert len(frames) <= 40 * duration + 3
-    # Only the final message op carries the whole body (the API's "add or replace").
-    body_ops = [
-        op
-        for m in frames
-        for op in m["data"]["content"]["ops"]
-        if op["op"] == "message" and op["message"]["content"] == reply.text
-    ]
-    assert len(body_ops) == 1
-    delta_bytes = sum(
-        len(json.dumps(op))
-        for m in frames
-        for op in m["data"]["content"]["ops"]
-        if op["op"] == "delta"
-    )
-    assert delta_bytes <= 1.2 * len(reply.text) + 80 * len(frames)
+    # Deltas only: no op carries the whole body again, the final one just settles the status.
+    ops = [op for m in frames for op in m["data"]["content"]["ops"]]
+    assert not any(op.get("message", {}).get("content") == reply.text for op in ops)
+    assert ops[-1]["op"] == "message" and ops[-1]["message"]["status"] == "complete"
+    sent = sum(len(json.dumps(m["data"]["content"])) for m in frames)
+    assert sent <= 1.2 * len(reply.text) + 120 * len(frames)
     chat.close()
 
 

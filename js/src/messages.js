@@ -304,7 +304,9 @@ export class MessageList {
       this.markDirty(entry);
       return;
     }
-    existing.msg = normalize(message);
+    // A final message without content keeps the text its deltas built (it is not sent twice).
+    const content = "content" in message ? message.content : existing.msg.content;
+    existing.msg = normalize({ ...message, content });
     if (!LIVE.has(existing.msg.status) && !existing.answered) existing.permission = undefined;
     this.markDirty(existing);
   }

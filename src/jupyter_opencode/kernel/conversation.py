@@ -67,11 +67,15 @@ class Conversation:
             return []
         if existing == message:
             return []
+        streamed = existing.get("content")
         existing.clear()
         existing.update(copy.deepcopy(message))
         self.permissions = {
             pid: p for pid, p in self.permissions.items() if p["message_id"] != message["id"]
         }
+        if streamed == message.get("content"):
+            # The browser built this text from the deltas: the body is never sent twice.
+            message = {key: value for key, value in message.items() if key != "content"}
         return [{"op": "message", "message": message}]
 
     def apply(self, event: dict[str, Any]) -> list[Op]:
