@@ -20,6 +20,8 @@ from .writer import ChunkWriter
 
 log = logging.getLogger(__name__)
 
+Delta = tuple[str, str, str]
+
 
 class Subscriber(Protocol):
     """A client receiving the frames of the sessions it subscribed to (a WebSocket)."""
@@ -96,6 +98,10 @@ class ChatService:
                     del self._subscribers[session_id]
 
     def _publish(self, turn: Turn, frame: dict[str, Any]) -> None:
+        self._deliver(turn, *self._record(turn, frame))
+
+    def _record(self, turn: Turn, frame: dict[str, Any]) -> tuple[int, str, Delta | None]:
+        """Number a frame and queue it for the database."""
         seq = turn.take_seq()
         frame["seq"] = seq
         encoded = json.dumps(frame)
@@ -105,6 +111,10 @@ class ChatService:
             turn.message_id,
             turn.joined_text,
         )
+        return seq, encoded, delta
+
+    def _deliver(self, turn: Turn, seq: int, encoded: str, delta: Delta | None) -> None:
+        """Send a recorded frame to the session's subscribers."""
         for sub in self._subscribers.get(turn.session_id, ()):
             backlog = self._replaying.get((id(sub), turn.session_id))
             if backlog is not None:
@@ -125,7 +135,10 @@ class ChatService:
             )
 
     def _emit_message(self, turn: Turn, message: dict[str, Any]) -> None:
-        self._publish(turn, {"type": "message", "session_id": turn.session_id, "message": message})
+        self._publish(turn, self._message_frame(turn, message))
+
+    def _message_frame(self, turn: Turn, message: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "message", "session_id": turn.session_id, "message": message}
 
     # prompts
 
@@ -219,14 +232,16 @@ class ChatService:
         turn.finished = True
         message = turn.final_message(status, error)
         self._emit(turn, turn.status_chunk("error" if status == "error" else "idle"))
+        stored = await self.store.get_message(turn.message_id)
+        full = {**(stored or {}), **message, "model": turn.model}
+        # Saved first, announced after: a client that sees the final message finds it stored.
+        recorded = self._record(turn, self._message_frame(turn, full))
+        await self.writer.flush()
+        await self.store.finish_message(message)
         self.turns.pop(turn.session_id, None)
         if turn.opencode_session_id:
             self._by_opencode.pop(turn.opencode_session_id, None)
-        stored = await self.store.get_message(turn.message_id)
-        full = {**(stored or {}), **message, "model": turn.model}
-        self._emit_message(turn, full)
-        await self.writer.flush()
-        await self.store.finish_message(message)
+        self._deliver(turn, *recorded)
         self.supervisor.touch()
 
     async def fork(self, sid: str) -> dict[str, Any]:
