@@ -94,6 +94,12 @@ class StreamClient:
                 if done(frame):
                     return received
 
+    async def answer(self, api: Api, sid: str, text: str, timeout: float = 90.0) -> list[Frame]:
+        """Subscribe, send a prompt over REST, and return the frames up to its final message."""
+        self.subscribe(sid)
+        await api.prompt(sid, text)
+        return await self.until(final(sid), timeout)
+
     def close(self) -> None:
         """Close the socket."""
         self.ws.close()

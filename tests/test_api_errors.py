@@ -24,9 +24,7 @@ async def _saved(api: Api) -> Any:
 
 async def _seed(api: Api, open_stream: Opener) -> Any:
     stream = await open_stream()
-    stream.subscribe(SID)
-    await api.prompt(SID, "hello")
-    await stream.until(final(SID))
+    await stream.answer(api, SID, "hello")
     return await _saved(api)
 
 
@@ -114,9 +112,7 @@ async def test_sessions_rename_page_and_delete(api: Api, open_stream: Opener) ->
     stream = await open_stream()
     sids = [f"session-page-{i}" for i in range(3)]
     for sid in sids:
-        stream.subscribe(sid)
-        await api.prompt(sid, f"hello {sid}")
-        await stream.until(final(sid))
+        await stream.answer(api, sid, f"hello {sid}")
     code, page = await api.call("GET", "sessions", limit="2")
     assert code == 200 and [s["id"] for s in page["sessions"]] == sids[::-1][:2]
     code, rest = await api.call("GET", "sessions", limit="2", cursor=page["next_cursor"])

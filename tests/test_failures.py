@@ -39,9 +39,7 @@ async def test_abort_keeps_partial_text(api: Api, open_stream: Opener) -> None:
 async def test_model_400_is_an_error_with_its_message(api: Api, open_stream: Opener) -> None:
     stream = await open_stream()
     sid = "session-err400"
-    stream.subscribe(sid)
-    await api.prompt(sid, "[[error400]]")
-    frames = await stream.until(final(sid))
+    frames = await stream.answer(api, sid, "[[error400]]")
     message = frames[-1]["message"]
     assert message["status"] == "error"
     assert "Scripted bad request" in (message["error"] or "")
@@ -50,9 +48,7 @@ async def test_model_400_is_an_error_with_its_message(api: Api, open_stream: Ope
 async def test_model_500_reports_retries_then_error(api: Api, open_stream: Opener) -> None:
     stream = await open_stream()
     sid = "session-err500"
-    stream.subscribe(sid)
-    await api.prompt(sid, "[[error500]]")
-    frames = await stream.until(final(sid), timeout=120)
+    frames = await stream.answer(api, sid, "[[error500]]", timeout=120)
     retries = [f for f in frames if f.get("kind") == "status" and f["status"] == "retrying"]
     assert [f["attempt"] for f in retries][:2] == [1, 2]
     assert frames[-1]["message"]["status"] == "error"

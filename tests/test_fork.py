@@ -6,7 +6,7 @@ import json
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .streams import Api, Opener, final
+from .streams import Api, Opener
 
 
 async def test_fork_copies_messages_and_history(
@@ -14,9 +14,7 @@ async def test_fork_copies_messages_and_history(
 ) -> None:
     stream = await open_stream()
     sid = "session-fork-parent"
-    stream.subscribe(sid)
-    await api.prompt(sid, "remember the word pineapple")
-    await stream.until(final(sid))
+    await stream.answer(api, sid, "remember the word pineapple")
     assert (await api.call("POST", "sessions", "unknown-session", "fork"))[0] == 404
 
     code, body = await api.call("POST", "sessions", sid, "fork")
@@ -31,9 +29,7 @@ async def test_fork_copies_messages_and_history(
     assert {m["id"] for m in fork_messages}.isdisjoint(m["id"] for m in parent_messages)
 
     fake_model.clear()
-    stream.subscribe(fork["id"])
-    await api.prompt(fork["id"], "which word?")
-    frames = await stream.until(final(fork["id"]))
+    frames = await stream.answer(api, fork["id"], "which word?")
     assert frames[-1]["message"]["content"] == expected_text("which word?")
     asked = [r for r in fake_model.requests() if "which word?" in json.dumps(r)]
     assert asked and "pineapple" in json.dumps(asked[-1]["messages"])

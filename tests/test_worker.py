@@ -10,7 +10,7 @@ import pytest
 
 from jupyter_opencode.testing import expected_text
 
-from .streams import Api, Opener, final
+from .streams import Api, Opener
 
 
 class TestMissingWorker:
@@ -25,9 +25,7 @@ class TestMissingWorker:
     async def test_prompt_ends_in_a_clear_error(self, api: Api, open_stream: Opener) -> None:
         stream = await open_stream()
         sid = "session-missing"
-        stream.subscribe(sid)
-        await api.prompt(sid, "hello")
-        frames = await stream.until(final(sid))
+        frames = await stream.answer(api, sid, "hello")
         message = frames[-1]["message"]
         assert message["status"] == "error"
         assert "jupyter opencode install-worker" in message["error"]
@@ -55,9 +53,7 @@ class TestIdleWorker:
                 await asyncio.sleep(0.1)
         stream = await open_stream()
         sid = "session-idle"
-        stream.subscribe(sid)
-        await api.prompt(sid, "are you back?")
-        frames = await stream.until(final(sid))
+        frames = await stream.answer(api, sid, "are you back?")
         assert frames[-1]["message"]["content"] == expected_text("are you back?")
         _, status = await api.call("GET", "status")
         assert status["worker"]["state"] == "ready"
@@ -83,7 +79,5 @@ class TestDemoModel:
         assert code == 200 and models["models"][0]["name"] == "Demo model (offline)"
         stream = await open_stream()
         sid = "session-demo"
-        stream.subscribe(sid)
-        await api.prompt(sid, "what can you do?")
-        frames = await stream.until(final(sid))
+        frames = await stream.answer(api, sid, "what can you do?")
         assert frames[-1]["message"]["content"] == expected_text("what can you do?")

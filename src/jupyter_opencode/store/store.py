@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -115,13 +115,17 @@ class SessionStore:
 
     # sessions
 
+    async def _one(
+        self, sql: str, args: tuple[Any, ...], convert: Callable[[aiosqlite.Row], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        async with self.db.execute(sql, args) as cursor:
+            row = await cursor.fetchone()
+        return convert(row) if row else None
+
     async def get_session(self, sid: str) -> dict[str, Any] | None:
         """One session, or None."""
-        async with self.db.execute(
-            f"SELECT {_SESSION_FIELDS} FROM sessions WHERE id = ?", (sid,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _session(row) if row else None
+        sql = f"SELECT {_SESSION_FIELDS} FROM sessions WHERE id = ?"
+        return await self._one(sql, (sid,), _session)
 
     async def list_sessions(
         self, limit: int, cursor: tuple[float, str] | None = None
@@ -238,11 +242,8 @@ class SessionStore:
 
     async def get_message(self, mid: str) -> dict[str, Any] | None:
         """One message, or None."""
-        async with self.db.execute(
-            f"SELECT {_MESSAGE_FIELDS} FROM messages WHERE id = ?", (mid,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _message(row) if row else None
+        sql = f"SELECT {_MESSAGE_FIELDS} FROM messages WHERE id = ?"
+        return await self._one(sql, (mid,), _message)
 
     async def list_messages(
         self, sid: str, limit: int, before: str | None = None
