@@ -123,7 +123,7 @@ def test_ask_about_failing_cell_and_insert_code(page: Page) -> None:
     shot(page, "2-answered")
 
     code = answer.locator(".jo-code pre > code").first.inner_text()
-    assert "print(" in code
+    assert code.strip() == "print(list(df.keys()))"
     answer.get_by_role("button", name="Insert as cell").first.click()
     expect(answer.locator(".jo-code-note").first).to_have_text("Inserted below")
     after = cells(page)
@@ -132,6 +132,10 @@ def test_ask_about_failing_cell_and_insert_code(page: Page) -> None:
     expect(inserted.locator(".jp-InputArea-editor")).to_contain_text(code.strip())
     inserted.scroll_into_view_if_needed()
     shot(page, "3-inserted")
+
+    # The suggested code is the first step of the fix: it shows the column is "color".
+    run_cell(page, chat + 1)
+    expect(inserted.locator(".jp-OutputArea-output")).to_have_text("['fruit', 'color', 'price']")
 
 
 def test_reply_streams_in_pieces(page: Page) -> None:
