@@ -8,11 +8,12 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable
 from typing import Any, Protocol
+from xml.sax.saxutils import quoteattr
 
 from .events import EventHub
 from .store import SessionStore
+from .tasks import BackgroundTasks
 from .turn import Chunk, Turn
 from .worker.adapter import OpencodeClient, OpencodeError
 from .worker.supervisor import WorkerError, WorkerSupervisor
@@ -26,11 +27,8 @@ Delta = tuple[str, str, str]
 class Subscriber(Protocol):
     """A client receiving the frames of the sessions it subscribed to (a WebSocket)."""
 
-    def deliver(
-        self, session_id: str, seq: int, frame: str, delta: tuple[str, str, str] | None = None
-    ) -> None:
-        """Queue one frame for sending, in seq order; ``delta`` is (message, kind, text) of a
-        text or reasoning chunk, which a client that is behind may get merged with the next."""
+    def deliver(self, session_id: str, seq: int, frame: str, delta: Delta | None = None) -> None:
+        """Queue a frame, in seq order; a text delta (message, kind, text) may be merged."""
 
 
 class SessionBusy(Exception):
@@ -47,7 +45,8 @@ class UnknownPermission(Exception):
 
 def _context_prompt(text: str, context: list[dict[str, Any]]) -> str:
     blocks = [
-        f'<context kind="{item["kind"]}" label="{item["label"]}">\n{item["text"]}\n</context>'
+        f'<context kind="{item["kind"]}" label={quoteattr(item["label"])}>\n'
+        f"{item['text']}\n</context>"
         for item in context
     ]
     return "\n\n".join([*blocks, text])
@@ -65,13 +64,8 @@ class ChatService:
         self._by_opencode: dict[str, Turn] = {}
         self._subscribers: defaultdict[str, set[Subscriber]] = defaultdict(set)
         self._replaying: dict[tuple[int, str], list[tuple[int, str]]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks(log)
         supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
-
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # subscribers
 
@@ -185,7 +179,7 @@ class ChatService:
         if self.supervisor.state != "ready":
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = _context_prompt(text, context)
-        self._spawn(self._answer(turn, session, prompt))
+        self._tasks.spawn(self._answer(turn, session, prompt))
         return {"session": session, "user_message": user, "assistant_message": assistant}
 
     async def _answer(self, turn: Turn, session: dict[str, Any], prompt: str) -> None:
@@ -295,7 +289,7 @@ class ChatService:
         chunks, ended = turn.handle(event)
         self._emit(turn, chunks)
         if ended:
-            self._spawn(self.finish(turn, turn.final_status()))
+            self._tasks.spawn(self.finish(turn, turn.final_status()))
 
     async def on_gap(self, client: OpencodeClient) -> None:
         """After a gap in the event stream, re-read the answers in progress from opencode."""
@@ -318,12 +312,10 @@ class ChatService:
         """The worker died: every answer in progress ends interrupted, keeping its text."""
         self.hub.disconnect()
         for turn in [t for t in self.turns.values() if t.opencode_session_id]:
-            self._spawn(self.finish(turn, "interrupted", reason))
+            self._tasks.spawn(self.finish(turn, "interrupted", reason))
 
     async def close(self) -> None:
         """Flush what is queued and stop background work."""
         self.hub.disconnect()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()
         await self.writer.flush()

@@ -13,7 +13,8 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from ..service import SessionBusy
+from ..service import Delta, SessionBusy
+from ..tasks import BackgroundTasks
 from .base import SESSION_ID, KernelTokenAuth, parse_prompt
 
 MAX_BACKLOG = 50_000
@@ -60,8 +61,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         self._sent: dict[str, int] = {}
         self._queue: deque[str | _Deltas] = deque()
         self._wakeup = asyncio.Event()
-        self._sender: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks(self.log)
         self._order = asyncio.Lock()
 
     async def pre_get(self) -> None:
@@ -78,20 +78,15 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         """Greet the client and start the sender."""
-        self._sender = asyncio.ensure_future(self._send_loop())
+        self._tasks.spawn(self._send_loop())
         self._send({"type": "connected"})
 
     def on_close(self) -> None:
         """Drop every subscription of this client."""
         self.service.unsubscribe(self)
-        if self._sender is not None:
-            self._sender.cancel()
-        for task in self._tasks:
-            task.cancel()
+        self._tasks.cancel_all()
 
-    def deliver(
-        self, session_id: str, seq: int, frame: str, delta: tuple[str, str, str] | None = None
-    ) -> None:
+    def deliver(self, session_id: str, seq: int, frame: str, delta: Delta | None = None) -> None:
         """Queue a frame (merging deltas while the client is behind); drop a hopeless client."""
         if seq <= self._sent.get(session_id, -1):
             return
@@ -174,9 +169,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
 
     def _spawn(self, coro: Any) -> None:
         """Handle a frame in the background, after the frames received before it."""
-        task = asyncio.ensure_future(self._in_order(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._in_order(coro))
 
     async def _in_order(self, coro: Any) -> None:
         async with self._order:

@@ -17,6 +17,7 @@ from pathlib import Path
 from traitlets import Float, Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from ..tasks import BackgroundTasks
 from .adapter import OpencodeClient
 from .environment import ProviderChoice, worker_environment
 from .install import NOT_INSTALLED, installed_opencode
@@ -80,7 +81,7 @@ class WorkerSupervisor(LoggingConfigurable):
         self._proc: asyncio.subprocess.Process | None = None
         self._started_at = 0.0
         self._ready: asyncio.Future[OpencodeClient] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks(self.log)
         self._busy: Callable[[], bool] = lambda: False
         self._last_used = time.monotonic()
         self._stopping = False
@@ -108,16 +109,11 @@ class WorkerSupervisor(LoggingConfigurable):
         """Record use, for the idle timeout."""
         self._last_used = time.monotonic()
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def warm_up(self) -> None:
         """Start the worker in the background if it is stopped: a client is about to need it."""
         self.touch()
         if self.state in ("stopped", "failed"):
-            self._spawn(self._warm_up())
+            self._tasks.spawn(self._warm_up())
 
     async def _warm_up(self) -> None:
         with contextlib.suppress(WorkerError):
@@ -131,7 +127,7 @@ class WorkerSupervisor(LoggingConfigurable):
         if self._ready is None or (self._ready.done() and self.state in ("stopped", "failed")):
             self._ready = asyncio.get_running_loop().create_future()
             self.restarts = 0 if self.state == "failed" else self.restarts
-            self._spawn(self._start())
+            self._tasks.spawn(self._start())
         return await asyncio.shield(self._ready)
 
     def _settle(self, result: OpencodeClient | BaseException) -> None:
@@ -191,7 +187,7 @@ class WorkerSupervisor(LoggingConfigurable):
             raise WorkerError(f"{NOT_INSTALLED} ({e})") from e
         self._proc = proc
         listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._spawn(self._read_output(proc, listening))
+        self._tasks.spawn(self._read_output(proc, listening))
         client = OpencodeClient(f"http://127.0.0.1:{port}", password)
         try:
             self.version = await asyncio.wait_for(
@@ -203,7 +199,7 @@ class WorkerSupervisor(LoggingConfigurable):
             await self._terminate(proc)
             reason = str(e) or f"opencode did not answer within {self.startup_timeout:.0f} s"
             raise WorkerError(reason) from e
-        self._spawn(self._watch(proc, client))
+        self._tasks.spawn(self._watch(proc, client))
         return client
 
     async def _read_output(
@@ -317,6 +313,4 @@ class WorkerSupervisor(LoggingConfigurable):
     async def shutdown(self) -> None:
         """Stop the worker and every background task, at server shutdown."""
         await self.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()
