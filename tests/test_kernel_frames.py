@@ -157,6 +157,7 @@ def test_conversation_tools_and_permissions() -> None:
     assert ops == [{"op": "permission", "id": MID, "permission": permission}]
     parts = conversation.get(MID)["parts"]
     assert parts == [{"kind": "tool", **tool, "status": "completed"}]
-    assert "p1" in conversation.permissions
     conversation.apply({"type": "message", "message": final_message("done")})
-    assert conversation.permissions == {}
+    # Once the message is final, a replayed permission prompt is not shown again.
+    replayed = {**chunk(3, ""), "kind": "permission", "permission": permission}
+    assert conversation.apply(replayed) == []

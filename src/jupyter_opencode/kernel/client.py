@@ -151,11 +151,6 @@ class ServerClient:
             self._write, {"type": "unsubscribe", "session_id": session_id}
         )
 
-    def last_seq(self, session_id: str) -> int:
-        """Highest chunk seq received for `session_id`."""
-        with self._lock:
-            return self._last_seq.get(session_id, 0)
-
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         """Run `callback` on the client thread after `delay` seconds."""
         self._loop.call_soon_threadsafe(self._loop.call_later, delay, callback)
@@ -170,16 +165,6 @@ class ServerClient:
         """Send a REST request under `{base_url}opencode/`; the future holds the JSON answer."""
         coro = self._request(method, path, body, params)
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        params: dict[str, Any] | None = None,
-    ) -> Any:
-        """Blocking `request`."""
-        return self.request(method, path, body, params).result(self.request_timeout + 5)
 
     def post_message(
         self,

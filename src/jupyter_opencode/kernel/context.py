@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 import uuid
 import weakref
@@ -50,7 +49,6 @@ class CellRecord:
     error_name: str | None = None
     error_value: str | None = None
     traceback: str | None = None
-    duration: float = 0.0
     chat_cell: bool = False
 
     @property
@@ -135,7 +133,6 @@ class CellRecorder:
         self.shell = shell
         self.records: deque[CellRecord] = deque(maxlen=size)
         self._current: CellRecord | None = None
-        self._started = 0.0
         self._tees: tuple[_Tee, _Tee] | None = None
         self._listeners: list[CellListener] = []
 
@@ -176,7 +173,6 @@ class CellRecorder:
     def pre_run_cell(self, info: Any) -> None:
         """Start recording a cell and tee its output streams."""
         self._current = CellRecord(execution_count=None, source=info.raw_cell or "")
-        self._started = time.monotonic()
         self._tees = (_Tee(sys.stdout, STREAM_TAIL), _Tee(sys.stderr, STREAM_TAIL))
         sys.stdout, sys.stderr = self._tees
 
@@ -192,7 +188,6 @@ class CellRecorder:
                 sys.stderr = tees[1]._target
         if record is None or not record.source.strip():
             return
-        record.duration = time.monotonic() - self._started
         if tees is not None:
             record.stdout, record.stderr = tees[0].captured(), tees[1].captured()
         self._append(record, result)
@@ -210,9 +205,9 @@ class CellRecorder:
         for listener in list(self._listeners):
             listener(record)
 
-    def last(self, n: int = 1, *, include_chat_cells: bool = False) -> list[CellRecord]:
-        """The last `n` recorded cells, oldest first."""
-        records = [r for r in self.records if include_chat_cells or not r.chat_cell]
+    def last(self, n: int = 1) -> list[CellRecord]:
+        """The last `n` recorded cells that are not chat cells, oldest first."""
+        records = [r for r in self.records if not r.chat_cell]
         return records[-n:] if n > 0 else []
 
 

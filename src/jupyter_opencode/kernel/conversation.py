@@ -28,13 +28,11 @@ class Conversation:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.has_more = False
-        self.permissions: dict[str, dict[str, Any]] = {}
 
     def reset(self, messages: list[Message], has_more: bool) -> None:
         """Replace everything with a fresh page from the server."""
         self.messages = [copy.deepcopy(m) for m in messages]
         self.has_more = has_more
-        self.permissions = {}
 
     def prepend(self, messages: list[Message], has_more: bool) -> list[Message]:
         """Add an older page; return the messages that were new."""
@@ -70,9 +68,6 @@ class Conversation:
         streamed = existing.get("content")
         existing.clear()
         existing.update(copy.deepcopy(message))
-        self.permissions = {
-            pid: p for pid, p in self.permissions.items() if p["message_id"] != message["id"]
-        }
         if streamed == message.get("content"):
             # The browser built this text from the deltas: the body is never sent twice.
             message = {key: value for key, value in message.items() if key != "content"}
@@ -124,7 +119,5 @@ class Conversation:
             _set_part(message.setdefault("parts", []), {"kind": "tool", **tool})
             ops.append({"op": "tool", "id": message_id, "tool": tool})
         elif kind == "permission":
-            permission = event["permission"]
-            self.permissions[permission["id"]] = {"message_id": message_id, **permission}
-            ops.append({"op": "permission", "id": message_id, "permission": permission})
+            ops.append({"op": "permission", "id": message_id, "permission": event["permission"]})
         return ops

@@ -84,10 +84,6 @@ class ReplyWaiter:
                 self.final = copy.deepcopy(message)
             self._changed.notify_all()
 
-    def fail(self, error: str) -> None:
-        """End the wait with an error."""
-        self.update({"content": self.text, "status": "error", "error": error})
-
     def wait(self, timeout: float) -> tuple[str, dict[str, Any] | None]:
         """Wait up to `timeout` for a change; return (text so far, final message or None)."""
         with self._changed:

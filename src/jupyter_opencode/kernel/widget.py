@@ -100,7 +100,6 @@ class Chat(anywidget.AnyWidget):
     context = traitlets.List(traitlets.Dict()).tag(sync=True)
     auto_context = traitlets.Bool(True).tag(sync=True)
     sessions = traitlets.List(traitlets.Dict()).tag(sync=True)
-    bridge_note = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
