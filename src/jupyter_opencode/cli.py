@@ -74,7 +74,10 @@ def _fake_model(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``jupyter-opencode``."""
-    parser = argparse.ArgumentParser(prog="jupyter opencode", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="jupyter opencode",
+        description="Install the opencode worker, check the set-up, run the offline fake model.",
+    )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(

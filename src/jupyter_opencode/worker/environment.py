@@ -8,17 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .install import find_rg
-
-_OFFLINE = {
-    "OPENCODE_DISABLE_MODELS_FETCH": "1",
-    "OPENCODE_DISABLE_AUTOUPDATE": "1",
-    "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
-    "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
-    "OPENCODE_DISABLE_SHARE": "1",
-    "OPENCODE_DISABLE_PROJECT_CONFIG": "1",
-    "npm_config_offline": "true",
-}
+from .install import OFFLINE_ENV, find_rg
 
 
 @dataclass(frozen=True)
@@ -74,7 +64,7 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
     env.update({key: str(path) for key, path in dirs.items()})
-    env.update(_OFFLINE)
+    env.update(OFFLINE_ENV)
     env["OPENCODE_SERVER_PASSWORD"] = password
     if choice.config_path is not None:
         env["OPENCODE_CONFIG"] = str(choice.config_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,17 @@ from pathlib import Path
 OPENCODE_PACKAGE = "opencode-ai"
 OPENCODE_VERSION = "1.18.33"
 NOT_INSTALLED = "opencode not installed: run `jupyter opencode install-worker`"
+
+# Verified to stop every outbound request opencode makes on its own.
+OFFLINE_ENV = {
+    "OPENCODE_DISABLE_MODELS_FETCH": "1",
+    "OPENCODE_DISABLE_AUTOUPDATE": "1",
+    "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
+    "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
+    "OPENCODE_DISABLE_SHARE": "1",
+    "OPENCODE_DISABLE_PROJECT_CONFIG": "1",
+    "npm_config_offline": "true",
+}
 
 
 class InstallError(Exception):
@@ -43,7 +55,12 @@ def opencode_version(binary: Path | str) -> str | None:
     """What ``opencode --version`` prints, or None when it does not run."""
     try:
         done = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=True
+            [str(binary), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            env={**os.environ, **OFFLINE_ENV},
         )
     except (OSError, subprocess.SubprocessError):
         return None
