@@ -20,7 +20,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from jupyter_opencode.kernel import Chat, OpencodeConnectionError, ServerClient
+from jupyter_opencode.kernel import Chat, OpencodeConnectionError, ServerClient, widget
 from jupyter_opencode.kernel.discovery import NO_SERVER_MESSAGE
 
 TOKEN = "secret-token"
@@ -35,6 +35,7 @@ class FakeOpencodeServer:
         self.posts: list[dict[str, Any]] = []
         self.reply_chunks: list[str] = ["Hello", " from ", "the fake.\n\n```python\nx = 1\n```\n"]
         self.pace = 0.001
+        self.refuse = False
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(started,), daemon=True)
@@ -134,6 +135,8 @@ class FakeHandler(web.RequestHandler):
         self.fake = fake
 
     def prepare(self) -> None:
+        if self.fake.refuse:
+            raise web.HTTPError(503)
         if self.request.headers.get("Authorization") != f"token {TOKEN}":
             raise web.HTTPError(403)
 
@@ -299,6 +302,32 @@ def test_stream_through_the_comm_is_paced_and_delta_only(
     assert ops[-1]["op"] == "message" and ops[-1]["message"]["status"] == "complete"
     sent = sum(len(json.dumps(m["data"]["content"])) for m in frames)
     assert sent <= 1.2 * len(reply.text) + 120 * len(frames)
+    chat.close()
+
+
+def test_ask_timeout_and_a_lost_server_end_the_wait_with_a_clear_error(
+    fake: FakeOpencodeServer, client: ServerClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(widget, "LOST_CONNECTION_GRACE", 0.5)
+    fake.reply_chunks = ["x"] * 2000
+    fake.pace = 0.002
+    chat = Chat(client=client)
+    with pytest.raises(TimeoutError, match="still streaming"):
+        chat.ask("slow", display_reply=False, timeout=0.3)
+    assert chat._waiters == {}  # a given-up wait keeps nothing
+    from_browser(chat, {"type": "stop"})
+    wait_for(lambda: not chat.busy)
+
+    def lose_the_server() -> None:
+        fake.refuse = True
+        fake.drop_sockets()
+
+    threading.Timer(0.3, lose_the_server).start()
+    started = time.monotonic()
+    with pytest.raises(OpencodeConnectionError, match=r"HTTP 503.*load this session again"):
+        chat.ask("hello?", display_reply=False, timeout=10)
+    assert time.monotonic() - started < 5
+    assert chat._waiters == {}
     chat.close()
 
 

@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from IPython.display import Markdown, display
+
 from .frames import FINAL_STATUSES
 
 _OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}(?=[^`]*$)|~{3,})")
@@ -71,7 +73,8 @@ class Reply:
 class ReplyWaiter:
     """Thread-safe view of one streaming assistant message, for `Chat.ask`."""
 
-    def __init__(self) -> None:
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
         self._changed = threading.Condition()
         self.text = ""
         self.final: dict[str, Any] | None = None
@@ -90,3 +93,22 @@ class ReplyWaiter:
             if self.final is None:
                 self._changed.wait(timeout)
             return self.text, self.final
+
+
+class ReplyOutput:
+    """The cell output a reply streams into as Markdown (nothing when not displayed)."""
+
+    def __init__(self, show: bool) -> None:
+        self._handle = display(Markdown("…"), display_id=True) if show else None
+        self._shown = ""
+
+    def update(self, text: str) -> None:
+        """Show the text so far, when it changed."""
+        if self._handle is not None and text != self._shown:
+            self._handle.update(Markdown(text))
+            self._shown = text
+
+    def finish(self, reply: Reply) -> None:
+        """Show the final reply, with its error if any."""
+        if self._handle is not None and (reply.error or reply.text != self._shown):
+            self._handle.update(Markdown(reply._repr_markdown_()))

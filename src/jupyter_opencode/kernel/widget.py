@@ -15,7 +15,6 @@ from typing import Any
 import anywidget
 import traitlets
 from IPython import get_ipython
-from IPython.display import Markdown, display
 
 from . import panel
 from .client import (
@@ -29,11 +28,12 @@ from .context import CellRecord, CellRecorder, cell_attachment, describe, find_n
 from .conversation import PAGE_SIZE, Conversation
 from .discovery import NO_SERVER_MESSAGE
 from .frames import FINAL_STATUSES, FrameCoalescer, Op
-from .reply import Reply, ReplyWaiter
+from .reply import Reply, ReplyOutput, ReplyWaiter
 
 log = logging.getLogger(__name__)
 
 DISPLAY_INTERVAL = 0.1
+LOST_CONNECTION_GRACE = 60.0
 _STATIC = Path(__file__).parent.parent / "static"
 _FALLBACK_ESM = """
 export default {
@@ -81,6 +81,30 @@ def _final_status_text(message: dict[str, Any]) -> str:
     if status in ("interrupted", "aborted"):
         return "Interrupted"
     return ""
+
+
+class _Patience:
+    """When an `ask` stops waiting: after its timeout, or when the server stays unreachable."""
+
+    def __init__(self, client: ServerClient, timeout: float | None) -> None:
+        self._client = client
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._lost_since: float | None = None
+
+    def check(self) -> None:
+        """Raise TimeoutError or OpencodeConnectionError once waiting longer is pointless."""
+        now = time.monotonic()
+        if self._deadline is not None and now > self._deadline:
+            raise TimeoutError("The reply is still streaming in the chat panel.")
+        if self._client.connection == "connected":
+            self._lost_since = None
+        elif self._lost_since is None:
+            self._lost_since = now
+        elif now - self._lost_since > LOST_CONNECTION_GRACE:
+            error = self._client.connection_error or NO_SERVER_MESSAGE
+            raise OpencodeConnectionError(
+                f"{error} The reply continues on the server: load this session again to see it."
+            )
 
 
 class Chat(anywidget.AnyWidget):
@@ -144,22 +168,17 @@ class Chat(anywidget.AnyWidget):
     def ask(self, text: str, *, display_reply: bool = True, timeout: float | None = None) -> Reply:
         """Send `text`, show the answer streaming in the cell output, return it when done."""
         waiter = self._start_reply(text)
-        handle = display(Markdown("…"), display_id=True) if display_reply else None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        shown = ""
+        output = ReplyOutput(display_reply)
+        patience = _Patience(self._client, timeout)
         try:
-            while True:
-                text_so_far, final = waiter.wait(DISPLAY_INTERVAL)
-                if handle is not None and text_so_far != shown:
-                    handle.update(Markdown(text_so_far))
-                    shown = text_so_far
-                if final is not None:
-                    return self._finish(final, handle, shown)
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError("The reply is still streaming in the chat panel.")
+            while (reply := self._step(waiter, output, patience, DISPLAY_INTERVAL)) is None:
+                pass
+            return reply
         except KeyboardInterrupt:
             self._client.abort(self.session_id)
             raise
+        finally:
+            self._forget(waiter)
 
     async def ask_async(
         self, text: str, *, display_reply: bool = True, timeout: float | None = None
@@ -169,19 +188,14 @@ class Chat(anywidget.AnyWidget):
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
         waiter = await loop.run_in_executor(None, self._start_reply, text)
-        handle = display(Markdown("…"), display_id=True) if display_reply else None
-        deadline = None if timeout is None else loop.time() + timeout
-        shown = ""
-        while True:
-            text_so_far, final = waiter.wait(0)
-            if handle is not None and text_so_far != shown:
-                handle.update(Markdown(text_so_far))
-                shown = text_so_far
-            if final is not None:
-                return self._finish(final, handle, shown)
-            if deadline is not None and loop.time() > deadline:
-                raise TimeoutError("The reply is still streaming in the chat panel.")
-            await asyncio.sleep(DISPLAY_INTERVAL)
+        output = ReplyOutput(display_reply)
+        patience = _Patience(self._client, timeout)
+        try:
+            while (reply := self._step(waiter, output, patience, 0)) is None:
+                await asyncio.sleep(DISPLAY_INTERVAL)
+            return reply
+        finally:
+            self._forget(waiter)
 
     def stop(self) -> None:
         """Abort the reply streaming in this session."""
@@ -237,7 +251,7 @@ class Chat(anywidget.AnyWidget):
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
         message_id = self._post(text).result(self._client.request_timeout + 5)
-        waiter = ReplyWaiter()
+        waiter = ReplyWaiter(message_id)
         with self._lock:
             message = self._conversation.get(message_id)
             if message is not None:
@@ -245,13 +259,25 @@ class Chat(anywidget.AnyWidget):
             self._waiters[message_id] = waiter
         return waiter
 
-    def _finish(self, final: dict[str, Any], handle: Any, shown: str) -> Reply:
-        """Settle a reply: final display update, waiter cleanup."""
-        self._waiters.pop(final.get("id", ""), None)
-        reply = Reply.from_message(final)
-        if handle is not None and (reply.error or reply.text != shown):
-            handle.update(Markdown(reply._repr_markdown_()))
-        return reply
+    @staticmethod
+    def _step(
+        waiter: ReplyWaiter, output: ReplyOutput, patience: _Patience, wait: float
+    ) -> Reply | None:
+        """Wait up to `wait` for news of the reply, show it; the Reply once it is final."""
+        text, final = waiter.wait(wait)
+        output.update(text)
+        if final is not None:
+            reply = Reply.from_message(final)
+            output.finish(reply)
+            return reply
+        patience.check()
+        return None
+
+    def _forget(self, waiter: ReplyWaiter) -> None:
+        """Stop updating `waiter` (its `ask` returned, raised or was interrupted)."""
+        with self._lock:
+            if self._waiters.get(waiter.message_id) is waiter:
+                del self._waiters[waiter.message_id]
 
     def _post(self, text: str) -> concurrent.futures.Future[str]:
         """Send a user message with the pending context; the future holds the reply's id."""
