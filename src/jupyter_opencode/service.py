@@ -315,7 +315,9 @@ class ChatService:
             self._tasks.spawn(self.finish(turn, "interrupted", reason))
 
     async def close(self) -> None:
-        """Flush what is queued and stop background work."""
+        """At server shutdown: answers in progress end interrupted (text kept), then stop."""
         self.hub.disconnect()
         await self._tasks.cancel()
+        for turn in list(self.turns.values()):
+            await self.finish(turn, "interrupted", "the Jupyter server was stopped")
         await self.writer.flush()
