@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -211,3 +212,21 @@ async def test_unsubscribe_and_subscription_limit(api: Api, open_stream: Opener)
     stream.subscribe("session-one-too-many")
     answer = await stream.next()
     assert answer["type"] == "error" and answer["reason"] == "too_many_subscriptions"
+
+
+async def test_concurrent_prompts_to_one_session(api: Api, open_stream: Opener) -> None:
+    stream = await open_stream()
+    sid = "session-race-1"
+    stream.subscribe(sid)
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", "sessions", sid, "messages", body={"text": f"hello {i}"})
+            for i in range(6)
+        )
+    )
+    codes = sorted(code for code, _ in answers)
+    assert codes == [202, 409, 409, 409, 409, 409]
+    await stream.until(final(sid))
+    messages = await api.messages(sid)
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[1]["status"] == "complete"
