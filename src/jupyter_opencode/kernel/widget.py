@@ -83,6 +83,18 @@ def _final_status_text(message: dict[str, Any]) -> str:
     return ""
 
 
+def _answer(future: concurrent.futures.Future[Any], what: str) -> Any:
+    """The answer of a best-effort request, or None (logged) when it failed."""
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    if isinstance(exc, OpencodeConnectionError):
+        log.debug("jupyter-opencode: could not %s: %s", what, exc)  # the banner says it
+    else:
+        log.warning("jupyter-opencode: could not %s", what, exc_info=exc)
+    return None
+
+
 class _Patience:
     """When an `ask` stops waiting: after its timeout, or when the server stays unreachable."""
 
@@ -379,24 +391,22 @@ class Chat(anywidget.AnyWidget):
         )
 
     def _on_session_info(self, session_id: str, future: concurrent.futures.Future[Any]) -> None:
-        if future.exception() is not None or session_id != self.session_id:
-            return
-        session = future.result() or {}
+        session = _answer(future, "read the session title")
         with self._lock:
-            self.title = session.get("title") or ""
+            if session is not None and session_id == self.session_id:
+                self.title = session.get("title") or ""
 
     def _catch_up(self) -> None:
         """After a reconnection, re-read the latest page: final messages sent meanwhile."""
         session_id = self.session_id
 
         def fetched(future: concurrent.futures.Future[Any]) -> None:
-            if future.exception() is not None:
-                return
+            page = _answer(future, "catch up with the session")
             with self._lock:
-                if session_id != self.session_id:
+                if page is None or session_id != self.session_id:
                     return
                 ops: list[Op] = []
-                for message in future.result().get("messages", []):
+                for message in page.get("messages", []):
                     if message.get("status") in FINAL_STATUSES:
                         ops += self._conversation.upsert(message)
                         self._settle(message)
@@ -411,16 +421,17 @@ class Chat(anywidget.AnyWidget):
 
     def _refresh_sessions(self) -> None:
         def listed(future: concurrent.futures.Future[Any]) -> None:
-            if future.exception() is None:
-                self._set_sessions(future.result().get("sessions", []))
+            page = _answer(future, "list the sessions")
+            if page is not None:
+                self._set_sessions(page.get("sessions", []))
 
         self._client.list_sessions().add_done_callback(listed)
 
     def _refresh_models(self) -> None:
         def listed(future: concurrent.futures.Future[Any]) -> None:
-            if future.exception() is not None:
+            answer = _answer(future, "list the models")
+            if answer is None:
                 return
-            answer = future.result()
             with self._lock:
                 self.models = [
                     {"id": m.get("id"), "name": m.get("name") or m.get("id")}
