@@ -60,13 +60,18 @@ function render({ model, el }) {
   root.append(header.el, banner, notices.el, list.el, status, chips.el, composer.el);
   el.append(root);
 
+  const updateSessions = () => header.setSessions(model.get("sessions"), model.get("session_id"), model.get("title"));
+  const updateModels = () => header.setModels(model.get("models"), model.get("model"));
   /** @type {Record<string, () => void>} */
   const traits = {
-    title: () => header.setTitle(model.get("title")),
-    session_id: () => header.setSessions(model.get("sessions"), model.get("session_id"), model.get("title")),
-    sessions: () => header.setSessions(model.get("sessions"), model.get("session_id"), model.get("title")),
-    models: () => header.setModels(model.get("models"), model.get("model")),
-    model: () => header.setModels(model.get("models"), model.get("model")),
+    title: () => {
+      header.setTitle(model.get("title"));
+      updateSessions(); // the picker names a session not yet listed by this title
+    },
+    session_id: updateSessions,
+    sessions: updateSessions,
+    models: updateModels,
+    model: updateModels,
     status: () => {
       const text = model.get("status") || "";
       status.textContent = text;
