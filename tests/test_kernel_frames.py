@@ -161,3 +161,18 @@ def test_conversation_tools_and_permissions() -> None:
     # Once the message is final, a replayed permission prompt is not shown again.
     replayed = {**chunk(3, ""), "kind": "permission", "permission": permission}
     assert conversation.apply(replayed) == []
+
+
+def test_clear_in_flight_empties_only_unfinished_bodies() -> None:
+    conversation = Conversation()
+    done = {**final_message("old answer"), "id": "m-done"}
+    live = {
+        **final_message("partial"),
+        "status": "streaming",
+        "parts": [{"kind": "reasoning", "text": "hm"}, {"kind": "tool", "call_id": "c1"}],
+    }
+    conversation.reset([done, live], False)
+    conversation.clear_in_flight()
+    assert conversation.get("m-done") == done
+    assert conversation.get(MID)["content"] == ""
+    assert conversation.get(MID)["parts"] == [{"kind": "tool", "call_id": "c1"}]

@@ -42,6 +42,15 @@ class Conversation:
         self.has_more = has_more
         return older
 
+    def clear_in_flight(self) -> None:
+        """Empty the streamed text and reasoning of unfinished messages, to be replayed."""
+        for message in self.messages:
+            if message.get("status") not in FINAL_STATUSES:
+                message["content"] = ""
+                message["parts"] = [
+                    p for p in message.get("parts", []) if p.get("kind") != "reasoning"
+                ]
+
     def get(self, message_id: str) -> Message | None:
         """The message with this id."""
         for message in reversed(self.messages):

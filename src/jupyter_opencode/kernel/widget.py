@@ -373,12 +373,7 @@ class Chat(anywidget.AnyWidget):
                 )
                 if fresh and "last_seq" not in page:
                     # Replay starts at seq 0: rebuild in-flight bodies from the chunks.
-                    for message in self._conversation.messages:
-                        if message.get("status") not in FINAL_STATUSES:
-                            message["content"] = ""
-                            message["parts"] = [
-                                p for p in message.get("parts", []) if p.get("kind") != "reasoning"
-                            ]
+                    self._conversation.clear_in_flight()
                 self.busy = any(
                     m.get("role") == "assistant" and m.get("status") not in FINAL_STATUSES
                     for m in self._conversation.messages
