@@ -20,7 +20,8 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from jupyter_opencode.kernel import Chat, OpencodeConnectionError, ServerClient, widget
+import jupyter_opencode.kernel.reply
+from jupyter_opencode.kernel import Chat, OpencodeConnectionError, ServerClient
 from jupyter_opencode.kernel.discovery import NO_SERVER_MESSAGE
 
 TOKEN = "secret-token"
@@ -308,7 +309,7 @@ def test_stream_through_the_comm_is_paced_and_delta_only(
 def test_ask_timeout_and_a_lost_server_end_the_wait_with_a_clear_error(
     fake: FakeOpencodeServer, client: ServerClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(widget, "LOST_CONNECTION_GRACE", 0.5)
+    monkeypatch.setattr(jupyter_opencode.kernel.reply, "LOST_CONNECTION_GRACE", 0.5)
     fake.reply_chunks = ["x"] * 2000
     fake.pace = 0.002
     chat = Chat(client=client)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.display import Markdown, display
 
+from .client import OpencodeConnectionError, ServerClient
+from .discovery import NO_SERVER_MESSAGE
 from .frames import FINAL_STATUSES
+
+LOST_CONNECTION_GRACE = 60.0
 
 _OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}(?=[^`]*$)|~{3,})")
 
@@ -112,3 +117,41 @@ class ReplyOutput:
         """Show the final reply, with its error if any."""
         if self._handle is not None and (reply.error or reply.text != self._shown):
             self._handle.update(Markdown(reply._repr_markdown_()))
+
+
+class Patience:
+    """When an `ask` stops waiting: after its timeout, or when the server stays unreachable."""
+
+    def __init__(self, client: ServerClient, timeout: float | None) -> None:
+        self._client = client
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._lost_since: float | None = None
+
+    def check(self) -> None:
+        """Raise TimeoutError or OpencodeConnectionError once waiting longer is pointless."""
+        now = time.monotonic()
+        if self._deadline is not None and now > self._deadline:
+            raise TimeoutError("The reply is still streaming in the chat panel.")
+        if self._client.connection == "connected":
+            self._lost_since = None
+        elif self._lost_since is None:
+            self._lost_since = now
+        elif now - self._lost_since > LOST_CONNECTION_GRACE:
+            error = self._client.connection_error or NO_SERVER_MESSAGE
+            raise OpencodeConnectionError(
+                f"{error} The reply continues on the server: load this session again to see it."
+            )
+
+
+def wait_step(
+    waiter: ReplyWaiter, output: ReplyOutput, patience: Patience, wait: float
+) -> Reply | None:
+    """Wait up to `wait` for news of the reply, show it; the Reply once it is final."""
+    text, final = waiter.wait(wait)
+    output.update(text)
+    if final is not None:
+        reply = Reply.from_message(final)
+        output.finish(reply)
+        return reply
+    patience.check()
+    return None

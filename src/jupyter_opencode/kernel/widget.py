@@ -28,12 +28,12 @@ from .context import CellRecord, CellRecorder, cell_attachment, describe, find_n
 from .conversation import PAGE_SIZE, Conversation
 from .discovery import NO_SERVER_MESSAGE
 from .frames import FINAL_STATUSES, FrameCoalescer, Op
-from .reply import Reply, ReplyOutput, ReplyWaiter
+from .reply import Patience, Reply, ReplyOutput, ReplyWaiter, wait_step
+from .status import final_status_text, status_text
 
 log = logging.getLogger(__name__)
 
 DISPLAY_INTERVAL = 0.1
-LOST_CONNECTION_GRACE = 60.0
 _STATIC = Path(__file__).parent.parent / "static"
 _FALLBACK_ESM = """
 export default {
@@ -55,34 +55,6 @@ def new_session_id() -> str:
     return uuid.uuid4().hex
 
 
-def _status_text(event: Event, tool: str) -> str:
-    """Status line text for a status chunk."""
-    status = event.get("status")
-    if status == "starting":
-        return "Starting worker…"
-    if status == "thinking":
-        return "Thinking…"
-    if status == "tool":
-        return f"Running tool: {tool}" if tool else "Running a tool…"
-    if status == "permission":
-        return "Waiting for your permission"
-    if status == "retrying":
-        return f"Retrying ({event.get('attempt') or '?'}/5)…"
-    if status == "error":
-        return f"Error: {event.get('message') or 'unknown error'}"
-    return ""
-
-
-def _final_status_text(message: dict[str, Any]) -> str:
-    """Status line text once an assistant message is final."""
-    status = message.get("status")
-    if status == "error":
-        return f"Error: {message.get('error') or 'unknown error'}"
-    if status in ("interrupted", "aborted"):
-        return "Interrupted"
-    return ""
-
-
 def _answer(future: concurrent.futures.Future[Any], what: str) -> Any:
     """The answer of a best-effort request, or None (logged) when it failed."""
     exc = future.exception()
@@ -93,30 +65,6 @@ def _answer(future: concurrent.futures.Future[Any], what: str) -> Any:
     else:
         log.warning("jupyter-opencode: could not %s", what, exc_info=exc)
     return None
-
-
-class _Patience:
-    """When an `ask` stops waiting: after its timeout, or when the server stays unreachable."""
-
-    def __init__(self, client: ServerClient, timeout: float | None) -> None:
-        self._client = client
-        self._deadline = None if timeout is None else time.monotonic() + timeout
-        self._lost_since: float | None = None
-
-    def check(self) -> None:
-        """Raise TimeoutError or OpencodeConnectionError once waiting longer is pointless."""
-        now = time.monotonic()
-        if self._deadline is not None and now > self._deadline:
-            raise TimeoutError("The reply is still streaming in the chat panel.")
-        if self._client.connection == "connected":
-            self._lost_since = None
-        elif self._lost_since is None:
-            self._lost_since = now
-        elif now - self._lost_since > LOST_CONNECTION_GRACE:
-            error = self._client.connection_error or NO_SERVER_MESSAGE
-            raise OpencodeConnectionError(
-                f"{error} The reply continues on the server: load this session again to see it."
-            )
 
 
 class Chat(anywidget.AnyWidget):
@@ -181,9 +129,9 @@ class Chat(anywidget.AnyWidget):
         """Send `text`, show the answer streaming in the cell output, return it when done."""
         waiter = self._start_reply(text)
         output = ReplyOutput(display_reply)
-        patience = _Patience(self._client, timeout)
+        patience = Patience(self._client, timeout)
         try:
-            while (reply := self._step(waiter, output, patience, DISPLAY_INTERVAL)) is None:
+            while (reply := wait_step(waiter, output, patience, DISPLAY_INTERVAL)) is None:
                 pass
             return reply
         except KeyboardInterrupt:
@@ -201,9 +149,9 @@ class Chat(anywidget.AnyWidget):
             self._recorder.mark_chat_cell()
         waiter = await loop.run_in_executor(None, self._start_reply, text)
         output = ReplyOutput(display_reply)
-        patience = _Patience(self._client, timeout)
+        patience = Patience(self._client, timeout)
         try:
-            while (reply := self._step(waiter, output, patience, 0)) is None:
+            while (reply := wait_step(waiter, output, patience, 0)) is None:
                 await asyncio.sleep(DISPLAY_INTERVAL)
             return reply
         finally:
@@ -270,20 +218,6 @@ class Chat(anywidget.AnyWidget):
                 waiter.update(message)
             self._waiters[message_id] = waiter
         return waiter
-
-    @staticmethod
-    def _step(
-        waiter: ReplyWaiter, output: ReplyOutput, patience: _Patience, wait: float
-    ) -> Reply | None:
-        """Wait up to `wait` for news of the reply, show it; the Reply once it is final."""
-        text, final = waiter.wait(wait)
-        output.update(text)
-        if final is not None:
-            reply = Reply.from_message(final)
-            output.finish(reply)
-            return reply
-        patience.check()
-        return None
 
     def _forget(self, waiter: ReplyWaiter) -> None:
         """Stop updating `waiter` (its `ask` returned, raised or was interrupted)."""
@@ -474,11 +408,11 @@ class Chat(anywidget.AnyWidget):
             tool = event.get("tool", {})
             if tool.get("status") == "running":
                 self._tool = tool.get("name", "")
-                self.status = _status_text({"status": "tool"}, self._tool)
+                self.status = status_text({"status": "tool"}, self._tool)
         elif kind == "permission":
             self.status = "Waiting for your permission"
         elif kind == "status":
-            self.status = _status_text(event, self._tool)
+            self.status = status_text(event, self._tool)
             self.busy = event.get("status") not in ("idle", "error")
 
     def _settle(self, message: dict[str, Any]) -> None:
@@ -486,7 +420,7 @@ class Chat(anywidget.AnyWidget):
         if message.get("role") != "assistant" or message.get("status") not in FINAL_STATUSES:
             return
         self.busy = False
-        self.status = _final_status_text(message)
+        self.status = final_status_text(message)
         self._tool = ""
         waiter = self._waiters.get(message.get("id", ""))
         if waiter is not None:
