@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,32 @@ class TestDemoModel:
         sid = "session-demo"
         frames = await stream.answer(api, sid, "what can you do?")
         assert frames[-1]["message"]["content"] == expected_text("what can you do?")
+
+
+class TestRestartLimit:
+    """A worker that keeps crashing is given up on, with the reason; a new prompt tries again."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        """One crash restart allowed."""
+        jp_server_config["OpencodeExtension"]["restart_limit"] = 1
+        return jp_server_config
+
+    async def test_gives_up_after_the_limit_then_retries_on_demand(
+        self, api: Api, open_stream: Opener
+    ) -> None:
+        assert (await api.call("GET", "models"))[0] == 200
+        for wanted in ("ready", "failed"):
+            _, status = await api.call("GET", "status")
+            killed = status["worker"]["pid"]
+            os.kill(killed, signal.SIGKILL)
+            async with asyncio.timeout(30):
+                while True:
+                    worker = (await api.call("GET", "status"))[1]["worker"]
+                    if worker["state"] == wanted and worker["pid"] != killed:
+                        break
+                    await asyncio.sleep(0.1)
+        assert worker["restarts"] == 1 and "gave up after 1 restarts" in worker["error"]
+        stream = await open_stream()
+        frames = await stream.answer(api, "session-after-failure", "back again?")
+        assert frames[-1]["message"]["content"] == expected_text("back again?")
