@@ -80,8 +80,12 @@ class OpencodeClient:
         return result if isinstance(result, dict) else {}
 
     async def warm(self) -> None:
-        """Make opencode set up its per-directory instance before the first prompt."""
+        """Set up what opencode's first prompt would: its providers, then its file access.
+
+        Measured here, this takes the first answer of a new worker from ~0.6 s to ~0.2 s.
+        """
         await self._request("GET", "/config/providers", timeout=30.0)
+        await self._request("GET", "/file", query={"path": "."}, timeout=30.0)
 
     async def providers(self) -> dict[str, Any]:
         """The configured providers, their models and the default model of each."""
