@@ -1,8 +1,8 @@
 # One command sets up and runs the demo, one sets up and passes every test.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-JUPYTER := $(VENV)/bin/jupyter
 STAMP := $(VENV)/.installed
+LABEXT := $(VENV)/share/jupyter/labextensions/jupyter-opencode
 JS_SOURCES := $(wildcard js/src/*) $(wildcard js/lab/src/*) js/package.json js/lab/package.json js/build.mjs
 BUILT := src/jupyter_opencode/static/chat.js src/jupyter_opencode/labextension/package.json
 
@@ -10,12 +10,13 @@ BUILT := src/jupyter_opencode/static/chat.js src/jupyter_opencode/labextension/p
 
 setup: $(STAMP) $(BUILT) /usr/bin/chromium
 
+# The venv's labextension is a link to the build folder, so JS rebuilds show up in JupyterLab.
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
-	$(JUPYTER) labextension develop --overwrite .
-	$(JUPYTER) opencode install-worker
+	rm -rf $(LABEXT) && ln -s $(CURDIR)/src/jupyter_opencode/labextension $(LABEXT)
+	$(VENV)/bin/jupyter-opencode install-worker
 	touch $@
 
 $(BUILT) &: $(JS_SOURCES) | $(STAMP)
@@ -25,7 +26,7 @@ $(BUILT) &: $(JS_SOURCES) | $(STAMP)
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 demo: $(STAMP) $(BUILT)
-	$(JUPYTER) lab notebooks/quickstart.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(VENV)/bin/jupyter-lab notebooks/quickstart.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks js/test

@@ -1,4 +1,4 @@
-// Shapes of the data exchanged with the kernel (see spec/API.md). Types only.
+// Shapes of the data exchanged with the kernel over the widget comm. Types only.
 
 /**
  * @typedef {{kind: string, label: string, text: string}} ContextItem

@@ -11,20 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from jupyter_opencode.testing import CHROMIUM, CHROMIUM_ARGS
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
 REPO = Path(__file__).resolve().parents[2]
-BUNDLE = REPO / "src" / "jupyter_opencode" / "static" / "chat.js"
-SHOTS = Path("/tmp/jsshots")
+SHOTS = REPO / "test-artifacts" / "widget"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not BUNDLE.exists(), reason="run `npm run build:widget` in js/ first"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 MSG_JS = """
 window.__msg = (id, role, content, extra = {}) => ({
@@ -58,7 +52,7 @@ def base_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium for the module."""
-    with sync_api.sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()

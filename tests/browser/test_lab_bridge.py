@@ -13,10 +13,7 @@ from jupyter_opencode.testing import FakeModelProcess
 
 from .lab import CHROMIUM, CHROMIUM_ARGS, run_lab, shot, wait_kernel_idle
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 BUTTON_CELL = "from IPython.display import HTML\nHTML('<button id=\"x\">x</button>')"
 NOTEBOOK = {

@@ -13,10 +13,7 @@ from jupyter_opencode.testing import FakeModelProcess, expected_text
 
 from .lab import CHROMIUM, CHROMIUM_ARGS, QUICKSTART, Lab, run_lab, shot, wait_kernel_idle
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 QUESTION = "why does the cell above fail?"
 SLOW = "[[slow:12:0.05]]"
