@@ -30,7 +30,7 @@ demo: $(STAMP) $(BUILT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks js/test
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks js/test
 	$(VENV)/bin/mypy
 
 test-python: setup
