@@ -112,3 +112,28 @@ class TestRestartLimit:
         stream = await open_stream()
         frames = await stream.answer(api, "session-after-failure", "back again?")
         assert frames[-1]["message"]["content"] == expected_text("back again?")
+
+
+class TestBrokenConfig:
+    """An opencode config that opencode rejects: the user reads opencode's own complaint."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+        """A config file that is not JSON."""
+        broken = tmp_path / "broken-opencode.json"
+        broken.write_text("{ this is not json")
+        jp_server_config["OpencodeExtension"]["opencode_config"] = str(broken)
+        return jp_server_config
+
+    async def test_prompt_ends_in_an_error_and_nothing_hangs(
+        self, api: Api, open_stream: Opener
+    ) -> None:
+        stream = await open_stream()
+        frames = await stream.answer(api, "session-broken-config", "hello", timeout=90)
+        message = frames[-1]["message"]
+        assert message["status"] == "error"
+        assert "ConfigJsonError (" in message["error"]
+        assert "broken-opencode.json): " in message["error"]
+        _, status = await api.call("GET", "status")
+        assert status["worker"]["state"] == "failed"
+        assert status["worker"]["error"] == message["error"]

@@ -18,6 +18,17 @@ class OpencodeError(Exception):
     """opencode answered a request with an error, or could not be reached."""
 
 
+def _error_detail(body: bytes) -> str:
+    """opencode's own words from an error answer: ``Name (path): message``, else the raw body."""
+    try:
+        error = json.loads(body)
+        data = error.get("data") or {}
+        where = f" ({data['path']})" if data.get("path") else ""
+        return f"{error['name']}{where}: {str(data.get('message', '')).strip()}"[:1500]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return body.decode(errors="replace")[:500]
+
+
 class OpencodeClient:
     """Async client of one ``opencode serve`` process, authenticated with HTTP Basic."""
 
@@ -63,7 +74,7 @@ class OpencodeClient:
         try:
             response = await self._http.fetch(request)
         except HTTPClientError as e:
-            detail = e.response.body.decode(errors="replace")[:500] if e.response else str(e)
+            detail = _error_detail(e.response.body) if e.response else str(e)
             raise OpencodeError(f"{method} {path} failed ({e.code}): {detail}") from e
         except OSError as e:
             raise OpencodeError(f"{method} {path} failed: {e}") from e

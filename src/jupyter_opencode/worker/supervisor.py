@@ -18,7 +18,7 @@ from traitlets import Float, Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..tasks import BackgroundTasks
-from .adapter import OpencodeClient
+from .adapter import OpencodeClient, OpencodeError
 from .environment import ProviderChoice, worker_environment
 from .install import NOT_INSTALLED, installed_opencode
 
@@ -145,10 +145,12 @@ class WorkerSupervisor(LoggingConfigurable):
         self.error = None
         try:
             client = await self._launch()
-        except WorkerError as e:
-            self.state, self.error = "failed", str(e)
-            self.log.error("opencode worker failed to start: %s", e)
-            self._settle(e)
+        except Exception as e:
+            # Whatever went wrong, waiters get an answer they can show instead of hanging.
+            failure = e if isinstance(e, WorkerError) else WorkerError(f"opencode failed: {e}")
+            self.state, self.error = "failed", str(failure)
+            self.log.error("opencode worker failed to start: %s", e, exc_info=True)
+            self._settle(failure)
             return
         self.client = client
         self.state = "ready"
@@ -194,7 +196,7 @@ class WorkerSupervisor(LoggingConfigurable):
                 self._until_healthy(proc, client, listening), self.startup_timeout
             )
             await client.warm()
-        except (asyncio.TimeoutError, WorkerError, OSError, ValueError) as e:
+        except (asyncio.TimeoutError, WorkerError, OpencodeError, OSError, ValueError) as e:
             client.close()
             await self._terminate(proc)
             reason = str(e) or f"opencode did not answer within {self.startup_timeout:.0f} s"
