@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -28,13 +28,7 @@ from harness import Figure, print_table
 from jupyter_opencode.testing import FakeModelProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser.lab import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    Lab,
-    run_lab,
-    wait_kernel_idle,
-)
+from tests.browser.lab import Lab, chromium, run_lab, wait_kernel_idle
 
 BENCH = "dom_latency"
 CHUNKS = 150
@@ -133,8 +127,7 @@ def ask(page: Page, text: str) -> None:
 
 def measure(lab: Lab) -> list[float]:
     """Added DOM latency of each chunk word of one paced reply, in ms."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(lab.notebook_url("latency.ipynb"))
         wait_kernel_idle(page)
@@ -160,7 +153,6 @@ def measure(lab: Lab) -> list[float]:
             2, timeout=30_000
         )
         seen = {int(k): v - offset for k, v in page.evaluate("window.__seen").items()}
-        browser.close()
     return [seen[i] - client.arrivals[i] for i in sorted(client.arrivals) if i in seen]
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from jupyter_opencode.testing import CHROMIUM, CHROMIUM_ARGS, opencode_config
 from jupyter_opencode.testing import JupyterProcess as Lab
+from jupyter_opencode.testing import chromium, opencode_config
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "QUICKSTART", "Lab", "run_lab", "shot", "wait_kernel_idle"]
+__all__ = ["QUICKSTART", "Lab", "chromium", "run_lab", "shot", "wait_kernel_idle"]
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"

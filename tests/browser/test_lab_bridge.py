@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import CHROMIUM, CHROMIUM_ARGS, run_lab, shot, wait_kernel_idle
+from .lab import chromium, run_lab, shot, wait_kernel_idle
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +43,8 @@ DISPATCH = """([selector, inner, code, run]) => {
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) -> Iterator[Page]:
     """A notebook whose first cell, run, shows a button inside its output."""
-    with run_lab(tmp_path_factory.mktemp("bridge"), fake_model.url) as lab, sync_playwright() as p:
+    with run_lab(tmp_path_factory.mktemp("bridge"), fake_model.url) as lab, chromium() as browser:
         (lab.root / "bridge.ipynb").write_text(json.dumps(NOTEBOOK))
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -55,7 +54,6 @@ def page(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess)
         page.keyboard.press("Shift+Enter")
         page.wait_for_selector(".jp-OutputArea-output button#x", timeout=30_000)
         yield page
-        browser.close()
     assert errors == []
 
 

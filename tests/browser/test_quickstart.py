@@ -7,11 +7,11 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import CHROMIUM, CHROMIUM_ARGS, QUICKSTART, Lab, run_lab, shot, wait_kernel_idle
+from .lab import QUICKSTART, Lab, chromium, run_lab, shot, wait_kernel_idle
 
 pytestmark = pytest.mark.browser
 
@@ -43,10 +43,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, driven by Playwright."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from typing import Any
 
 from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.websocket import WebSocketMixin
+from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
@@ -67,7 +68,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     async def pre_get(self) -> None:
         """Authorize before upgrading."""
         user = self.current_user
-        if not await _maybe_await(self.authorizer.is_authorized(self, user, "read", "opencode")):
+        if not await ensure_async(self.authorizer.is_authorized(self, user, "read", "opencode")):
             raise web.HTTPError(403)
 
     @ws_authenticated
@@ -190,7 +191,3 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
             self._error("the session is still answering the previous message", "busy")
             return
         self._send({"type": "accepted", "session_id": sid, **result})
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future) else value

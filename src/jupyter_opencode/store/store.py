@@ -14,9 +14,6 @@ import aiosqlite
 
 from .schema import MIGRATIONS
 
-OPEN_STATUSES = ("pending", "streaming")
-FINAL_STATUSES = ("complete", "error", "interrupted", "aborted")
-
 _SESSION_FIELDS = (
     "id, title, model, status, parent_id, fork_message_id, opencode_session_id, notebook_path,"
     " created_at, updated_at, last_activity, message_count, tokens, cost,"

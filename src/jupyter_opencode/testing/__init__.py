@@ -7,7 +7,7 @@ and :mod:`jupyter_opencode.testing.jupyter` for an isolated Jupyter server to ru
 from __future__ import annotations
 
 from .config import MODEL_ID, MODEL_NAME, PROVIDER_ID, opencode_config
-from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, free_port
+from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, chromium, free_port
 from .process import FakeModelError, FakeModelProcess
 from .scripts import (
     TOOL_COMMAND,
@@ -32,6 +32,7 @@ __all__ = [
     "FakeModelError",
     "FakeModelProcess",
     "JupyterProcess",
+    "chromium",
     "expected_reasoning",
     "expected_text",
     "free_port",

@@ -15,7 +15,11 @@ from .sse import SSEError, sse_batches
 
 
 class OpencodeError(Exception):
-    """opencode answered a request with an error, or could not be reached."""
+    """opencode answered a request with an error (``code``), or could not be reached."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _error_detail(body: bytes) -> str:
@@ -75,7 +79,7 @@ class OpencodeClient:
             response = await self._http.fetch(request)
         except HTTPClientError as e:
             detail = _error_detail(e.response.body) if e.response else str(e)
-            raise OpencodeError(f"{method} {path} failed ({e.code}): {detail}") from e
+            raise OpencodeError(f"{method} {path} failed ({e.code}): {detail}", e.code) from e
         except OSError as e:
             raise OpencodeError(f"{method} {path} failed: {e}") from e
         if not response.body:
@@ -103,11 +107,6 @@ class OpencodeClient:
         result: dict[str, Any] = await self._request("GET", "/config/providers")
         return result
 
-    async def config(self) -> dict[str, Any]:
-        """The effective opencode configuration."""
-        result: dict[str, Any] = await self._request("GET", "/config")
-        return result
-
     async def create_session(self, title: str | None = None) -> str:
         """Create an opencode session and return its id."""
         body = {"title": title} if title else {}
@@ -124,7 +123,7 @@ class OpencodeClient:
         try:
             result: dict[str, Any] = await self._request("GET", f"/session/{opencode_session_id}")
         except OpencodeError as e:
-            if "(404)" in str(e):
+            if e.code == 404:
                 return None
             raise
         return result
