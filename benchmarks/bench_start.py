@@ -35,7 +35,7 @@ SUBSCRIBED_FOR = 3.0
 BENCH = "start"
 _IMPORT = (
     "import sys, time; sys.path.insert(0, {src!r}); import jupyter_server.serverapp;"
-    " t = time.perf_counter(); import jupyter_opencode.app; print(time.perf_counter() - t)"
+    " t = time.perf_counter(); import jupyter_opencode.server.app; print(time.perf_counter() - t)"
 )
 
 
@@ -192,7 +192,7 @@ async def bench(tmp: Path) -> list[Figure]:
         Figure(BENCH, "servers stopped right after start that hung", extended.hung, "", 0.0,
                note=f"with the extension, SIGTERM as soon as api/status answered, SIGKILL after"
                f" {STOP_TIMEOUT:.0f} s, of {STARTS} (without: {plain.hung})"),
-        Figure(BENCH, "import of jupyter_opencode.app", median(imports) * 1000, "ms", 50.0,
+        Figure(BENCH, "import of jupyter_opencode.server.app", median(imports) * 1000, "ms", 50.0,
                note=f"after jupyter_server is imported, median of {STARTS}"),
     ]  # fmt: skip
     return figures + await worker_starts(tmp)

@@ -21,10 +21,10 @@ from harness import (
     rss_mb,
     write_model_config,
 )
-from jupyter_opencode.store import SessionStore
-from jupyter_opencode.store.schema import MIGRATIONS
+from jupyter_opencode.server.store import SessionStore
+from jupyter_opencode.server.store.schema import MIGRATIONS
+from jupyter_opencode.server.writer import ChunkWriter, Row
 from jupyter_opencode.testing import FakeModelProcess
-from jupyter_opencode.writer import ChunkWriter, Row
 
 CHUNKS = 50_000
 BURST = 100

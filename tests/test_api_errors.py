@@ -10,9 +10,9 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClosedError
 
-from jupyter_opencode.handlers import ROUTES
-from jupyter_opencode.handlers.openapi import PATHS
-from jupyter_opencode.handlers.stream import MAX_SUBSCRIPTIONS
+from jupyter_opencode.server.handlers import ROUTES
+from jupyter_opencode.server.handlers.openapi import PATHS
+from jupyter_opencode.server.handlers.stream import MAX_SUBSCRIPTIONS
 
 from .streams import Api, Opener, final
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from jupyter_client.asynchronous import AsyncKernelClient
 
+from jupyter_opencode.demo.scripts import DEMO_CODE, TITLE_MARKER, message_text
 from jupyter_opencode.testing import FakeModelProcess, expected_text
-from jupyter_opencode.testing.scripts import DEMO_CODE, TITLE_MARKER, message_text
 
 from .streams import Api, Frame, Opener, StreamClient, final, text_of
 

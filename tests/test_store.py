@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jupyter_opencode.store import SessionStore
-from jupyter_opencode.writer import ChunkWriter
+from jupyter_opencode.server.store import SessionStore
+from jupyter_opencode.server.writer import ChunkWriter
 
 
 def _message(sid: str, mid: str, role: str, status: str, content: str = "") -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jupyter_opencode.turn import Chunk, Turn
+from jupyter_opencode.server.turn import Chunk, Turn
 
 DATA = Path(__file__).parent / "data"
 

@@ -33,7 +33,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import OpencodeExtension
+    from .server.app import OpencodeExtension
 
     return [{"module": "jupyter_opencode", "app": OpencodeExtension}]
 

@@ -32,7 +32,7 @@ def _install_worker(_: argparse.Namespace) -> int:
 def _doctor(_: argparse.Namespace) -> int:
     from jupyter_server.serverapp import ServerApp
 
-    from .app import OpencodeExtension
+    from .server.app import OpencodeExtension
 
     server = ServerApp()
     server.load_config_file()
@@ -66,7 +66,7 @@ def _doctor(_: argparse.Namespace) -> int:
 
 
 def _fake_model(args: argparse.Namespace) -> int:
-    from .testing import serve
+    from .demo import serve
 
     serve(args.port)
     return 0

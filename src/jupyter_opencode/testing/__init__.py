@@ -1,15 +1,14 @@
-"""Offline fake OpenAI-compatible model with scripted replies, for tests and demos.
+"""Test helpers: the demo model as a subprocess, isolated Jupyter servers, Chromium.
 
-See :mod:`jupyter_opencode.testing.scripts` for the directives (``[[long:N]]``, ``[[tool]]``...),
-and :mod:`jupyter_opencode.testing.jupyter` for an isolated Jupyter server to run it against.
+The model itself is :mod:`jupyter_opencode.demo` (its directives: :mod:`.demo.scripts`);
+:mod:`jupyter_opencode.testing.jupyter` runs an isolated Jupyter server against it.
 """
 
 from __future__ import annotations
 
-from .config import MODEL_ID, MODEL_NAME, PROVIDER_ID, opencode_config
-from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, chromium, free_port
-from .process import FakeModelError, FakeModelProcess
-from .scripts import (
+from ..demo.app import main, make_app, serve
+from ..demo.config import MODEL_ID, MODEL_NAME, PROVIDER_ID, opencode_config
+from ..demo.scripts import (
     TOOL_COMMAND,
     TOOL_OUTPUT,
     expected_reasoning,
@@ -19,7 +18,8 @@ from .scripts import (
     reply_chunks,
     title_for,
 )
-from .server import main, make_app, serve
+from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, chromium, free_port
+from .process import FakeModelError, FakeModelProcess
 
 __all__ = [
     "CHROMIUM",

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from .server import main
+from ..demo.app import main
 
 sys.exit(main())

@@ -17,11 +17,11 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from traitlets import Float, Int, List, Unicode, default, validate
 
+from ..worker.environment import ProviderChoice, user_provider, write_config
+from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .handlers import ROUTES
 from .service import ChatService
 from .store import SessionStore
-from .worker.environment import ProviderChoice, user_provider, write_config
-from .worker.supervisor import WorkerError, WorkerSupervisor
 
 
 class OpencodeExtension(ExtensionApp):
@@ -139,8 +139,8 @@ class OpencodeExtension(ExtensionApp):
         choice = user_provider()
         if choice is not None:
             return choice
-        from .testing import make_app as make_demo_model_app
-        from .testing import opencode_config as demo_opencode_config
+        from ..demo import make_app as make_demo_model_app
+        from ..demo import opencode_config as demo_opencode_config
 
         if self._demo_server is None:
             sockets = bind_sockets(0, "127.0.0.1")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from .worker.adapter import OpencodeClient, OpencodeError
+from ..worker.adapter import OpencodeClient, OpencodeError
 
 if TYPE_CHECKING:
     from .service import ChatService

@@ -11,12 +11,12 @@ from collections import defaultdict
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
+from ..tasks import BackgroundTasks
+from ..worker.adapter import OpencodeClient, OpencodeError
+from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .events import EventHub
 from .store import SessionStore
-from .tasks import BackgroundTasks
 from .turn import Chunk, Turn
-from .worker.adapter import OpencodeClient, OpencodeError
-from .worker.supervisor import WorkerError, WorkerSupervisor
 from .writer import ChunkWriter
 
 log = logging.getLogger(__name__)

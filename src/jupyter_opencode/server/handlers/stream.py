@@ -14,8 +14,8 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from ...tasks import BackgroundTasks
 from ..service import Delta, SessionBusy
-from ..tasks import BackgroundTasks
 from .base import SESSION_ID, KernelTokenAuth, parse_prompt
 
 MAX_BACKLOG = 50_000

@@ -9,10 +9,10 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .._version import __version__
+from ..._version import __version__
+from ...worker.adapter import OpencodeError
+from ...worker.supervisor import WorkerError
 from ..service import SessionBusy, UnknownPermission, UnknownSession
-from ..worker.adapter import OpencodeError
-from ..worker.supervisor import WorkerError
 from .base import OpencodeAPIHandler, check_session_id, parse_prompt
 from .openapi import openapi_document
 

@@ -1,0 +1,1 @@
+"""The Jupyter server extension: app, HTTP and WebSocket handlers, chat service, store."""
