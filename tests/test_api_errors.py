@@ -147,15 +147,6 @@ async def test_unauthenticated_requests_are_403(jp_fetch: Any, jp_ws_fetch: Any)
     assert info.value.code == 403
 
 
-async def test_kernel_token_authenticates(jp_fetch: Any, jp_serverapp: Any) -> None:
-    import os
-
-    token = os.environ["JUPYTER_OPENCODE_TOKEN"]
-    assert os.environ["JUPYTER_OPENCODE_URL"].startswith("http")
-    response = await jp_fetch("opencode", "status", headers={"Authorization": f"token {token}"})
-    assert response.code == 200
-
-
 async def test_bad_stream_frames_get_error_frames(api: Api, open_stream: Opener) -> None:
     stream = await open_stream()
     for frame, reason in [

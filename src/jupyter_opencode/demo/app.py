@@ -101,6 +101,11 @@ class ChatCompletionsHandler(_JSONHandler):
                     await asyncio.sleep(delay)
                 elif index % _FLUSH_EVERY == 0:
                     await self.flush()
+            if reply.stall:
+                await self.flush()
+                await asyncio.sleep(reply.stall)
+                self.request.connection.close()  # dies: no finish, no [DONE], no last chunk
+                return
             finish = "tool_calls" if reply.tool_call is not None else "stop"
             last = {"index": 0, "delta": {}, "finish_reason": finish}
             self.write(f"data: {json.dumps({**base, 'choices': [last], 'usage': usage})}\n\n")

@@ -10,6 +10,8 @@ Directives (the last one found in the last user message wins; none means ``echo`
 - ``[[tool]]``: a ``bash`` tool call running ``echo tool-ok``; once the tool result is in
   the conversation, a text reply quoting the tool output.
 - ``[[error400]]`` / ``[[error500]]``: an OpenAI-style error with that HTTP status.
+- ``[[stall:N:SECONDS]]``: N chunks ``"t0 ", "t1 ", ...``, then silence for SECONDS, then the
+  connection is cut without an ending (a model that hangs, then dies).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ TOOL_OUTPUT = "tool-ok"
 DEMO_CODE = "print('hello from the demo model')"
 TITLE_MARKER = "title generator"
 
-_DIRECTIVE = re.compile(r"\[\[(echo|long|slow|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]")
+_DIRECTIVE = re.compile(
+    r"\[\[(echo|long|slow|stall|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]"
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ERROR_LINE = re.compile(
     r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::[ \t]*(.*))?$",
@@ -50,6 +54,7 @@ class Reply:
     reasoning: list[str] = field(default_factory=list)
     tool_call: dict[str, Any] | None = None
     delay: float = 0.0
+    stall: float = 0.0
     status: int = 200
     error: dict[str, Any] | None = None
 
@@ -131,6 +136,8 @@ def reply_chunks(user_text: str, tool_output: str | None = None) -> list[str]:
         return [f"w{i} " for i in range(_count(directive, 0))]
     if directive.name == "slow":
         return [f"s{i} " for i in range(_count(directive, 0))]
+    if directive.name == "stall":
+        return [f"t{i} " for i in range(_count(directive, 0))]
     if directive.name in ("error400", "error500"):
         return []
     if directive.name == "tool":
@@ -170,7 +177,13 @@ def plan_reply(messages: list[dict[str, Any]]) -> Reply:
             return Reply(tool_call=_bash_call(messages))
         return Reply(text=reply_chunks(user_text, output))
     delay = _seconds(directive) if directive.name == "slow" else 0.0
-    return Reply(text=reply_chunks(user_text), reasoning=reasoning_chunks(user_text), delay=delay)
+    stall = _seconds(directive) if directive.name == "stall" else 0.0
+    return Reply(
+        text=reply_chunks(user_text),
+        reasoning=reasoning_chunks(user_text),
+        delay=delay,
+        stall=stall,
+    )
 
 
 def message_text(message: dict[str, Any]) -> str:

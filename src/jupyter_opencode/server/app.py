@@ -53,6 +53,11 @@ class OpencodeExtension(ExtensionApp):
     max_message_bytes = Int(
         256 * 1024, help="Largest prompt accepted, in UTF-8 bytes, attached context included."
     ).tag(config=True)
+    turn_timeout = Float(
+        600.0,
+        help="Seconds an answer may go without any word from opencode (permission prompts"
+        " excepted) before it is ended with an error.",
+    ).tag(config=True)
 
     @default("db_path")
     def _default_db_path(self) -> str:
@@ -85,7 +90,7 @@ class OpencodeExtension(ExtensionApp):
     def initialize_settings(self) -> None:
         """Create the store, worker supervisor and chat service; give kernels the way back here."""
         self.token = secrets.token_urlsafe(32)
-        self._publish_url()
+        self._hand_token_to_kernels()
         self.store = SessionStore(self.db_path)
         self.supervisor = WorkerSupervisor(
             parent=self,
@@ -98,7 +103,7 @@ class OpencodeExtension(ExtensionApp):
             idle_timeout=self.idle_timeout,
             restart_limit=self.restart_limit,
         )
-        self.service = ChatService(self.store, self.supervisor)
+        self.service = ChatService(self.store, self.supervisor, turn_timeout=self.turn_timeout)
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
         self.settings.update(
@@ -107,17 +112,33 @@ class OpencodeExtension(ExtensionApp):
             jupyter_opencode_kernel_token=self.token,
         )
 
-    def _publish_url(self) -> None:
-        os.environ["JUPYTER_OPENCODE_URL"] = self.server.connection_url.rstrip("/") + "/"
-        os.environ["JUPYTER_OPENCODE_TOKEN"] = self.token
+    def kernel_environment(self) -> dict[str, str]:
+        """What a kernel of this server needs to reach the extension: its URL and token."""
+        return {
+            "JUPYTER_OPENCODE_URL": self.server.connection_url.rstrip("/") + "/",
+            "JUPYTER_OPENCODE_TOKEN": self.token,
+        }
+
+    def _hand_token_to_kernels(self) -> None:
+        """Add the URL and token to the launch environment of kernels, and of nothing else.
+
+        The server's own ``os.environ`` would leak the token to terminals and every other child.
+        """
+        manager = self.server.kernel_manager
+        start_kernel = manager.start_kernel
+
+        async def start_with_token(*args: Any, **kwargs: Any) -> Any:
+            kwargs["env"] = {**(kwargs.get("env") or os.environ), **self.kernel_environment()}
+            return await start_kernel(*args, **kwargs)
+
+        manager.start_kernel = start_with_token  # type: ignore[method-assign]
 
     def initialize_handlers(self) -> None:
         """Mount the routes under ``{base_url}opencode/`` (the base URL is added by Jupyter)."""
         self.handlers.extend((url_path_join("opencode", path), handler) for path, handler in ROUTES)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        """Once the server listens: publish its final URL and open the store (no worker yet)."""
-        self._publish_url()
+        """Once the server listens: open the store (no worker yet)."""
         await self.open()
 
     async def open(self) -> None:

@@ -34,6 +34,14 @@ class EventHub:
             self._task.cancel()
             self._task = None
 
+    def _dispatch(self, event: object) -> None:
+        """Hand one event on; one that cannot be handled is logged and the stream goes on."""
+        try:
+            if isinstance(event, dict):
+                self.service.on_event(event)
+        except Exception:
+            log.error("handling opencode event %r failed", event, exc_info=True)
+
     async def _run(self, client: OpencodeClient) -> None:
         gap = False
         delay = 0.1
@@ -41,14 +49,14 @@ class EventHub:
             try:
                 async for batch in client.events():
                     for event in batch:
-                        if event.get("type") == "server.connected":
+                        if isinstance(event, dict) and event.get("type") == "server.connected":
                             self.connected.set()
                             delay = 0.1
                             if gap:
                                 gap = False
                                 await self.service.on_gap(client)
                             continue
-                        self.service.on_event(event)
+                        self._dispatch(event)
             except (OpencodeError, OSError, ValueError):
                 log.warning("opencode event stream failed", exc_info=True)
             self.connected.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -43,10 +44,19 @@ class UnknownPermission(Exception):
     """The session has no pending permission request with this id."""
 
 
+_CONTEXT_TAG = re.compile(r"<(/?context)", re.IGNORECASE)
+
+
+def _defuse_tags(text: str) -> str:
+    """Attached text with ``<context``/``</context`` written as ``<\\context``/``<\\/context``."""
+    return _CONTEXT_TAG.sub(lambda m: "<\\" + m.group(1), text)
+
+
 def _context_prompt(text: str, context: list[dict[str, Any]]) -> str:
+    """The prompt with its attachments wrapped in tags their own text cannot open or close."""
     blocks = [
         f'<context kind="{item["kind"]}" label={quoteattr(item["label"])}>\n'
-        f"{item['text']}\n</context>"
+        f"{_defuse_tags(item['text'])}\n</context>"
         for item in context
     ]
     return "\n\n".join([*blocks, text])
@@ -55,9 +65,13 @@ def _context_prompt(text: str, context: list[dict[str, Any]]) -> str:
 class ChatService:
     """Owns every session's live state: turns in progress, subscribers, the chunk writer."""
 
-    def __init__(self, store: SessionStore, supervisor: WorkerSupervisor) -> None:
+    def __init__(
+        self, store: SessionStore, supervisor: WorkerSupervisor, turn_timeout: float = 600.0
+    ) -> None:
         self.store = store
         self.supervisor = supervisor
+        self.turn_timeout = turn_timeout
+        self._watchdog: asyncio.Task[None] | None = None
         self.writer = ChunkWriter(store)
         self.hub = EventHub(self)
         self.turns: dict[str, Turn] = {}
@@ -180,6 +194,8 @@ class ChatService:
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = _context_prompt(text, context)
         self._tasks.spawn(self._answer(turn, session, prompt))
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = self._tasks.spawn(self._watch_turns())
         return {"session": session, "user_message": user, "assistant_message": assistant}
 
     async def _answer(self, turn: Turn, session: dict[str, Any], prompt: str) -> None:
@@ -220,10 +236,29 @@ class ChatService:
         return ocid
 
     async def finish(self, turn: Turn, status: str, error: str | None = None) -> None:
-        """End a turn: persist its chunks and final message, tell subscribers."""
+        """End a turn: persist its chunks and final message, tell subscribers; never stays busy."""
         if turn.finished:
             return
         turn.finished = True
+        recorded: tuple[int, str, Delta | None] | None = None
+        try:
+            recorded = await self._save_final(turn, status, error)
+        except Exception as e:
+            # The answer cannot be saved (e.g. database locked or disk full): it still ends, as an
+            # error the user sees, so the session is free for the next prompt.
+            log.error("saving the answer in session %s failed", turn.session_id, exc_info=True)
+            recorded = await self._save_failed(turn, f"the answer could not be saved: {e}")
+        finally:
+            self.turns.pop(turn.session_id, None)
+            if turn.opencode_session_id:
+                self._by_opencode.pop(turn.opencode_session_id, None)
+        if recorded is not None:
+            self._deliver(turn, *recorded)
+        self.supervisor.touch()
+
+    async def _save_final(
+        self, turn: Turn, status: str, error: str | None
+    ) -> tuple[int, str, Delta | None]:
         message = turn.final_message(status, error)
         self._emit(turn, turn.status_chunk("error" if status == "error" else "idle"))
         stored = await self.store.get_message(turn.message_id)
@@ -232,11 +267,17 @@ class ChatService:
         recorded = self._record(turn, self._message_frame(turn, full))
         await self.writer.flush()
         await self.store.finish_message(message)
-        self.turns.pop(turn.session_id, None)
-        if turn.opencode_session_id:
-            self._by_opencode.pop(turn.opencode_session_id, None)
-        self._deliver(turn, *recorded)
-        self.supervisor.touch()
+        return recorded
+
+    async def _save_failed(self, turn: Turn, reason: str) -> tuple[int, str, Delta | None]:
+        """The final error frame of an answer whose normal ending could not be saved."""
+        message = {**turn.final_message("error", reason), "model": turn.model, "role": "assistant"}
+        try:
+            await self.store.finish_message(message)
+        except Exception:
+            log.error("marking the answer in session %s failed", turn.session_id, exc_info=True)
+        frame = {**self._message_frame(turn, message), "seq": turn.take_seq()}
+        return frame["seq"], json.dumps(frame), None
 
     async def fork(self, sid: str) -> dict[str, Any]:
         """A new session holding a copy of this one's conversation."""
@@ -283,13 +324,43 @@ class ChatService:
             or (props.get("info") or {}).get("sessionID")
             or (props.get("part") or {}).get("sessionID")
         )
-        turn = self._by_opencode.get(ocid) if ocid else None
+        turn = self._by_opencode.get(ocid) if isinstance(ocid, str) else None
         if turn is None or turn.finished:
             return
-        chunks, ended = turn.handle(event)
-        self._emit(turn, chunks)
+        try:
+            chunks, ended = turn.handle(event)
+            self._emit(turn, chunks)
+        except Exception as e:
+            # A surprise in one event ends that one answer, never the event stream of all.
+            log.error("event %r broke the answer in %s", event, turn.session_id, exc_info=True)
+            reason = f"internal error handling opencode's events: {e}"
+            self._tasks.spawn(self._end_broken(turn, reason))
+            return
         if ended:
             self._tasks.spawn(self.finish(turn, turn.final_status()))
+
+    async def _end_broken(self, turn: Turn, reason: str) -> None:
+        """End an answer we can no longer follow, and stop opencode working on it."""
+        await self.finish(turn, "error", reason)
+        client = self.supervisor.client
+        if turn.opencode_session_id and client is not None:
+            try:
+                await client.abort(turn.opencode_session_id)
+            except OpencodeError:
+                log.warning("opencode did not take the abort of %s", turn.session_id, exc_info=True)
+
+    async def _watch_turns(self) -> None:
+        """End answers that heard nothing from opencode for ``turn_timeout`` seconds."""
+        interval = max(min(self.turn_timeout / 4, 5.0), 0.05)
+        while self.turns:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for turn in list(self.turns.values()):
+                # Waiting for the user's permission is not opencode being silent.
+                if turn.permissions or now - turn.heard_at < self.turn_timeout:
+                    continue
+                reason = f"no word from opencode for {self.turn_timeout:.0f} s"
+                await self._end_broken(turn, reason)
 
     async def on_gap(self, client: OpencodeClient) -> None:
         """After a gap in the event stream, re-read the answers in progress from opencode."""
@@ -299,8 +370,13 @@ class ChatService:
             except OpencodeError:
                 log.warning("re-reading session %s failed", turn.session_id, exc_info=True)
                 continue
-            chunks, ended = turn.resync(messages)
-            self._emit(turn, chunks)
+            try:
+                chunks, ended = turn.resync(messages)
+                self._emit(turn, chunks)
+            except Exception as e:
+                log.error("catching up session %s failed", turn.session_id, exc_info=True)
+                await self._end_broken(turn, f"internal error catching up with opencode: {e}")
+                continue
             if ended:
                 await self.finish(turn, turn.final_status())
 

@@ -25,6 +25,7 @@ class Turn:
     aborted: bool = False
     finished: bool = False
     prompted_ms: float = float("inf")
+    heard_at: float = field(default_factory=time.monotonic)
     _text: list[str] = field(default_factory=list)
     _joined: str | None = ""
     tokens: int = 0
@@ -71,6 +72,7 @@ class Turn:
         """Translate one opencode event; also say whether the answer has ended."""
         kind = event.get("type", "")
         props = event.get("properties") or {}
+        self.heard_at = time.monotonic()
         if kind == "message.updated":
             return self._message_updated(props.get("info") or {}), False
         if kind == "message.part.updated":
@@ -94,6 +96,7 @@ class Turn:
     def prompting(self) -> None:
         """Note the time the prompt is sent: older messages (e.g. a fork's copies) are not ours."""
         self.prompted_ms = time.time() * 1000
+        self.heard_at = time.monotonic()
 
     def _message_updated(self, info: dict[str, Any]) -> list[Chunk]:
         created = (info.get("time") or {}).get("created") or 0
@@ -220,6 +223,7 @@ class Turn:
         """Catch up from opencode's stored messages after a gap in the event stream."""
         chunks: list[Chunk] = []
         ended = False
+        self.heard_at = time.monotonic()
         for message in messages:
             info = message.get("info") or {}
             chunks += self._message_updated(info)

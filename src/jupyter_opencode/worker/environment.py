@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,64 @@ def user_provider() -> ProviderChoice | None:
     )
 
 
+# Like Jupyter AI's opencode persona: the agent asks before it edits files or runs commands.
+DEFAULT_PERMISSIONS = {"edit": "ask", "bash": "ask"}
+_JSONC_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    """An opencode config file (JSON or JSONC) as a dict; empty when missing or unreadable."""
+    if path is None:
+        return {}
+    try:
+        text = path.read_text()
+    except OSError:
+        return {}
+    try:
+        config = json.loads(_JSONC_COMMENT.sub(lambda m: m.group(1) or "", text))
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def permission_settings(choice: ProviderChoice) -> dict[str, Any]:
+    """The worker's permission settings: the config's own, plus ``ask`` where it sets none."""
+    permission = read_config(choice.config_path).get("permission")
+    if isinstance(permission, str):
+        return {"*": permission}  # one action for every tool: the user's choice stands
+    own = permission if isinstance(permission, dict) else {}
+    return {**DEFAULT_PERMISSIONS, **own}
+
+
+def permission_modes(choice: ProviderChoice) -> dict[str, str]:
+    """What the agent does before editing files and running commands: ask, allow or deny."""
+    settings = permission_settings(choice)
+    modes = {}
+    for tool in DEFAULT_PERMISSIONS:
+        value = settings.get(tool, settings.get("*", "allow"))
+        modes[tool] = value if isinstance(value, str) else "per pattern"
+    return modes
+
+
+def config_overlay(choice: ProviderChoice) -> dict[str, Any]:
+    """Settings laid over the worker's config file (``OPENCODE_CONFIG_CONTENT``)."""
+    permission = permission_settings(choice)
+    return {} if "*" in permission else {"permission": permission}
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file that is readable by this user only from its first byte on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(fd, 0o600)
+        file.write(data)
+
+
 def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dict[str, str]:
     """The child's environment: isolated homes, no outbound traffic, basic auth, our config."""
     env = dict(os.environ)
@@ -61,18 +120,20 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
         "XDG_CACHE_HOME": home / "cache",
         "XDG_STATE_HOME": home / "state",
     }
+    _private_dir(home)
     for path in dirs.values():
-        path.mkdir(parents=True, exist_ok=True)
+        _private_dir(path)
     env.update({key: str(path) for key, path in dirs.items()})
     env.update(OFFLINE_ENV)
     env["OPENCODE_SERVER_PASSWORD"] = password
     if choice.config_path is not None:
         env["OPENCODE_CONFIG"] = str(choice.config_path)
+    if overlay := config_overlay(choice):
+        env["OPENCODE_CONFIG_CONTENT"] = json.dumps(overlay)
     if choice.auth_path is not None:
         auth = home / "data" / "opencode" / "auth.json"
-        auth.parent.mkdir(parents=True, exist_ok=True)
-        auth.write_bytes(choice.auth_path.read_bytes())
-        auth.chmod(0o600)
+        _private_dir(auth.parent)
+        _write_private(auth, choice.auth_path.read_bytes())
     rg = find_rg()
     if rg is not None:
         env["PATH"] = f"{rg.parent}{os.pathsep}{env.get('PATH', '')}"

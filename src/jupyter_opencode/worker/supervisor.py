@@ -9,17 +9,17 @@ import os
 import re
 import secrets
 import signal
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from traitlets import Float, Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..tasks import BackgroundTasks
 from .adapter import OpencodeClient, OpencodeError
-from .environment import ProviderChoice, worker_environment
+from .environment import ProviderChoice, permission_modes, worker_environment
 from .install import NOT_INSTALLED, installed_opencode
 
 _LISTENING = re.compile(rb"listening on (http://\S+)")
@@ -32,14 +32,16 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class WorkerError(Exception):
     """The worker cannot be started; the message says what the user can do."""
+
+
+def _loopback_url(url: str) -> str:
+    """The worker's URL from its listening line, refused unless it is on 127.0.0.1."""
+    parts = urlsplit(url)
+    if parts.hostname != "127.0.0.1" or not parts.port:
+        raise WorkerError(f"opencode listens on {url}, not on a 127.0.0.1 port")
+    return f"http://127.0.0.1:{parts.port}"
 
 
 class WorkerSupervisor(LoggingConfigurable):
@@ -77,6 +79,7 @@ class WorkerSupervisor(LoggingConfigurable):
         self.error: str | None = None
         self.restarts = 0
         self.version: str | None = None
+        self.permissions: dict[str, str] | None = None
         self.client: OpencodeClient | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._started_at = 0.0
@@ -99,6 +102,7 @@ class WorkerSupervisor(LoggingConfigurable):
             "version": self.version,
             "restarts": self.restarts,
             "error": self.error,
+            "permissions": self.permissions,
         }
 
     def set_busy_check(self, busy: Callable[[], bool]) -> None:
@@ -170,8 +174,9 @@ class WorkerSupervisor(LoggingConfigurable):
         password = secrets.token_urlsafe(24)
         choice = await self._provider()
         env = worker_environment(self.home, password, choice)
-        port = _free_port()
-        args = [*command, "serve", "--hostname", "127.0.0.1", "--port", str(port)]
+        self.permissions = permission_modes(choice)
+        # Port 0: opencode binds a free port itself and says which (no pick-then-bind race).
+        args = [*command, "serve", "--hostname", "127.0.0.1", "--port", "0"]
         self.log.info("starting opencode worker: %s", " ".join(args))
         self._started_at = time.monotonic()
         try:
@@ -190,14 +195,18 @@ class WorkerSupervisor(LoggingConfigurable):
         self._proc = proc
         listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._tasks.spawn(self._read_output(proc, listening))
-        client = OpencodeClient(f"http://127.0.0.1:{port}", password)
+        client: OpencodeClient | None = None
+        deadline = time.monotonic() + self.startup_timeout
         try:
+            url = await asyncio.wait_for(listening, self.startup_timeout)
+            client = OpencodeClient(_loopback_url(url), password)
             self.version = await asyncio.wait_for(
-                self._until_healthy(proc, client, listening), self.startup_timeout
+                self._until_healthy(proc, client), max(deadline - time.monotonic(), 0.1)
             )
             await client.warm()
         except (asyncio.TimeoutError, WorkerError, OpencodeError, OSError, ValueError) as e:
-            client.close()
+            if client is not None:
+                client.close()
             await self._terminate(proc)
             reason = str(e) or f"opencode did not answer within {self.startup_timeout:.0f} s"
             raise WorkerError(reason) from e
@@ -220,13 +229,9 @@ class WorkerSupervisor(LoggingConfigurable):
             listening.exception()
 
     async def _until_healthy(
-        self,
-        proc: asyncio.subprocess.Process,
-        client: OpencodeClient,
-        listening: asyncio.Future[str],
+        self, proc: asyncio.subprocess.Process, client: OpencodeClient
     ) -> str | None:
-        """Wait for the listening line, then for an answer to the health route: the version."""
-        await listening
+        """Wait for an answer to the health route: the version."""
         while (health := await client.health(timeout=0.3)) is None:
             if proc.returncode is not None:
                 raise WorkerError(f"opencode exited with code {proc.returncode} while starting")

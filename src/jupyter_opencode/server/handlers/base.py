@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import sqlite3
 from http.client import responses
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,8 @@ class KernelTokenAuth(JupyterHandler):
     """Accepts ``Authorization: token <JUPYTER_OPENCODE_TOKEN>`` besides Jupyter's own auth."""
 
     auth_resource = "opencode"
+    # The HTTP methods of this route a kernel needs; the kernel token opens nothing else.
+    kernel_methods: frozenset[str] = frozenset()
 
     @property
     def service(self) -> ChatService:
@@ -60,6 +63,10 @@ class KernelTokenAuth(JupyterHandler):
             CallContext.set(CallContext.JUPYTER_HANDLER, self)
             if not self.check_host():
                 raise web.HTTPError(403)
+            if self.request.method not in self.kernel_methods:
+                raise web.HTTPError(
+                    403, "the kernel token does not open this route", reason="kernel_not_allowed"
+                )
             self.current_user = self._jupyter_current_user = KERNEL_USER
         else:
             await super().prepare(**kwargs)
@@ -93,6 +100,10 @@ class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
                 if error.reason and error.reason != responses.get(status_code)
                 else reason
             )
+        elif isinstance(error, sqlite3.Error):
+            # The database is locked or full: the request may succeed later, nothing was saved.
+            self.set_status(503)
+            message, reason = f"the session database cannot be used now: {error}", "store_busy"
         elif error is not None:
             message, reason = "internal error", "internal_error"
         self.set_header("Content-Type", "application/json")

@@ -50,6 +50,8 @@ def _decode_cursor(cursor: str) -> tuple[float, str]:
 class StatusHandler(OpencodeAPIHandler):
     """``GET status``: package version and worker state."""
 
+    kernel_methods = frozenset(("GET",))
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -66,6 +68,8 @@ class StatusHandler(OpencodeAPIHandler):
 
 class ModelsHandler(OpencodeAPIHandler):
     """``GET models``: the models opencode offers, and the default one."""
+
+    kernel_methods = frozenset(("GET",))
 
     @web.authenticated
     @authorized
@@ -89,6 +93,8 @@ class ModelsHandler(OpencodeAPIHandler):
 class SessionsHandler(OpencodeAPIHandler):
     """``GET sessions``: a page of sessions, most recent first."""
 
+    kernel_methods = frozenset(("GET",))
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -105,6 +111,8 @@ class SessionsHandler(OpencodeAPIHandler):
 
 class SessionHandler(OpencodeAPIHandler):
     """``GET|PATCH|DELETE sessions/{sid}``."""
+
+    kernel_methods = frozenset(("GET",))
 
     @web.authenticated
     @authorized
@@ -143,6 +151,8 @@ class SessionHandler(OpencodeAPIHandler):
 class MessagesHandler(OpencodeAPIHandler):
     """``GET|POST sessions/{sid}/messages``."""
 
+    kernel_methods = frozenset(("GET", "POST"))
+
     @web.authenticated
     @authorized
     async def get(self, sid: str) -> None:
@@ -178,6 +188,8 @@ class MessagesHandler(OpencodeAPIHandler):
 class AbortHandler(OpencodeAPIHandler):
     """``POST sessions/{sid}/abort``."""
 
+    kernel_methods = frozenset(("POST",))
+
     @web.authenticated
     @authorized
     async def post(self, sid: str) -> None:
@@ -188,6 +200,8 @@ class AbortHandler(OpencodeAPIHandler):
 
 class ForkHandler(OpencodeAPIHandler):
     """``POST sessions/{sid}/fork``."""
+
+    kernel_methods = frozenset(("POST",))
 
     @web.authenticated
     @authorized
@@ -207,6 +221,8 @@ class ForkHandler(OpencodeAPIHandler):
 
 class PermissionHandler(OpencodeAPIHandler):
     """``POST sessions/{sid}/permissions/{pid}``."""
+
+    kernel_methods = frozenset(("POST",))
 
     @web.authenticated
     @authorized

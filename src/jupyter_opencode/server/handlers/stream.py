@@ -57,6 +57,8 @@ class _Deltas:
 class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     """Sends the chunks of every session this client subscribed to, in seq order."""
 
+    kernel_methods = frozenset(("GET",))
+
     def initialize(self) -> None:
         """Per-connection state."""
         self._sent: dict[str, int] = {}
@@ -68,7 +70,9 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     async def pre_get(self) -> None:
         """Authorize before upgrading."""
         user = self.current_user
-        if not await ensure_async(self.authorizer.is_authorized(self, user, "read", "opencode")):
+        if not await ensure_async(
+            self.authorizer.is_authorized(self, user, "read", self.auth_resource)
+        ):
             raise web.HTTPError(403)
 
     @ws_authenticated
@@ -179,7 +183,15 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     async def _unsubscribe(self, sid: str) -> None:
         self.service.unsubscribe(self, sid)
 
+    async def _allowed(self, action: str) -> bool:
+        """Whether this client may do ``action`` on the extension, as its REST twin asks."""
+        allowed = self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource)
+        return bool(await ensure_async(allowed))
+
     async def _prompt(self, sid: str, data: dict[str, Any]) -> None:
+        if not await self._allowed("write"):
+            self._error("you may read these sessions but not send prompts", "forbidden")
+            return
         limit = self.settings["jupyter_opencode_app"].max_message_bytes
         try:
             text, model, context = parse_prompt(data, limit)

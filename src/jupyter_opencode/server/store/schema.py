@@ -54,4 +54,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (session_id, seq)
     ) WITHOUT ROWID;
     """,
+    # 2: which server process is writing an open answer, so only its owner's recovery ends it.
+    """
+    ALTER TABLE messages ADD COLUMN owner TEXT;
+    """,
 ]

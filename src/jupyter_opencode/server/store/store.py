@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
+import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +27,54 @@ _MESSAGE_FIELDS = (
     "id, session_id, role, status, content, error, model, tokens, cost, created_at,"
     " completed_at, context, parts"
 )
+
+
+_HOST = socket.gethostname()
+# Owners of the stores open in this process: a same-pid owner not listed here is gone.
+_LIVE_OWNERS: set[str] = set()
+
+
+def _process_start(pid: int) -> str:
+    """When a process started (Linux ``/proc``), to tell a live owner from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def _new_owner() -> str:
+    pid = os.getpid()
+    return f"{_HOST}:{pid}:{_process_start(pid)}:{secrets.token_hex(4)}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the server process that wrote an open answer may still be writing it."""
+    if not owner or owner.count(":") < 3:
+        return False
+    host, pid_text, started, _ = owner.rsplit(":", 3)
+    if host != _HOST:
+        return True  # another machine's process: only it may end its answers
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return owner in _LIVE_OWNERS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _process_start(pid) == started
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file and its folder readable by this user only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _session(row: aiosqlite.Row) -> dict[str, Any]:
@@ -48,6 +100,7 @@ class SessionStore:
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.recovered = 0
+        self.owner = _new_owner()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -59,7 +112,8 @@ class SessionStore:
     async def open(self) -> None:
         """Open the file, migrate it, and mark work left open by an earlier process interrupted."""
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # SQLite gives its -wal and -shm files the mode of the database file.
+            _create_private(Path(self.path))
         db = await aiosqlite.connect(self.path, isolation_level=None)
         db.row_factory = aiosqlite.Row
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
@@ -67,9 +121,11 @@ class SessionStore:
         self._db = db
         await self._migrate()
         self.recovered = await self._interrupt_open_messages()
+        _LIVE_OWNERS.add(self.owner)
 
     async def close(self) -> None:
         """Close the connection."""
+        _LIVE_OWNERS.discard(self.owner)
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
@@ -90,19 +146,34 @@ class SessionStore:
             row = await cursor.fetchone()
         version = row[0] if row else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # The migration and its version bump commit together, or neither does.
             async with self._write_lock:
-                await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;")
-                await self.db.execute(f"PRAGMA user_version = {number}")
+                try:
+                    await self.db.executescript(
+                        f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                    )
+                except sqlite3.Error:
+                    if self.db.in_transaction:
+                        await self.db.execute("ROLLBACK")
+                    raise
 
     async def _interrupt_open_messages(self) -> int:
+        """Mark interrupted the open answers whose server process is gone (not another's)."""
         async with self._transaction() as db:
-            cursor = await db.execute(
-                "UPDATE messages SET status = 'interrupted', completed_at = ?"
-                " WHERE status IN ('pending', 'streaming')",
-                (time.time(),),
+            async with db.execute(
+                "SELECT id, owner FROM messages WHERE status IN ('pending', 'streaming')"
+            ) as rows:
+                orphans = [(row[0],) async for row in rows if not _owner_alive(row[1])]
+            now = time.time()
+            await db.executemany(
+                "UPDATE messages SET status = 'interrupted', completed_at = ? WHERE id = ?",
+                [(now, mid) for (mid,) in orphans],
             )
-            await db.execute("UPDATE sessions SET status = 'idle' WHERE status = 'active'")
-            return cursor.rowcount
+            await db.execute(
+                "UPDATE sessions SET status = 'idle' WHERE status = 'active' AND id NOT IN"
+                " (SELECT session_id FROM messages WHERE status IN ('pending', 'streaming'))"
+            )
+            return len(orphans)
 
     async def integrity_check(self) -> str:
         """Run SQLite's integrity check and return its verdict."""
@@ -190,11 +261,15 @@ class SessionStore:
                 ),
             )
             await db.executemany(
-                f"INSERT INTO messages ({_MESSAGE_FIELDS}) VALUES"
+                f"INSERT INTO messages ({_MESSAGE_FIELDS}, owner) VALUES"
                 " (:id, :session_id, :role, :status, :content, :error, :model, 0, 0,"
-                " :created_at, :completed_at, :context, '[]')",
+                " :created_at, :completed_at, :context, '[]', :owner)",
                 [
-                    {**message, "context": json.dumps(message.get("context", []))}
+                    {
+                        **message,
+                        "context": json.dumps(message.get("context", [])),
+                        "owner": self.owner,
+                    }
                     for message in (user, assistant)
                 ],
             )
