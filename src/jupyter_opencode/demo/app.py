@@ -104,7 +104,7 @@ class ChatCompletionsHandler(_JSONHandler):
             if reply.stall:
                 await self.flush()
                 await asyncio.sleep(reply.stall)
-                self.request.connection.close()  # dies: no finish, no [DONE], no last chunk
+                self.detach().close()  # dies: no finish, no [DONE], no last chunk
                 return
             finish = "tool_calls" if reply.tool_call is not None else "stop"
             last = {"index": 0, "delta": {}, "finish_reason": finish}

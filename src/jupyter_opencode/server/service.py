@@ -78,6 +78,8 @@ class ChatService:
         self._by_opencode: dict[str, Turn] = {}
         self._subscribers: defaultdict[str, set[Subscriber]] = defaultdict(set)
         self._replaying: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        # Last seq sent in sessions whose last frames could not be stored: seqs never go back.
+        self._seq_floor: dict[str, int] = {}
         self._tasks = BackgroundTasks(log)
         supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
 
@@ -183,7 +185,7 @@ class ChatService:
         self.turns[sid] = turn
         try:
             session = await self.store.start_turn(sid, user, assistant, model)
-            turn.next_seq = await self.store.max_seq(sid)
+            turn.next_seq = max(await self.store.max_seq(sid), self._seq_floor.pop(sid, 0))
         except BaseException:
             del self.turns[sid]
             raise
@@ -277,6 +279,7 @@ class ChatService:
         except Exception:
             log.error("marking the answer in session %s failed", turn.session_id, exc_info=True)
         frame = {**self._message_frame(turn, message), "seq": turn.take_seq()}
+        self._seq_floor[turn.session_id] = turn.next_seq
         return frame["seq"], json.dumps(frame), None
 
     async def fork(self, sid: str) -> dict[str, Any]:

@@ -114,7 +114,8 @@ class SessionStore:
         if self.path != ":memory:":
             # SQLite gives its -wal and -shm files the mode of the database file.
             _create_private(Path(self.path))
-        db = await aiosqlite.connect(self.path, isolation_level=None)
+        # Another process may hold the write lock for a while (a backup, a second server).
+        db = await aiosqlite.connect(self.path, isolation_level=None, timeout=30.0)
         db.row_factory = aiosqlite.Row
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
             await db.execute(f"PRAGMA {pragma}")
@@ -137,7 +138,9 @@ class SessionStore:
             try:
                 yield self.db
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (e.g. a full disk).
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
 
