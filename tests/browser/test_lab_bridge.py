@@ -74,31 +74,38 @@ def test_event_outside_a_cell_is_not_handled(page: Page) -> None:
     assert cells(page) == before
 
 
-def test_inserts_below_the_cell_and_runs_only_when_asked(page: Page) -> None:
+# A look-alike of the Chat panel made by a script in an HTML output, whose button fires the
+# panel's event on a real click (so a user gesture is active).
+FAKE_PANEL = """() => {
+  const out = document.querySelector('button#x').parentElement;
+  const fake = out.appendChild(document.createElement('div'));
+  fake.className = 'jo-chat';
+  fake.innerHTML = '<div class="jo-code"><pre><code>pwned = 1</code></pre></div>'
+    + '<button id="fake-insert">insert</button>';
+  fake.querySelector('#fake-insert').onclick = () => {
+    const detail = {code: 'pwned = 1', run: true, handled: false};
+    fake.dispatchEvent(new CustomEvent('jupyter-opencode:insert-cell',
+      {bubbles: true, composed: true, cancelable: true, detail}));
+    window.__fakeHandled = detail.handled;
+  };
+}"""
+
+
+def test_forged_insert_requests_are_refused(page: Page) -> None:
+    """Only the Chat panel may insert: not an output's script, not a look-alike, not a shadow."""
     before = cells(page)
-    assert dispatch(page, "button#x", "y = 6 * 7", run=False) is True
-    assert cells(page) == [before[0], ["y = 6 * 7", None], *before[1:]]
-
-    assert dispatch(page, "button#x", "print(6 * 7)", run=True) is True
-    output = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
-    expect(output).to_have_text("42", timeout=30_000)
-    page.wait_for_function(f"() => ({CELLS})()[1][1] !== null")
-    after = cells(page)
-    assert [source for source, _ in after] == [before[0][0], "print(6 * 7)", "y = 6 * 7"] + [
-        source for source, _ in before[1:]
-    ]
-    assert after[2][1] is None, "the cell inserted with run=false was executed"
-
-
-def test_event_from_a_shadow_root_is_handled(page: Page) -> None:
+    assert dispatch(page, "button#x", "y = 6 * 7", run=True) is False
     page.evaluate("""() => {
       const host = document.querySelector('button#x').parentElement
         .appendChild(document.createElement('div'));
       host.id = 'host';
       host.attachShadow({mode: 'open'}).innerHTML = '<button id="inner">in</button>';
     }""")
-    assert dispatch(page, "#host", "shadow = 1", run=False, inner="#inner") is True
-    assert cells(page)[1] == ["shadow = 1", None]
+    assert dispatch(page, "#host", "shadow = 1", run=False, inner="#inner") is False
+    page.evaluate(FAKE_PANEL)
+    page.click("#fake-insert")
+    assert page.evaluate("window.__fakeHandled") is False
+    assert cells(page) == before
 
 
 def test_insert_cell_below_command(page: Page) -> None:

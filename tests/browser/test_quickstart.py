@@ -123,6 +123,12 @@ def test_ask_about_failing_cell_and_insert_code(page: Page) -> None:
     expect(answer.locator(".jo-code-note").first).to_have_text("Inserted below")
     after = cells(page)
     assert after[chat + 1] == {"type": "code", "source": code.rstrip("\n")}
+    trusted = page.evaluate(
+        "i => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells[i]"
+        ".getMetadata('trusted')",
+        chat + 1,
+    )
+    assert trusted is False, "model-written code must not be a trusted cell"
     inserted = page.locator(".jp-Notebook .jp-Cell").nth(chat + 1)
     expect(inserted.locator(".jp-InputArea-editor")).to_contain_text(code.strip())
     inserted.scroll_into_view_if_needed()

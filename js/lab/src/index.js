@@ -39,6 +39,44 @@ function findCell(tracker, target) {
 }
 
 /**
+ * Whether a panel root sits where a widget view renders: the view's node, directly in an output
+ * that is not rendered HTML or Markdown (where notebook outputs put their own elements).
+ * @param {HTMLElement} root
+ * @returns {boolean}
+ */
+function inWidgetView(root) {
+  const view = root.parentElement;
+  const output = view?.parentElement;
+  return (
+    !!view?.classList.contains('lm-Widget') &&
+    !!output?.classList.contains('jp-OutputArea-output') &&
+    !output.classList.contains('jp-RenderedHTMLCommon')
+  );
+}
+
+/**
+ * Whether an insert request comes from a Chat panel, for code it shows, on a user's click.
+ *
+ * Page scripts (e.g. a trusted notebook's HTML output) can dispatch DOM events too: the
+ * request must come from a panel root inside a widget output, carry code that panel displays
+ * as a code block, and arrive while a real user gesture is active.
+ * @param {EventTarget | null} target
+ * @param {string} code
+ * @returns {target is HTMLElement}
+ */
+function fromPanel(target, code) {
+  if (!(target instanceof HTMLElement) || !target.classList.contains('jo-chat')) {
+    return false;
+  }
+  if (!inWidgetView(target) || !navigator.userActivation?.isActive) {
+    return false;
+  }
+  return Array.from(target.querySelectorAll('.jo-code pre > code')).some(
+    block => (block.textContent ?? '').replace(/\n$/, '') === code
+  );
+}
+
+/**
  * Insert a code cell holding `code` right after cell `index`, make it active, and run it if asked.
  * Returns false when the notebook has no model; the insertion itself is synchronous.
  * @param {NotebookPanel} panel
@@ -57,8 +95,8 @@ function insertBelow(panel, index, code, run) {
   model.sharedModel.insertCell(newIndex, {
     cell_type: 'code',
     source: code,
-    // Created on the user's explicit request, like a cell they typed themselves.
-    metadata: { trusted: true }
+    // Model-written code: untrusted, like any cell that did not come from the user's keyboard.
+    metadata: { trusted: false }
   });
   notebook.activeCellIndex = newIndex;
   notebook.deselectAll();
@@ -86,7 +124,7 @@ const plugin = {
       event => {
         const detail = /** @type {CustomEvent<InsertDetail>} */ (event).detail;
         const target = event.target;
-        if (!detail || typeof detail.code !== 'string' || !(target instanceof Node)) {
+        if (!detail || typeof detail.code !== 'string' || !fromPanel(target, detail.code)) {
           return;
         }
         const hit = findCell(tracker, target);
