@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 from typing import Any
 
 import pytest
@@ -105,3 +108,40 @@ async def test_stalled_model_is_ended_by_the_watchdog(
     reply = (await stream.until(final(sid), timeout=60))[-1]["message"]
     assert reply["status"] == "complete", reply["error"]
     assert reply["content"] == expected_text(text)
+
+
+def _cut_connections_to(port: int) -> int:
+    """Shut down this process's TCP connections to ``port`` (opencode lives on)."""
+    inodes = set()
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    inodes.add(fields[9])
+    cut = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}").removeprefix("socket:[").rstrip("]") in inodes:
+                sock = socket.socket(fileno=int(fd))
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.detach()
+                cut += 1
+    return cut
+
+
+async def test_cut_event_stream_catches_up_without_loss_or_doubling(
+    jp_serverapp: Any, api: Api, open_stream: Opener
+) -> None:
+    service = _service(jp_serverapp)
+    stream = await open_stream()
+    sid = "fault-sse-cut-1"
+    stream.subscribe(sid)
+    text = "[[slow:120:0.02]] keep going"
+    await api.prompt(sid, text)
+    await stream.until(lambda f: f.get("kind") == "text" and f["session_id"] == sid)
+    port = int(service.supervisor.client.base_url.rsplit(":", 1)[1])
+    assert _cut_connections_to(port) >= 1
+    done = (await stream.until(final(sid), timeout=60))[-1]["message"]
+    assert done["status"] == "complete"
+    assert text_of(stream.frames, sid) == done["content"] == expected_text(text)

@@ -32,7 +32,8 @@ async def test_no_worker_at_server_start(api: Api) -> None:
     code, status = await api.call("GET", "status")
     assert code == 200
     assert status["worker"] == {
-        "state": "stopped", "pid": None, "version": None, "restarts": 0, "error": None
+        "state": "stopped", "pid": None, "version": None, "restarts": 0, "error": None,
+        "permissions": None,
     }  # fmt: skip
     assert _opencode_children() == []
 

@@ -37,6 +37,9 @@ class Turn:
     _assistant_ids: set[str] = field(default_factory=set)
     _part_kinds: dict[str, str] = field(default_factory=dict)
     _part_text: dict[str, int] = field(default_factory=dict)
+    # Parts open during a gap in the event stream: their deltas are incomplete, so they wait
+    # for the part's full text, which opencode sends when the part ends.
+    _stale: set[str] = field(default_factory=set)
     _last_status: str = ""
 
     @property
@@ -128,6 +131,8 @@ class Turn:
             self._part_kinds[pid] = str(part_type)
             full = str(part.get("text") or "")
             seen = self._part_text.get(pid, 0)
+            if (part.get("time") or {}).get("end"):
+                self._stale.discard(pid)
             return self._append(pid, full[seen:]) if len(full) > seen else []
         if part_type == "tool":
             return self._tool(part)
@@ -139,6 +144,8 @@ class Turn:
 
     def _part_delta(self, props: dict[str, Any]) -> list[Chunk]:
         if props.get("field") != "text" or props.get("messageID") not in self._assistant_ids:
+            return []
+        if str(props.get("partID")) in self._stale:
             return []
         return self._append(str(props.get("partID")), str(props.get("delta") or ""))
 
@@ -229,8 +236,13 @@ class Turn:
             chunks += self._message_updated(info)
             if str(info.get("id")) not in self._assistant_ids:
                 continue
+            completed = bool((info.get("time") or {}).get("completed"))
             for part in message.get("parts") or []:
                 chunks += self._part_updated(part)
-            completed = bool((info.get("time") or {}).get("completed"))
+                open_text = part.get("type") in ("text", "reasoning") and not (
+                    (part.get("time") or {}).get("end")
+                )
+                if open_text and not completed:
+                    self._stale.add(str(part["id"]))
             ended = completed and info.get("finish") != "tool-calls"
         return chunks, ended
