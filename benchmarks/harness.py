@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import statistics
@@ -145,10 +146,24 @@ class Server(JupyterProcess):
         return result
 
 
+def listening_port(pid: int) -> int:
+    """The TCP port a process listens on (opencode picks its own: ``--port 0``)."""
+    sockets = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                sockets.add(target[8:-1])
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and fields[9] in sockets:  # 0A: LISTEN
+            return int(fields[1].rsplit(":", 1)[1], 16)
+    raise RuntimeError(f"process {pid} listens on no TCP port")
+
+
 def worker_endpoint(pid: int) -> tuple[str, str]:
     """Base URL and password of a running ``opencode serve``, read from /proc."""
-    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    port = args[args.index(b"--port") + 1].decode()
+    port = listening_port(pid)
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     env = dict(item.split(b"=", 1) for item in environ if b"=" in item)
     return f"http://127.0.0.1:{port}", env[b"OPENCODE_SERVER_PASSWORD"].decode()

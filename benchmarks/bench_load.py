@@ -1,0 +1,152 @@
+"""Load: 20 sessions streaming at once beside 50 idle subscribers, and memory over many prompts.
+
+Added latency is per text delta: when our WebSocket client got it, minus when opencode's own
+event stream (read by a separate process) carried it, for one session alone and for 20 at once.
+``BENCH_LOAD_PROMPTS`` (default 10,000) prompts then run 20 at a time within
+``BENCH_LOAD_SECONDS`` (default 240: about 1,400 prompts here; raise it for all 10,000), and the
+server's memory is sampled as they go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from harness import (
+    Delta,
+    DirectEvents,
+    Figure,
+    Server,
+    Stream,
+    is_final,
+    is_text,
+    main,
+    ready_worker,
+    rss_mb,
+    worker_endpoint,
+    write_model_config,
+)
+from jupyter_opencode.testing import FakeModelProcess, expected_text
+
+BENCH = "load"
+STREAMING = 20
+IDLE = 50
+CHUNKS = 300
+PROMPTS = int(os.environ.get("BENCH_LOAD_PROMPTS", "10000"))
+MEMORY_BUDGET = float(os.environ.get("BENCH_LOAD_SECONDS", "240"))
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _added_ms(ours: list[tuple[float, str]], direct: list[Delta]) -> list[float]:
+    """Per opencode delta: ms until our client had received the text up to its end."""
+    added, cursor, have = [], 0, 0
+    length = 0
+    for delta in direct:
+        length += len(delta.text)
+        while have < length and cursor < len(ours):
+            have += len(ours[cursor][1])
+            cursor += 1
+        if have >= length:
+            added.append((ours[cursor - 1][0] - delta.arrived) * 1000)
+    return added
+
+
+async def _stream_answers(
+    streams: list[Stream], sids: list[str], events: DirectEvents, base: int
+) -> tuple[list[float], int]:
+    """Answer one prompt per session at once; the added latencies and how many were exact."""
+    counts = [base + i for i in range(len(sids))]
+    marks = [len(s.frames) for s in streams]
+    first = len(events.deltas)
+    for stream, sid, count in zip(streams, sids, counts, strict=True):
+        stream.send(type="prompt", session_id=sid, text=f"[[long:{count}]] {sid}")
+    await asyncio.gather(
+        *(
+            s.wait_for(is_final(sid), m, 300.0)
+            for s, sid, m in zip(streams, sids, marks, strict=True)
+        )
+    )
+    await asyncio.sleep(0.5)  # opencode's own stream is read by another process: let it land
+    by_session: dict[str, list[Delta]] = {}
+    for delta in events.deltas[first:]:
+        by_session.setdefault(delta.session, []).append(delta)
+    by_length = {sum(len(d.text) for d in ds): ds for ds in by_session.values()}
+    added: list[float] = []
+    exact = 0
+    for stream, sid, mark, count in zip(streams, sids, marks, counts, strict=True):
+        ours = [(t, f["delta"]) for t, f in stream.frames[mark:] if is_text(sid)(f)]
+        text = "".join(piece for _, piece in ours)
+        exact += text == expected_text(f"[[long:{count}]]")
+        direct = by_length.get(len(text), [])
+        added += _added_ms(ours, direct)
+    return added, exact
+
+
+async def _many_prompts(server: Server, stream: Stream) -> tuple[int, float, float, float]:
+    """Up to PROMPTS short prompts, 20 at a time: (done, RSS after 10 %, RSS at end, seconds)."""
+    assert server.proc is not None
+    sids = [f"bench-mem-{i:02d}" for i in range(STREAMING)]
+    for sid in sids:
+        stream.send(type="subscribe", session_id=sid, after_seq=0)
+    done, early, started = 0, 0.0, time.perf_counter()
+    while done < PROMPTS and time.perf_counter() - started < MEMORY_BUDGET:
+        mark = len(stream.frames)
+        for sid in sids:
+            stream.send(type="prompt", session_id=sid, text=f"prompt {done}")
+        await asyncio.gather(*(stream.wait_for(is_final(sid), mark, 120.0) for sid in sids))
+        done += len(sids)
+        stream.frames.clear()  # the client's own memory is not what is measured
+        if not early and done >= min(PROMPTS, 1000) // 10:
+            early = rss_mb(server.proc.pid)
+    return done, early, rss_mb(server.proc.pid), time.perf_counter() - started
+
+
+async def bench(tmp: Path) -> list[Figure]:
+    """Run the load benchmark against a real server, worker and fake model."""
+    with FakeModelProcess() as model:
+        config = write_model_config(tmp, model)
+        with Server(tmp / "server", config=config, home=tmp / "home") as server:
+            idle = [await Stream.open(server) for _ in range(IDLE)]
+            for index, client in enumerate(idle):
+                client.send(type="subscribe", session_id=f"bench-idle-{index:03d}", after_seq=0)
+            streams = [await Stream.open(server) for _ in range(STREAMING)]
+            worker = await ready_worker(server, streams[0])
+            events = await DirectEvents.open(*worker_endpoint(worker["pid"]))
+            sids = [f"bench-load-{i:03d}" for i in range(STREAMING)]
+            for stream, sid in zip(streams, sids, strict=True):
+                stream.send(type="subscribe", session_id=sid, after_seq=0)
+            await _stream_answers(streams[:1], sids[:1], events, CHUNKS)  # warm-up
+            single, _ = await _stream_answers(streams[:1], sids[:1], events, CHUNKS)
+            many, exact = await _stream_answers(streams, sids, events, CHUNKS)
+            quiet = sum(len(c.frames) == 1 for c in idle)
+            done, early, late, seconds = await _many_prompts(server, streams[0])
+            events.close()
+            for client in [*idle, *streams]:
+                client.close()
+    single99, many99 = _percentile(single, 0.99), _percentile(many, 0.99)
+    return [
+        Figure(BENCH, "added latency p50, one session", _percentile(single, 0.5), "ms"),
+        Figure(BENCH, "added latency p99, one session", single99, "ms"),
+        Figure(BENCH, f"added latency p50, {STREAMING} at once", _percentile(many, 0.5), "ms"),
+        Figure(BENCH, f"added latency p99, {STREAMING} at once", many99, "ms",
+               note=f"beside {IDLE} idle subscribers"),
+        Figure(BENCH, "p99 ratio, 20 at once / one", many99 / max(single99, 0.001), "x", 2.0),
+        Figure(BENCH, "sessions with exactly their own text", exact, f"of {STREAMING}",
+               STREAMING, at_least=True),
+        Figure(BENCH, "idle subscribers that got nothing", quiet, f"of {IDLE}", IDLE,
+               at_least=True),
+        Figure(BENCH, "prompts answered", done, "",
+               note=f"in {seconds:.0f} s, {STREAMING} at a time"),
+        Figure(BENCH, "server RSS growth after the first 10 %", late - early, "MB",
+               note=f"{early:.0f} MB -> {late:.0f} MB"),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(bench)
