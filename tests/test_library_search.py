@@ -24,11 +24,10 @@ HOSTILE = [
 ]  # fmt: skip
 
 
-async def _converse(api: Api, open_stream: Opener) -> None:
-    stream = await open_stream()
+async def _converse(api: Api) -> None:
     for sid, prompts in SESSIONS.items():
         for text in prompts:
-            await stream.answer(api, sid, text)
+            await api.ask(sid, text)
 
 
 async def _search(api: Api, q: str, **params: Any) -> list[dict[str, Any]]:
@@ -42,7 +41,7 @@ def _marked(hit: dict[str, Any]) -> list[str]:
 
 
 async def test_search_prefix_phrase_and_hostile_queries(api: Api, open_stream: Opener) -> None:
-    await _converse(api, open_stream)
+    await _converse(api)
     third = (await api.messages("session-lib-two"))[2]
     assert "groupby" in third["content"]
 
@@ -78,7 +77,7 @@ async def test_search_prefix_phrase_and_hostile_queries(api: Api, open_stream: O
 async def test_filters_organize_counters_and_delete(
     api: Api, open_stream: Opener, db_path: Path
 ) -> None:
-    await _converse(api, open_stream)
+    await _converse(api)
     code, one = await api.call("PATCH", "sessions", "session-lib-one", body={
         "starred": True, "tags": ["data", "csv"], "title": "Reading CSV files",
     })  # fmt: skip
