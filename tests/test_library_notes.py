@@ -1,4 +1,4 @@
-"""Annotations (rating and note) and session templates, on a real server, opencode and fake model."""
+"""Annotations (rating and note) and session templates: a real server, opencode, the fake model."""
 
 from __future__ import annotations
 
