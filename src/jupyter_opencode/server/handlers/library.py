@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -76,13 +78,16 @@ def check_tags(tags: Any) -> list[str]:
     return clean
 
 
-def prompt_options(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(template, notebook_path) of a prompt, or a 400."""
+def prompt_options(body: dict[str, Any], root_dir: str) -> tuple[str | None, str | None]:
+    """(template, notebook_path) of a prompt, or a 400; notebooks under the root get root paths."""
     template, notebook = body.get("template"), body.get("notebook_path")
     if template is not None and not isinstance(template, str):
         raise bad("'template' must be a template name", "bad_template")
     if notebook is not None and (not isinstance(notebook, str) or len(notebook) > 4096):
         raise bad("'notebook_path' must be a path of at most 4096 characters", "bad_notebook_path")
+    if notebook and os.path.isabs(notebook):
+        relative = os.path.relpath(notebook, root_dir)
+        notebook = notebook if relative.startswith("..") else Path(relative).as_posix()
     return template, notebook or None
 
 

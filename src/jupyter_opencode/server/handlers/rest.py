@@ -152,7 +152,7 @@ class MessagesHandler(OpencodeAPIHandler):
         limit = self.settings["jupyter_opencode_app"].max_message_bytes
         body = self.json_body()
         text, model, context = parse_prompt(body, limit)
-        template, notebook = prompt_options(body)
+        template, notebook = prompt_options(body, self.settings["server_root_dir"])
         library = self.settings["jupyter_opencode_library"]
         try:
             result = await library.prompt(sid, text, model, context, notebook, template)
