@@ -58,8 +58,6 @@ MIGRATIONS: list[str] = [
     # Search documents (message text, titles, annotation notes) are kept by triggers, so every
     # way of writing messages indexes them once they are final (never per streamed chunk).
     """
-    CREATE INDEX IF NOT EXISTS sessions_live_recent
-        ON sessions (archived, updated_at DESC, id DESC);
     CREATE INDEX IF NOT EXISTS sessions_by_notebook
         ON sessions (notebook_path, updated_at DESC, id DESC);
     CREATE TABLE IF NOT EXISTS session_tags (
