@@ -113,7 +113,12 @@ async def bench(tmp: Path) -> list[Figure]:
 
     fts_ms, hits = await timed(lambda: library.search(NEEDLE, 20, 0))
     like_ms, scanned = await timed(like_scan)
-    assert {h["message_id"] for h in hits} >= {row[0] for row in scanned}, "FTS missed a match"
+    async with store.db.execute(
+        "SELECT id FROM messages WHERE content LIKE ?", (f"%{NEEDLE}%",)
+    ) as rows:
+        every = {row[0] for row in await rows.fetchall()}
+    found = {h["message_id"] for h in await library.search(NEEDLE, 1000, 0)}
+    assert found == every and len(scanned) == len(hits), "FTS and LIKE disagree"
     prefix_ms, prefix_hits = await timed(lambda: library.search(NEEDLE[:5], 20, 0))
     common_ms, _ = await timed(lambda: library.search(COMMON, 20, 0))
     assert prefix_hits

@@ -151,3 +151,54 @@ async def _field(api: Api, sid: str, name: str, value: Any) -> bool:
 
 async def _notices(kernel: Kernel, text: str) -> list[dict[str, Any]]:
     return [n for n in _customs(kernel, "notice") if text in n.get("text", "")]
+
+
+async def test_panel_actions(start_kernel: Starter, api: Api) -> None:
+    kernel = await start_kernel()
+    sid = (await kernel.run(SETUP.format(path="/elsewhere/y.ipynb"))).json()
+    first, answer, second, _ = await api.messages(sid)
+
+    async def action(**content: Any) -> None:
+        await kernel.run(f"panel.handle_browser_message(chat, {content!r})")
+
+    await action(type="annotate", message_id=answer["id"], rating="up", note="keep this")
+
+    async def annotated() -> bool:
+        message = (await api.messages(sid))[1]
+        return message["annotation"] == {"rating": "up", "note": "keep this"}
+
+    await _eventually(annotated)
+    sent = await _eventually(lambda: _async(_customs(kernel, "annotation")))
+    assert sent[-1] == {
+        "type": "annotation", "message_id": answer["id"],
+        "annotation": {"rating": "up", "note": "keep this"},
+    }  # fmt: skip
+
+    await action(type="edit", message_id=second["id"], text="now pivot the monthly revenue")
+
+    async def switched() -> str | None:
+        current = (await kernel.run("print(json.dumps(chat.session_id))")).json()
+        return current if current != sid else None
+
+    branch = await _eventually(switched)
+    messages = await _eventually(lambda: _answered(api, branch, 4))
+    assert [m["content"] for m in messages[:3]] == [
+        first["content"], answer["content"], "now pivot the monthly revenue"
+    ]  # fmt: skip
+    assert len(await api.messages(sid)) == 4
+
+    await action(type="rewind", message_id=messages[2]["id"])
+    await _eventually(lambda: _field(api, branch, "message_count", 2))
+    shown = (await kernel.run("print(json.dumps(len(chat.messages)))")).json()
+    assert shown == 2
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def _answered(api: Api, sid: str, count: int) -> list[dict[str, Any]] | None:
+    code, body = await api.call("GET", "sessions", sid, "messages")
+    messages = body["messages"] if code == 200 else []
+    done = len(messages) == count and messages[-1]["status"] == "complete"
+    return messages if done else None

@@ -93,7 +93,8 @@ class LibraryService:
             raise NotAUserMessage(mid)
         position = await self._position(sid, mid)
         branch = await self._branch(sid, position - 1)
-        return await self.chat.prompt(branch["id"], text, model, message["context"])
+        # Through our own prompt: the branch keeps the agent its template chose.
+        return await self.prompt(branch["id"], text, model, message["context"])
 
     async def _branch(self, sid: str, until: int | None) -> dict[str, Any]:
         parent = await self.chat.store.get_session(sid)

@@ -207,7 +207,8 @@ PATHS: dict[str, dict[str, Any]] = {
             description=(
                 "Server sends {type: connected}; client sends {type: subscribe, session_id, "
                 "after_seq}, {type: unsubscribe, session_id} or {type: prompt, session_id, text}; "
-                "server sends {type: chunk|message, session_id, seq, ...} and {type: error}."
+                "server sends {type: chunk|message, session_id, seq, ...}, "
+                "{type: rewind, session_id, seq, removed: [message ids]} and {type: error}."
             ),
         )
     },

@@ -97,11 +97,12 @@ class Library:
         values = {
             key: json.dumps(value) if key == "tags" else value for key, value in changes.items()
         }
+        if "title" in values:  # a rename is an update; starring or tagging keeps the list order
+            values["updated_at"] = time.time()
         assignments = ", ".join(f"{key} = :{key}" for key in values)
         async with self.store.transaction() as db:
             await db.execute(
-                f"UPDATE sessions SET {assignments}, updated_at = :now WHERE id = :sid",
-                {**values, "now": time.time(), "sid": sid},
+                f"UPDATE sessions SET {assignments} WHERE id = :sid", {**values, "sid": sid}
             )
 
     # branches and rewind
