@@ -100,6 +100,14 @@ async def test_templates(api: Api, fake_model: FakeModelProcess) -> None:
         code, body = await api.call("POST", "templates", body=bad)
         assert code == 400 and body["reason"] == reason, (bad, body)
 
+    # The template's agent answers every prompt of the session, not just the first.
+    await api.call("POST", "templates", body={"name": "planner", "agent": "plan"})
+    await api.ask("session-template-plan", "draft a plan", template="planner")
+    await api.ask("session-template-plan", "and the second step?")
+    follow_up = [r for r in fake_model.requests() if "the second step?" in json.dumps(r)]
+    assert "plan mode" in json.dumps(follow_up[-1]).lower()
+    assert "plan mode" not in json.dumps(asked[-1]).lower()
+    assert (await api.call("DELETE", "templates", "planner"))[0] == 204
     assert (await api.call("DELETE", "templates", "tidy-reviewer"))[0] == 204
     assert (await api.call("DELETE", "templates", "tidy-reviewer"))[0] == 404
     assert (await api.call("GET", "templates"))[1]["templates"] == []

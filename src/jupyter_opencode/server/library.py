@@ -67,7 +67,7 @@ class LibraryService:
             model = model or chosen["model"]
             agent, system = chosen["agent"], chosen["instructions"]
         else:
-            agent = (await self.library.settings(sid)).get("agent") if session else None
+            agent = None  # the chat service keeps the agent a template chose
         result = await self.chat.prompt(
             sid, text, model, context, notebook_path=notebook_path, agent=agent, system=system
         )

@@ -180,6 +180,8 @@ class ChatService:
         turn = Turn(session_id=sid, message_id=assistant["id"], model=model, next_seq=0)
         self.turns[sid] = turn
         try:
+            # Every prompt of a session started from a template goes to the template's agent.
+            agent = agent or (await self.store.session_settings(sid)).get("agent")
             session = await self.store.start_turn(sid, user, assistant, model, notebook_path)
             turn.next_seq = await self.store.max_seq(sid)
         except BaseException:

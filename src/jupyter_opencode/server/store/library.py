@@ -239,11 +239,3 @@ class Library:
                 "UPDATE sessions SET settings = json_patch(settings, ?) WHERE id = ?",
                 (json.dumps(settings), sid),
             )
-
-    async def settings(self, sid: str) -> dict[str, Any]:
-        """A session's settings."""
-        async with self.store.db.execute(
-            "SELECT settings FROM sessions WHERE id = ?", (sid,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return json.loads(row[0]) if row else {}

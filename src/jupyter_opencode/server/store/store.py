@@ -143,6 +143,12 @@ class SessionStore:
         async with self.db.execute(sql, args) as rows:
             return [_session(row) async for row in rows]
 
+    async def session_settings(self, sid: str) -> dict[str, Any]:
+        """A session's settings (empty when there is no such session)."""
+        async with self.db.execute("SELECT settings FROM sessions WHERE id = ?", (sid,)) as cursor:
+            row = await cursor.fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
     async def delete_session(self, sid: str) -> bool:
         """Delete a session with its messages and chunks; False when there is none."""
         async with self._transaction() as db:
