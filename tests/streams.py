@@ -51,6 +51,11 @@ class Api:
         assert code == 200, body
         return body["messages"]
 
+    async def ask(self, sid: str, text: str, **extra: Any) -> Frame:
+        """Send a prompt and return its answer once final."""
+        body = await self.prompt(sid, text, **extra)
+        return await self.wait_status(sid, body["assistant_message"]["id"])
+
     async def wait_status(self, sid: str, mid: str, timeout: float = 60.0) -> Frame:
         """Wait for a message to reach a final status."""
         async with asyncio.timeout(timeout):

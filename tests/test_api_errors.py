@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from jupyter_opencode.server.handlers.stream import MAX_SUBSCRIPTIONS
 from .streams import Api, Opener, final
 
 SID = "session-bad-input"
+METHODS = ("get", "post", "put", "patch", "delete")
 
 
 async def _saved(api: Api) -> Any:
@@ -175,13 +177,10 @@ async def test_openapi_document_matches_routes(api: Api) -> None:
     assert code == 200 and document["openapi"].startswith("3.")
     served = {}
     for pattern, handler in ROUTES:
-        path = "/" + pattern.replace("(?P<sid>[^/]+)", "{sid}").replace("(?P<pid>[^/]+)", "{pid}")
-        methods = {m for m in ("get", "post", "patch", "delete") if m in vars(handler)}
+        path = "/" + re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"{\1}", pattern)
+        methods = {m for m in METHODS if m in vars(handler)}
         served[path] = methods
-    documented = {
-        path: {m for m in ops if m in ("get", "post", "patch", "delete")}
-        for path, ops in document["paths"].items()
-    }
+    documented = {path: {m for m in ops if m in METHODS} for path, ops in document["paths"].items()}
     assert documented == served
     assert document["paths"] == json.loads(json.dumps(PATHS))
 

@@ -1,5 +1,6 @@
 // Chat widget (anywidget ESM entry): wires the synced traits and custom messages to the views.
 import "./chat.css";
+import { MessageActions } from "./actions.js";
 import { ContextChips } from "./chips.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
@@ -59,6 +60,7 @@ function render({ model, el }) {
   });
   root.append(header.el, banner, notices.el, list.el, status, chips.el, composer.el);
   el.append(root);
+  const actions = new MessageActions({ root, list: list.el, send });
 
   const updateSessions = () => header.setSessions(model.get("sessions"), model.get("session_id"), model.get("title"));
   const updateModels = () => header.setModels(model.get("models"), model.get("model"));
@@ -112,6 +114,7 @@ function render({ model, el }) {
     else if (msg.type === "older") list.prepend(msg.messages ?? [], msg.has_more);
     else if (msg.type === "frame") list.applyOps(msg.ops ?? []);
     else if (msg.type === "notice") notices.show(msg.level, msg.text ?? "");
+    actions.onCustom(msg);
   };
   model.on("msg:custom", onCustom);
   send({ type: "ready" });
@@ -120,6 +123,7 @@ function render({ model, el }) {
     for (const [event, update] of listeners) model.off(event, update);
     model.off("msg:custom", onCustom);
     list.destroy();
+    actions.destroy();
     notices.destroy();
     root.remove();
   };

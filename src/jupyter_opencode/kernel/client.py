@@ -172,9 +172,10 @@ class ServerClient:
         text: str,
         model: str | None = None,
         context: list[dict[str, Any]] | None = None,
+        **extra: str | None,
     ) -> concurrent.futures.Future[Any]:
-        """Send a user message (creating the session on first use)."""
-        body: dict[str, Any] = {"text": text}
+        """Send a user message (the first creates the session); extra: template, notebook_path."""
+        body: dict[str, Any] = {"text": text, **{k: v for k, v in extra.items() if v}}
         if model:
             body["model"] = model
         if context:

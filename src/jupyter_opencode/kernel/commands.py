@@ -10,6 +10,12 @@ COMMANDS = {
     "fork": "/fork: continue in a copy of this conversation",
     "context": "/context N: attach the last N executed cells (default 1)",
     "model": "/model ID: use model ID (without ID: list the models)",
+    "rename": "/rename TITLE: rename this conversation",
+    "search": "/search WORDS: search every conversation",
+    "star": "/star: star or unstar this conversation",
+    "tag": "/tag NAME: tag this conversation (/tag -NAME removes the tag)",
+    "rewind": "/rewind: take back the last exchange",
+    "template": "/template NAME: start with a template (without NAME: list them)",
     "help": "/help: list the commands",
 }
 

@@ -7,6 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from . import library
 from .client import OpencodeConnectionError, OpencodeRequestError
 from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
 from .context import cell_attachment
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from .widget import Chat
 
 log = logging.getLogger(__name__)
+
+LIBRARY_COMMANDS = ("rename", "search", "star", "tag", "rewind", "template")
+BROWSER_ACTIONS = ("edit", "rewind", "annotate")
 
 
 def handle_browser_message(chat: Chat, content: Any) -> None:
@@ -46,6 +50,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         chat.new()
     elif kind == "fork":
         fork(chat)
+    elif kind in BROWSER_ACTIONS:
+        browser_action(chat, kind, content)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
@@ -122,6 +128,8 @@ def run_command(chat: Chat, command: Command) -> None:
         attach_cells(chat, context_count(command.arg))
     elif command.name == "model":
         choose_model(chat, command.arg)
+    elif command.name in LIBRARY_COMMANDS:
+        library.run_command(chat, command)
 
 
 def attach_cells(chat: Chat, count: int) -> None:
@@ -170,3 +178,19 @@ def fork(chat: Chat) -> None:
             chat.load(session["id"])
 
     chat._client.fork(chat.session_id).add_done_callback(forked)
+
+
+def browser_action(chat: Chat, kind: str, content: dict[str, Any]) -> None:
+    """A per-message action of the panel: edit and resend, rewind to here, rate and note."""
+    message_id = str(content.get("message_id", ""))
+    if kind == "edit":
+        text = str(content.get("text", ""))
+        library.run_in_background(chat, "Edit and resend", library.edit, message_id, text)
+    elif kind == "rewind":
+        library.run_in_background(chat, "Rewind", library.rewind_to, message_id)
+    else:
+        rating = content.get("rating") if content.get("rating") in ("up", "down") else None
+        note = str(content.get("note") or "")
+        library.run_in_background(
+            chat, "Saving the note", library.annotate, message_id, rating, note
+        )

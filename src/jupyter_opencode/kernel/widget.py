@@ -16,7 +16,7 @@ import anywidget
 import traitlets
 from IPython import get_ipython
 
-from . import panel
+from . import library, panel
 from .client import (
     Event,
     OpencodeConnectionError,
@@ -103,6 +103,7 @@ class Chat(anywidget.AnyWidget):
         self._tool = ""
         self._auto_chip: str | None = None
         self._needs_load = False
+        self._template: str | None = None
         super().__init__(model=model or "", auto_context=auto_context, **kwargs)
         shell = get_ipython()
         self._recorder = CellRecorder.install(shell) if shell is not None else None
@@ -165,9 +166,17 @@ class Chat(anywidget.AnyWidget):
         """Start a new conversation (created on the server by its first message)."""
         self._attach(new_session_id(), load=False)
 
-    def fork(self) -> None:
-        """Continue in a server-side copy of this session (a notice when unsupported)."""
-        panel.fork(self)
+    def fork(self, message_id: str | None = None) -> str:
+        """Continue in a new branch holding the messages up to `message_id` (default all)."""
+        return library.fork(self, message_id)
+
+    def rewind(self, n: int = 1) -> list[str]:
+        """Take back the last `n` exchanges, here and in the agent's memory; the removed ids."""
+        return library.rewind(self, n)
+
+    def search(self, q: str, limit: int = library.SEARCH_LIMIT) -> list[dict[str, Any]]:
+        """Search every conversation: hits with session_id, message_id, title and snippet."""
+        return library.search(self, q, limit)
 
     def load(self, session_id: str) -> None:
         """Switch this panel to an existing session."""
@@ -256,9 +265,15 @@ class Chat(anywidget.AnyWidget):
                         self.title = answer["session"]["title"]
             result.set_result(answer["assistant_message"]["id"])
 
-        self._client.post_message(session_id, text, self.model or None, context).add_done_callback(
-            posted
-        )
+        template, self._template = self._template, None
+        self._client.post_message(
+            session_id,
+            text,
+            self.model or None,
+            context,
+            template=template,
+            notebook_path=library.notebook_path(),
+        ).add_done_callback(posted)
         return result
 
     # ----- session binding ------------------------------------------------------------------
@@ -272,6 +287,7 @@ class Chat(anywidget.AnyWidget):
             self._conversation.reset([], False)
             self._waiters.clear()
             self.session_id = session_id
+            self._template = None
             self.title = ""
             self.busy = False
             self.status = ""
@@ -389,6 +405,9 @@ class Chat(anywidget.AnyWidget):
     def _on_event(self, event: Event) -> None:
         with self._lock:
             if event.get("session_id") != self.session_id:
+                return
+            if event.get("type") == "rewind":
+                library.on_rewind(self, list(event.get("removed") or []))
                 return
             if event.get("type") == "chunk":
                 self._on_chunk_status(event)

@@ -20,6 +20,7 @@ from traitlets import Float, Int, List, Unicode, default, validate
 from ..worker.environment import ProviderChoice, user_provider, write_config
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .handlers import ROUTES
+from .library import LibraryService
 from .service import ChatService
 from .store import SessionStore
 
@@ -104,11 +105,13 @@ class OpencodeExtension(ExtensionApp):
             restart_limit=self.restart_limit,
         )
         self.service = ChatService(self.store, self.supervisor, turn_timeout=self.turn_timeout)
+        self.library = LibraryService(self.service)
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
         self.settings.update(
             jupyter_opencode_app=self,
             jupyter_opencode_service=self.service,
+            jupyter_opencode_library=self.library,
             jupyter_opencode_kernel_token=self.token,
         )
 

@@ -125,12 +125,16 @@ class ChatService:
 
     def _deliver(self, turn: Turn, seq: int, encoded: str, delta: Delta | None) -> None:
         """Send a recorded frame to the session's subscribers."""
-        for sub in self._subscribers.get(turn.session_id, ()):
-            backlog = self._replaying.get((id(sub), turn.session_id))
+        self.deliver(turn.session_id, seq, encoded, delta)
+
+    def deliver(self, sid: str, seq: int, encoded: str, delta: Delta | None = None) -> None:
+        """Send a stored frame of a session to its subscribers."""
+        for sub in self._subscribers.get(sid, ()):
+            backlog = self._replaying.get((id(sub), sid))
             if backlog is not None:
                 backlog.append((seq, encoded))
             else:
-                sub.deliver(turn.session_id, seq, encoded, delta)
+                sub.deliver(sid, seq, encoded, delta)
 
     def _emit(self, turn: Turn, chunks: list[Chunk]) -> None:
         for chunk in chunks:
@@ -153,7 +157,15 @@ class ChatService:
     # prompts
 
     async def prompt(
-        self, sid: str, text: str, model: str | None, context: list[dict[str, Any]]
+        self,
+        sid: str,
+        text: str,
+        model: str | None,
+        context: list[dict[str, Any]],
+        *,
+        notebook_path: str | None = None,
+        agent: str | None = None,
+        system: str | None = None,
     ) -> dict[str, Any]:
         """Save the prompt and a pending answer, start answering in the background."""
         if sid in self.turns:
@@ -184,7 +196,9 @@ class ChatService:
         turn = Turn(session_id=sid, message_id=assistant["id"], model=model, next_seq=0)
         self.turns[sid] = turn
         try:
-            session = await self.store.start_turn(sid, user, assistant, model)
+            # Every prompt of a session started from a template goes to the template's agent.
+            agent = agent or (await self.store.session_settings(sid)).get("agent")
+            session = await self.store.start_turn(sid, user, assistant, model, notebook_path)
             turn.next_seq = max(await self.store.max_seq(sid), self._seq_floor.pop(sid, 0))
         except BaseException:
             del self.turns[sid]
@@ -195,12 +209,19 @@ class ChatService:
         if self.supervisor.state != "ready":
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = _context_prompt(text, context)
-        self._tasks.spawn(self._answer(turn, session, prompt))
+        self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
         return {"session": session, "user_message": user, "assistant_message": assistant}
 
-    async def _answer(self, turn: Turn, session: dict[str, Any], prompt: str) -> None:
+    async def _answer(
+        self,
+        turn: Turn,
+        session: dict[str, Any],
+        prompt: str,
+        agent: str | None = None,
+        system: str | None = None,
+    ) -> None:
         try:
             client = await self.supervisor.ready()
             await asyncio.wait_for(self.hub.connected.wait(), 30.0)
@@ -214,7 +235,7 @@ class ChatService:
                 return
             self._emit(turn, turn.status_chunk("thinking"))
             turn.prompting()
-            await client.prompt(ocid, prompt, turn.model)
+            await client.prompt(ocid, prompt, turn.model, agent, system)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))
         except asyncio.TimeoutError:
@@ -281,15 +302,6 @@ class ChatService:
         frame = {**self._message_frame(turn, message), "seq": turn.take_seq()}
         self._seq_floor[turn.session_id] = turn.next_seq
         return frame["seq"], json.dumps(frame), None
-
-    async def fork(self, sid: str) -> dict[str, Any]:
-        """A new session holding a copy of this one's conversation."""
-        if sid in self.turns:
-            raise SessionBusy(sid)
-        forked = await self.store.fork_session(sid, uuid.uuid4().hex)
-        if forked is None:
-            raise UnknownSession(sid)
-        return forked
 
     async def abort(self, sid: str) -> bool:
         """Stop the answer in progress; False when there is none."""

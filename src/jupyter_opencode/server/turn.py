@@ -41,6 +41,7 @@ class Turn:
     # for the part's full text, which opencode sends when the part ends.
     _stale: set[str] = field(default_factory=set)
     _last_status: str = ""
+    _usage: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -112,6 +113,13 @@ class Turn:
             self.model = f"{info['providerID']}/{info['modelID']}"
         if info.get("error"):
             self._record_error(info["error"])
+        tokens = info.get("tokens") or {}
+        if tokens or info.get("cost"):
+            # The message info holds each step's totals; steps of one answer add up.
+            usage = int(tokens.get("input") or 0) + int(tokens.get("output") or 0)
+            self._usage[str(info.get("id"))] = (usage, float(info.get("cost") or 0))
+            self.tokens = sum(t for t, _ in self._usage.values())
+            self.cost = sum(c for _, c in self._usage.values())
         return []
 
     def _record_error(self, error: dict[str, Any]) -> None:
@@ -136,10 +144,6 @@ class Turn:
             return self._append(pid, full[seen:]) if len(full) > seen else []
         if part_type == "tool":
             return self._tool(part)
-        if part_type == "step-finish":
-            tokens = part.get("tokens") or {}
-            self.tokens += int(tokens.get("input") or 0) + int(tokens.get("output") or 0)
-            self.cost += float(part.get("cost") or 0)
         return []
 
     def _part_delta(self, props: dict[str, Any]) -> list[Chunk]:

@@ -113,10 +113,16 @@ class OpencodeClient:
         result = await self._request("POST", "/session", body)
         return str(result["id"])
 
-    async def fork_session(self, opencode_session_id: str) -> str:
-        """Copy an opencode session with its history and return the copy's id."""
-        result = await self._request("POST", f"/session/{opencode_session_id}/fork", {})
+    async def fork_session(self, opencode_session_id: str, before: str | None = None) -> str:
+        """Copy an opencode session's history (all, or what precedes message ``before``)."""
+        body = {"messageID": before} if before else {}
+        result = await self._request("POST", f"/session/{opencode_session_id}/fork", body)
         return str(result["id"])
+
+    async def revert(self, opencode_session_id: str, message_id: str) -> None:
+        """Take back a message and everything after it (removed for good at the next prompt)."""
+        path = f"/session/{opencode_session_id}/revert"
+        await self._request("POST", path, {"messageID": message_id})
 
     async def get_session(self, opencode_session_id: str) -> dict[str, Any] | None:
         """One opencode session, or None when opencode does not know it."""
@@ -128,9 +134,20 @@ class OpencodeClient:
             raise
         return result
 
-    async def prompt(self, opencode_session_id: str, text: str, model: str | None = None) -> None:
+    async def prompt(
+        self,
+        opencode_session_id: str,
+        text: str,
+        model: str | None = None,
+        agent: str | None = None,
+        system: str | None = None,
+    ) -> None:
         """Start answering a prompt; the answer arrives on the event stream."""
         body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
+        if agent:
+            body["agent"] = agent
+        if system:
+            body["system"] = system
         if model and "/" in model:
             provider, model_id = model.split("/", 1)
             body["model"] = {"providerID": provider, "modelID": model_id}
@@ -140,8 +157,10 @@ class OpencodeClient:
         """Stop the answer being generated in a session."""
         await self._request("POST", f"/session/{opencode_session_id}/abort")
 
-    async def messages(self, opencode_session_id: str, limit: int = 10) -> list[dict[str, Any]]:
-        """The latest messages of a session with their parts, oldest first."""
+    async def messages(
+        self, opencode_session_id: str, limit: int | None = 10
+    ) -> list[dict[str, Any]]:
+        """The latest messages of a session with their parts (all when no limit), oldest first."""
         result: list[dict[str, Any]] = await self._request(
             "GET", f"/session/{opencode_session_id}/message", query={"limit": limit}
         )

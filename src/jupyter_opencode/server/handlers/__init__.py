@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .library import (
+    AnnotationHandler,
+    EditHandler,
+    MessageHandler,
+    SearchHandler,
+    TemplateHandler,
+    TemplatesHandler,
+)
 from .rest import (
     AbortHandler,
     ForkHandler,
@@ -18,6 +26,7 @@ from .rest import (
 from .stream import StreamHandler
 
 _SID = r"(?P<sid>[^/]+)"
+_MID = r"(?P<mid>[^/]+)"
 
 ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
@@ -29,5 +38,11 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/fork", ForkHandler),
     (f"sessions/{_SID}/permissions/(?P<pid>[^/]+)", PermissionHandler),
     ("openapi.json", OpenAPIHandler),
+    ("search", SearchHandler),
+    ("templates", TemplatesHandler),
+    ("templates/(?P<name>[^/]+)", TemplateHandler),
+    (f"sessions/{_SID}/messages/{_MID}", MessageHandler),
+    (f"sessions/{_SID}/messages/{_MID}/edit", EditHandler),
+    (f"sessions/{_SID}/messages/{_MID}/annotation", AnnotationHandler),
     ("stream", StreamHandler),
 ]

@@ -134,6 +134,20 @@ def check_session_id(sid: str) -> str:
     return sid
 
 
+def int_arg(handler: OpencodeAPIHandler, name: str, default: int, low: int, high: int) -> int:
+    """An integer query argument within [low, high], or a 400."""
+    raw = handler.get_argument(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise web.HTTPError(
+            400, f"'{name}' must be an integer from {low} to {high}", reason=f"bad_{name}"
+        )
+    return value
+
+
 CONTEXT_KINDS = ("cell", "error", "variable", "text")
 
 

@@ -35,6 +35,8 @@ _PROMPT = {
     "properties": {
         "text": {"type": "string", "minLength": 1},
         "model": {"type": "string", "description": "provider/model"},
+        "template": {"type": "string", "description": "a template name (first message only)"},
+        "notebook_path": {"type": "string", "description": "the notebook the session is from"},
         "context": {
             "type": "array",
             "items": {
@@ -50,6 +52,19 @@ _PROMPT = {
     },
 }
 
+_MID = {"name": "mid", "in": "path", "required": True, "schema": {"type": "string"}}
+_TEMPLATE = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$"},
+        "model": {"type": "string", "description": "provider/model"},
+        "agent": {"type": "string", "description": "an opencode agent, e.g. build or plan"},
+        "instructions": {"type": "string", "description": "sent ahead of the first message"},
+    },
+}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/status": {"get": _op("Package version and opencode worker state")},
     "/models": {"get": _op("Models offered by opencode and the default one")},
@@ -59,6 +74,16 @@ PATHS: dict[str, dict[str, Any]] = {
             parameters=[
                 {"name": "limit", "in": "query", "schema": {"type": "integer"}},
                 {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "schema": {"type": "string"}},
+                {"name": "starred", "in": "query", "schema": {"enum": ["true", "false", "all"]}},
+                {
+                    "name": "archived",
+                    "in": "query",
+                    "description": "default false: archived sessions are hidden",
+                    "schema": {"enum": ["true", "false", "all"]},
+                },
+                {"name": "tag", "in": "query", "schema": {"type": "string"}},
+                {"name": "notebook", "in": "query", "schema": {"type": "string"}},
             ],
         )
     },
@@ -66,11 +91,21 @@ PATHS: dict[str, dict[str, Any]] = {
         "parameters": [_SID],
         "get": _op("One session"),
         "patch": _op(
-            "Rename a session",
+            "Organize a session: title, starred, archived, tags",
             body={
                 "type": "object",
-                "required": ["title"],
-                "properties": {"title": {"type": "string"}},
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {
+                    "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "starred": {"type": "boolean"},
+                    "archived": {"type": "boolean"},
+                    "tags": {
+                        "type": "array",
+                        "maxItems": 20,
+                        "items": {"type": "string", "minLength": 1, "maxLength": 50},
+                    },
+                },
             },
         ),
         "delete": _op("Delete a session with its messages", ok="204"),
@@ -91,7 +126,64 @@ PATHS: dict[str, dict[str, Any]] = {
     "/sessions/{sid}/abort": {"parameters": [_SID], "post": _op("Stop the answer in progress")},
     "/sessions/{sid}/fork": {
         "parameters": [_SID],
-        "post": _op("Branch: a new session with a copy of this conversation", ok="201"),
+        "post": _op(
+            "Branch: a new session with the messages up to and including message_id (default"
+            " all), continuing in an opencode fork taken there",
+            ok="201",
+            body={"type": "object", "properties": {"message_id": {"type": "string"}}},
+        ),
+    },
+    "/sessions/{sid}/messages/{mid}": {
+        "parameters": [_SID, _MID],
+        "delete": _op(
+            "Rewind: remove this message and every later one, here and in opencode (409 while"
+            " answering)",
+        ),
+    },
+    "/sessions/{sid}/messages/{mid}/edit": {
+        "parameters": [_SID, _MID],
+        "post": _op(
+            "Edit and resend a user message in a new branch taken just before it",
+            ok="202",
+            body={"type": "object", "required": ["text"], "properties": _PROMPT["properties"]},
+        ),
+    },
+    "/sessions/{sid}/messages/{mid}/annotation": {
+        "parameters": [_SID, _MID],
+        "put": _op(
+            "Rate a message and keep a note on it (searched, exported)",
+            body={
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "rating": {"enum": ["up", "down", None]},
+                    "note": {"type": "string", "maxLength": 10000},
+                },
+            },
+        ),
+    },
+    "/search": {
+        "get": _op(
+            "Full-text search of messages, titles and notes, best first; words match by prefix,"
+            " quoted phrases as phrases, and the query is always text (never search syntax)."
+            " Hits: {session_id, message_id, kind, title, role, created_at, snippet,"
+            " highlights: [[start, end]]} with plain-text snippets",
+            parameters=[
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
+        )
+    },
+    "/templates": {
+        "get": _op("Every session template"),
+        "post": _op("Create or replace a template", ok="201", body=_TEMPLATE),
+    },
+    "/templates/{name}": {
+        "parameters": [
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "delete": _op("Delete a template", ok="204"),
     },
     "/sessions/{sid}/permissions/{pid}": {
         "parameters": [
@@ -115,7 +207,8 @@ PATHS: dict[str, dict[str, Any]] = {
             description=(
                 "Server sends {type: connected}; client sends {type: subscribe, session_id, "
                 "after_seq}, {type: unsubscribe, session_id} or {type: prompt, session_id, text}; "
-                "server sends {type: chunk|message, session_id, seq, ...} and {type: error}."
+                "server sends {type: chunk|message, session_id, seq, ...}, "
+                "{type: rewind, session_id, seq, removed: [message ids]} and {type: error}."
             ),
         )
     },

@@ -12,24 +12,13 @@ from tornado import web
 from ..._version import __version__
 from ...worker.adapter import OpencodeError
 from ...worker.supervisor import WorkerError
+from ..library import TemplateError, UnknownMessage
 from ..service import SessionBusy, UnknownPermission, UnknownSession
-from .base import OpencodeAPIHandler, check_session_id, parse_prompt
+from .base import OpencodeAPIHandler, check_session_id, int_arg, parse_prompt
+from .library import organize_changes, prompt_options, session_filter, worker_error
 from .openapi import openapi_document
 
 PERMISSION_REPLIES = ("once", "always", "reject")
-
-
-def _int_arg(handler: OpencodeAPIHandler, name: str, default: int, low: int, high: int) -> int:
-    raw = handler.get_argument(name, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise web.HTTPError(
-            400, f"'{name}' must be an integer from {low} to {high}", reason=f"bad_{name}"
-        )
-    return value
 
 
 def _encode_cursor(session: dict[str, Any]) -> str:
@@ -91,18 +80,21 @@ class ModelsHandler(OpencodeAPIHandler):
 
 
 class SessionsHandler(OpencodeAPIHandler):
-    """``GET sessions``: a page of sessions, most recent first."""
+    """``GET sessions``: a page of sessions, most recent first, filtered."""
 
     kernel_methods = frozenset(("GET",))
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        """List sessions after an optional cursor."""
-        limit = _int_arg(self, "limit", 50, 1, 200)
+        """List sessions after an optional cursor (q, starred, archived, tag, notebook)."""
+        limit = int_arg(self, "limit", 50, 1, 200)
         raw_cursor = self.get_argument("cursor", "")
         cursor = _decode_cursor(raw_cursor) if raw_cursor else None
-        sessions = await self.service.store.list_sessions(limit + 1, cursor)
+        filters = session_filter(self)
+        sessions = await self.settings["jupyter_opencode_library"].library.list_sessions(
+            limit + 1, cursor, filters
+        )
         more = len(sessions) > limit
         sessions = sessions[:limit]
         next_cursor = _encode_cursor(sessions[-1]) if more else None
@@ -123,17 +115,10 @@ class SessionHandler(OpencodeAPIHandler):
     @web.authenticated
     @authorized
     async def patch(self, sid: str) -> None:
-        """Rename a session."""
-        body = self.json_body()
-        title = body.get("title")
-        if not isinstance(title, str) or not title.strip() or len(title) > 200:
-            raise web.HTTPError(
-                400,
-                "'title' must be a non-empty string of at most 200 characters",
-                reason="bad_title",
-            )
+        """Organize a session: title, starred, archived, tags."""
+        changes = organize_changes(self.json_body())
         await self.session_or_404(sid)
-        await self.service.store.rename_session(sid, title.strip())
+        await self.settings["jupyter_opencode_library"].library.organize(sid, changes)
         self.write_json(await self.session_or_404(sid))
 
     @web.authenticated
@@ -158,7 +143,7 @@ class MessagesHandler(OpencodeAPIHandler):
     async def get(self, sid: str) -> None:
         """A page of messages, oldest first, ending before ``before``."""
         await self.session_or_404(sid)
-        limit = _int_arg(self, "limit", 50, 1, 500)
+        limit = int_arg(self, "limit", 50, 1, 500)
         before = self.get_argument("before", None)
         if before is not None:
             message = await self.service.store.get_message(before)
@@ -175,13 +160,18 @@ class MessagesHandler(OpencodeAPIHandler):
         """Send a prompt; the first one creates the session. Answers at once with 202."""
         check_session_id(sid)
         limit = self.settings["jupyter_opencode_app"].max_message_bytes
-        text, model, context = parse_prompt(self.json_body(), limit)
+        body = self.json_body()
+        text, model, context = parse_prompt(body, limit)
+        template, notebook = prompt_options(body, self.settings["server_root_dir"])
+        library = self.settings["jupyter_opencode_library"]
         try:
-            result = await self.service.prompt(sid, text, model, context)
+            result = await library.prompt(sid, text, model, context, notebook, template)
         except SessionBusy as e:
             raise web.HTTPError(
                 409, "the session is still answering the previous message", reason="busy"
             ) from e
+        except TemplateError as e:
+            raise web.HTTPError(400, str(e), reason="bad_template") from e
         self.write_json(result, status=202)
 
 
@@ -206,16 +196,25 @@ class ForkHandler(OpencodeAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, sid: str) -> None:
-        """Branch a session: a new session continues from a copy of this conversation."""
+        """Branch a session at a message (default: the last): a new session continues from it."""
+        message_id = self.json_body().get("message_id")
+        if message_id is not None and not isinstance(message_id, str):
+            raise web.HTTPError(400, "'message_id' must be a string", reason="bad_message_id")
         await self.session_or_404(sid)
         try:
-            session = await self.service.fork(sid)
+            session = await self.settings["jupyter_opencode_library"].fork(sid, message_id)
         except SessionBusy as e:
             raise web.HTTPError(
                 409, "the session is still answering: fork it when it is done", reason="busy"
             ) from e
         except UnknownSession as e:
             raise web.HTTPError(404, f"no session {sid}", reason="unknown_session") from e
+        except UnknownMessage as e:
+            raise web.HTTPError(
+                404, f"no message {message_id} in session {sid}", reason="unknown_message"
+            ) from e
+        except (WorkerError, OpencodeError) as e:
+            raise worker_error(e) from e
         self.write_json({"session": session}, status=201)
 
 

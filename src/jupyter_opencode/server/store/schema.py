@@ -58,4 +58,107 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN owner TEXT;
     """,
+    # 3: the session library: full-text search, tags, annotations, templates, list indexes.
+    # Search documents (message text, titles, annotation notes) are kept by triggers, so every
+    # way of writing messages indexes them once they are final (never per streamed chunk).
+    """
+    CREATE INDEX IF NOT EXISTS sessions_by_notebook
+        ON sessions (notebook_path, updated_at DESC, id DESC);
+    CREATE TABLE IF NOT EXISTS session_tags (
+        tag TEXT NOT NULL,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        PRIMARY KEY (tag, session_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS session_tags_by_session ON session_tags (session_id);
+    CREATE TRIGGER IF NOT EXISTS session_tags_insert AFTER INSERT ON sessions BEGIN
+        INSERT OR IGNORE INTO session_tags (tag, session_id)
+            SELECT value, new.id FROM json_each(new.tags);
+    END;
+    CREATE TRIGGER IF NOT EXISTS session_tags_update AFTER UPDATE OF tags ON sessions BEGIN
+        DELETE FROM session_tags WHERE session_id = new.id;
+        INSERT OR IGNORE INTO session_tags (tag, session_id)
+            SELECT value, new.id FROM json_each(new.tags);
+    END;
+    CREATE TABLE IF NOT EXISTS annotations (
+        message_id TEXT PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        rating TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS annotations_by_session ON annotations (session_id);
+    CREATE TABLE IF NOT EXISTS templates (
+        name TEXT PRIMARY KEY,
+        model TEXT,
+        agent TEXT,
+        instructions TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS search_docs (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        message_id TEXT,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS search_docs_by_session ON search_docs (session_id);
+    CREATE INDEX IF NOT EXISTS search_docs_by_message ON search_docs (message_id)
+        WHERE message_id IS NOT NULL;
+    CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5 (
+        text, content = 'search_docs', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER IF NOT EXISTS search_docs_insert AFTER INSERT ON search_docs BEGIN
+        INSERT INTO search_index (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_docs_delete AFTER DELETE ON search_docs BEGIN
+        INSERT INTO search_index (search_index, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    -- char(2) and char(3) mark hits in snippets: they are never part of indexed text.
+    CREATE TRIGGER IF NOT EXISTS search_message_insert AFTER INSERT ON messages
+    WHEN new.status NOT IN ('pending', 'streaming') AND new.content != '' BEGIN
+        INSERT INTO search_docs (session_id, message_id, kind, text) VALUES (new.session_id,
+            new.id, 'message', replace(replace(new.content, char(2), ''), char(3), ''));
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_message_update AFTER UPDATE OF status, content
+    ON messages WHEN new.status NOT IN ('pending', 'streaming') BEGIN
+        DELETE FROM search_docs WHERE message_id = new.id AND kind = 'message';
+        INSERT INTO search_docs (session_id, message_id, kind, text)
+            SELECT new.session_id, new.id, 'message',
+                replace(replace(new.content, char(2), ''), char(3), '')
+            WHERE new.content != '';
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_message_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM search_docs WHERE message_id = old.id;
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_title_insert AFTER INSERT ON sessions
+    WHEN new.title != '' BEGIN
+        INSERT INTO search_docs (session_id, kind, text) VALUES (new.id, 'title',
+            replace(replace(new.title, char(2), ''), char(3), ''));
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_title_update AFTER UPDATE OF title ON sessions BEGIN
+        DELETE FROM search_docs WHERE session_id = new.id AND kind = 'title';
+        INSERT INTO search_docs (session_id, kind, text)
+            SELECT new.id, 'title', replace(replace(new.title, char(2), ''), char(3), '')
+            WHERE new.title != '';
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_session_delete AFTER DELETE ON sessions BEGIN
+        DELETE FROM search_docs WHERE session_id = old.id;
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_note_insert AFTER INSERT ON annotations
+    WHEN new.note != '' BEGIN
+        INSERT INTO search_docs (session_id, message_id, kind, text) VALUES (new.session_id,
+            new.message_id, 'note', replace(replace(new.note, char(2), ''), char(3), ''));
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_note_update AFTER UPDATE OF note ON annotations BEGIN
+        DELETE FROM search_docs WHERE message_id = new.message_id AND kind = 'note';
+        INSERT INTO search_docs (session_id, message_id, kind, text)
+            SELECT new.session_id, new.message_id, 'note',
+                replace(replace(new.note, char(2), ''), char(3), '')
+            WHERE new.note != '';
+    END;
+    CREATE TRIGGER IF NOT EXISTS search_note_delete AFTER DELETE ON annotations BEGIN
+        DELETE FROM search_docs WHERE message_id = old.message_id AND kind = 'note';
+    END;
+    """,
 ]

@@ -10,7 +10,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,13 @@ _SESSION_FIELDS = (
 _MESSAGE_FIELDS = (
     "id, session_id, role, status, content, error, model, tokens, cost, created_at,"
     " completed_at, context, parts"
+)
+# Messages as read: with their annotation (rating and note), if any.
+_MESSAGE_SELECT = (
+    "SELECT "
+    + ", ".join(f"m.{name.strip()}" for name in _MESSAGE_FIELDS.split(","))
+    + ", a.rating AS annotation_rating, a.note AS annotation_note"
+    " FROM messages m LEFT JOIN annotations a ON a.message_id = m.id"
 )
 
 
@@ -89,6 +96,8 @@ def _message(row: aiosqlite.Row) -> dict[str, Any]:
     data = dict(row)
     data["context"] = json.loads(data["context"])
     data["parts"] = json.loads(data["parts"])
+    rating, note = data.pop("annotation_rating", None), data.pop("annotation_note", None)
+    data["annotation"] = None if note is None else {"rating": rating, "note": note}
     return data
 
 
@@ -130,6 +139,10 @@ class SessionStore:
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
+
+    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """A write transaction, serialized with every other write."""
+        return self._transaction()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -198,29 +211,17 @@ class SessionStore:
         sql = f"SELECT {_SESSION_FIELDS} FROM sessions WHERE id = ?"
         return await self._one(sql, (sid,), _session)
 
-    async def list_sessions(
-        self, limit: int, cursor: tuple[float, str] | None = None
-    ) -> list[dict[str, Any]]:
-        """Sessions, most recently updated first, after a keyset cursor."""
-        where: str = ""
-        args: tuple[float, str] | tuple[()] = ()
-        if cursor is not None:  # keyset paging: strictly older than the last row seen
-            where, args = "WHERE (updated_at, id) < (?, ?)", cursor
-        async with self.db.execute(
-            f"SELECT {_SESSION_FIELDS} FROM sessions {where}"
-            " ORDER BY updated_at DESC, id DESC LIMIT ?",
-            (*args, limit),
-        ) as rows:
+    async def select_sessions(self, clause: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        """Sessions selected by an SQL clause (WHERE ... ORDER BY ... LIMIT) and its arguments."""
+        sql = f"SELECT {_SESSION_FIELDS} FROM sessions {clause}"
+        async with self.db.execute(sql, args) as rows:
             return [_session(row) async for row in rows]
 
-    async def rename_session(self, sid: str, title: str) -> bool:
-        """Set a session's title; False when there is no such session."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "UPDATE sessions SET title = ?, updated_at = ? WHERE id = ?",
-                (title, time.time(), sid),
-            )
-            return cursor.rowcount > 0
+    async def session_settings(self, sid: str) -> dict[str, Any]:
+        """A session's settings (empty when there is no such session)."""
+        async with self.db.execute("SELECT settings FROM sessions WHERE id = ?", (sid,)) as cursor:
+            row = await cursor.fetchone()
+        return dict(json.loads(row[0])) if row else {}
 
     async def delete_session(self, sid: str) -> bool:
         """Delete a session with its messages and chunks; False when there is none."""
@@ -242,6 +243,7 @@ class SessionStore:
         user: dict[str, Any],
         assistant: dict[str, Any],
         model: str | None,
+        notebook_path: str | None = None,
     ) -> dict[str, Any]:
         """Create the session if new, then its user message and pending assistant message."""
         now = time.time()
@@ -249,10 +251,14 @@ class SessionStore:
         async with self._transaction() as db:
             await db.execute(
                 "INSERT INTO sessions (id, model, status, created_at, updated_at, last_activity,"
-                " first_message_preview, title) VALUES (?, ?, 'active', ?, ?, ?, ?, ?)"
+                " first_message_preview, title, notebook_path)"
+                " VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET status = 'active',"
                 " updated_at = excluded.updated_at, last_activity = excluded.last_activity,"
-                " model = coalesce(excluded.model, model)",
+                " model = coalesce(excluded.model, model),"
+                " notebook_path = coalesce(notebook_path, excluded.notebook_path),"
+                " first_message_preview = CASE WHEN first_message_preview = ''"
+                " THEN excluded.first_message_preview ELSE first_message_preview END",
                 (
                     sid,
                     model,
@@ -261,6 +267,7 @@ class SessionStore:
                     now,
                     preview,
                     preview.splitlines()[0][:80] if preview else "",
+                    notebook_path,
                 ),
             )
             await db.executemany(
@@ -283,53 +290,23 @@ class SessionStore:
         assert session is not None
         return session
 
-    async def fork_session(self, sid: str, new_id: str) -> dict[str, Any] | None:
-        """Copy a session and its finished messages into a new session branching from it."""
-        now = time.time()
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO sessions (id, title, model, status, parent_id, fork_message_id,"
-                " notebook_path, settings, created_at, updated_at, last_activity,"
-                " first_message_preview, tags)"
-                " SELECT ?, title || ' (fork)', model, 'idle', id,"
-                " (SELECT id FROM messages WHERE session_id = ? ORDER BY rowid DESC LIMIT 1),"
-                " notebook_path, settings, ?, ?, ?, first_message_preview, tags"
-                " FROM sessions WHERE id = ?",
-                (new_id, sid, now, now, now, sid),
-            )
-            if cursor.rowcount == 0:
-                return None
-            await db.execute(
-                f"INSERT INTO messages ({_MESSAGE_FIELDS})"
-                " SELECT lower(hex(randomblob(16))), ?, role, status, content, error, model,"
-                " tokens, cost, created_at, completed_at, context, parts"
-                " FROM messages WHERE session_id = ? ORDER BY rowid",
-                (new_id, sid),
-            )
-            await db.execute(
-                "UPDATE sessions SET message_count ="
-                " (SELECT count(*) FROM messages WHERE session_id = ?) WHERE id = ?",
-                (new_id, new_id),
-            )
-        return await self.get_session(new_id)
-
     # messages
 
     async def get_message(self, mid: str) -> dict[str, Any] | None:
         """One message, or None."""
-        sql = f"SELECT {_MESSAGE_FIELDS} FROM messages WHERE id = ?"
+        sql = f"{_MESSAGE_SELECT} WHERE m.id = ?"
         return await self._one(sql, (mid,), _message)
 
     async def list_messages(
         self, sid: str, limit: int, before: str | None = None
     ) -> tuple[list[dict[str, Any]], bool]:
         """A page of a session's messages, oldest first, ending before a message id."""
-        where, args = "session_id = ?", [sid]
+        where, args = "m.session_id = ?", [sid]
         if before is not None:
-            where += " AND rowid < (SELECT rowid FROM messages WHERE id = ?)"
+            where += " AND m.rowid < (SELECT rowid FROM messages WHERE id = ?)"
             args.append(before)
         async with self.db.execute(
-            f"SELECT {_MESSAGE_FIELDS} FROM messages WHERE {where} ORDER BY rowid DESC LIMIT ?",
+            f"{_MESSAGE_SELECT} WHERE {where} ORDER BY m.rowid DESC LIMIT ?",
             (*args, limit + 1),
         ) as rows:
             page = [_message(row) async for row in rows]

@@ -1,0 +1,246 @@
+"""The session library from the kernel: search, branches, rewind, notes, organizing, templates."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .client import OpencodeConnectionError, OpencodeRequestError
+from .commands import Command, CommandError
+
+if TYPE_CHECKING:
+    from .widget import Chat
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 20
+
+
+def notebook_path() -> str | None:
+    """The notebook this kernel runs for, as the Jupyter server named it (None elsewhere)."""
+    return os.environ.get("JPY_SESSION_NAME") or None
+
+
+def session_path(session_id: str, *rest: str) -> str:
+    """A REST path under ``sessions/{id}``."""
+    return "/".join(["sessions", quote(session_id, safe=""), *(quote(p, safe="") for p in rest)])
+
+
+def _wait(chat: Chat, future: concurrent.futures.Future[Any]) -> Any:
+    return future.result(chat._client.request_timeout + 5)
+
+
+def search(chat: Chat, query: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    """Search hits over every session, best first."""
+    params = {"q": query, "limit": limit}
+    return list(_wait(chat, chat._client.request("GET", "search", params=params))["hits"])
+
+
+def fork(chat: Chat, message_id: str | None) -> str:
+    """Branch the current session (at a message, default all) and switch to the branch."""
+    body = {"message_id": message_id} if message_id else {}
+    future = chat._client.request("POST", session_path(chat.session_id, "fork"), body)
+    session = _wait(chat, future)["session"]
+    chat.load(session["id"])
+    return str(session["id"])
+
+
+def user_messages(chat: Chat) -> list[dict[str, Any]]:
+    """Every user message of the current session, oldest first (read from the server)."""
+    messages: list[dict[str, Any]] = []
+    before: str | None = None
+    while True:
+        page = _wait(chat, chat._client.list_messages(chat.session_id, 500, before))
+        messages[:0] = page.get("messages", [])
+        if not page.get("has_more") or not page.get("messages"):
+            break
+        before = page["messages"][0]["id"]
+    return [m for m in messages if m.get("role") == "user"]
+
+
+def rewind(chat: Chat, count: int) -> list[str]:
+    """Take back the last ``count`` exchanges; the ids of the removed messages."""
+    if count < 1:
+        raise ValueError("rewind takes back at least one exchange")
+    users = user_messages(chat)
+    if not users:
+        raise ValueError("nothing to rewind: this conversation has no messages yet")
+    target = users[-min(count, len(users))]
+    return rewind_to(chat, target["id"])
+
+
+def rewind_to(chat: Chat, message_id: str) -> list[str]:
+    """Remove a message and every later one (the panel follows by the server's rewind frame)."""
+    future = chat._client.request("DELETE", session_path(chat.session_id, "messages", message_id))
+    removed = list(_wait(chat, future)["removed"])
+    on_rewind(chat, removed)
+    return removed
+
+
+def on_rewind(chat: Chat, removed: list[str]) -> None:
+    """Drop removed messages from the panel (from our own rewind or another view's)."""
+    gone = set(removed)
+    with chat._lock:
+        kept = [m for m in chat._conversation.messages if m.get("id") not in gone]
+        if len(kept) == len(chat._conversation.messages):
+            return
+        chat._conversation.reset(kept, chat._conversation.has_more)
+        chat.busy = False
+    chat._send_reset()
+
+
+def edit(chat: Chat, message_id: str, text: str) -> str:
+    """Resend an edited user message in a new branch; switch to it and return its id."""
+    future = chat._client.request(
+        "POST", session_path(chat.session_id, "messages", message_id, "edit"), {"text": text}
+    )
+    session_id = str(_wait(chat, future)["session"]["id"])
+    chat.load(session_id)
+    return session_id
+
+
+def annotate(chat: Chat, message_id: str, rating: str | None, note: str) -> dict[str, Any] | None:
+    """Rate a message and keep a note on it; the panel shows it."""
+    future = chat._client.request(
+        "PUT",
+        session_path(chat.session_id, "messages", message_id, "annotation"),
+        {"rating": rating, "note": note},
+    )
+    annotation: dict[str, Any] | None = _wait(chat, future)["annotation"]
+    with chat._lock:
+        message = chat._conversation.get(message_id)
+        if message is not None:
+            message["annotation"] = annotation
+            chat._flush()
+            chat.send({"type": "annotation", "message_id": message_id, "annotation": annotation})
+    return annotation
+
+
+def organize(chat: Chat, **changes: Any) -> dict[str, Any]:
+    """Change the session's title, starred, archived or tags."""
+    future = chat._client.request("PATCH", session_path(chat.session_id), changes)
+    session: dict[str, Any] = _wait(chat, future)
+    if "title" in changes:
+        chat.title = session.get("title") or ""
+    return session
+
+
+def session_info(chat: Chat) -> dict[str, Any] | None:
+    """The current session as the server has it (None before its first message)."""
+    try:
+        info: dict[str, Any] = _wait(
+            chat, chat._client.request("GET", session_path(chat.session_id))
+        )
+    except OpencodeRequestError as exc:
+        if exc.code == 404:
+            return None
+        raise
+    return info
+
+
+def templates(chat: Chat) -> list[dict[str, Any]]:
+    """The templates on the server."""
+    return list(_wait(chat, chat._client.request("GET", "templates"))["templates"])
+
+
+def describe_hits(hits: list[dict[str, Any]]) -> str:
+    """Search hits as plain text."""
+    if not hits:
+        return "No matches."
+    return "\n".join(f"{h.get('title') or h['session_id']}: {h['snippet']}" for h in hits)
+
+
+def run_in_background(chat: Chat, what: str, work: Any, *args: Any) -> None:
+    """Run a blocking library call off the kernel's main thread; failures become notices."""
+
+    def run() -> None:
+        try:
+            work(chat, *args)
+        except (OpencodeConnectionError, OpencodeRequestError, ValueError) as exc:
+            chat._notice("error", f"{what} failed: {exc}")
+        except Exception as exc:
+            log.error("jupyter-opencode: %s failed", what, exc_info=True)
+            chat._notice("error", f"{what} failed: {exc}")
+
+    _executor.submit(run)
+
+
+_executor = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="opencode-lib")
+
+
+def run_command(chat: Chat, command: Command) -> None:
+    """Run a library slash command (network work off the kernel's main thread)."""
+    if command.name in ("rename", "tag") and not command.arg:
+        raise CommandError(f"/{command.name} needs an argument: /{command.name} NAME")
+    if command.name == "search" and not command.arg:
+        raise CommandError("/search needs something to look for: /search WORDS")
+    work = {
+        "rename": _rename,
+        "search": _search,
+        "star": _star,
+        "tag": _tag,
+        "rewind": _rewind,
+        "template": _template,
+    }[command.name]
+    run_in_background(chat, f"/{command.name}", work, command.arg)
+
+
+def _existing(chat: Chat) -> dict[str, Any]:
+    info = session_info(chat)
+    if info is None:
+        raise ValueError("this conversation is not saved yet: send a message first")
+    return info
+
+
+def _rename(chat: Chat, title: str) -> None:
+    _existing(chat)
+    organize(chat, title=title)
+    chat._notice("info", f"Renamed to {title}")
+
+
+def _search(chat: Chat, query: str) -> None:
+    hits = search(chat, query)
+    with chat._lock:
+        chat._flush()
+        chat.send({"type": "search_results", "query": query, "hits": hits})
+
+
+def _star(chat: Chat, _arg: str) -> None:
+    starred = not _existing(chat)["starred"]
+    organize(chat, starred=starred)
+    chat._notice("info", "Starred" if starred else "Unstarred")
+
+
+def _tag(chat: Chat, arg: str) -> None:
+    tags = list(_existing(chat)["tags"])
+    if arg.startswith("-"):
+        tags = [t for t in tags if t != arg[1:].strip()]
+    elif arg not in tags:
+        tags.append(arg)
+    session = organize(chat, tags=tags)
+    chat._notice("info", "Tags: " + (", ".join(session["tags"]) or "none"))
+
+
+def _rewind(chat: Chat, _arg: str) -> None:
+    removed = rewind(chat, 1)
+    chat._notice("info", f"Took back the last exchange ({len(removed)} messages)")
+
+
+def _template(chat: Chat, name: str) -> None:
+    known = templates(chat)
+    if not name:
+        listing = "\n".join(
+            f"{t['name']}: {t.get('agent') or 'default agent'}, {t.get('model') or 'default model'}"
+            for t in known
+        )
+        chat._notice("info", f"Templates:\n{listing}" if known else "No templates yet.")
+        return
+    if name not in {t["name"] for t in known}:
+        raise ValueError(f"no template named {name!r}; /template lists them")
+    if chat._conversation.messages:
+        raise ValueError("a template starts a conversation: type /new first")
+    chat._template = name
+    chat._notice("info", f"Template {name} applies to your first message")

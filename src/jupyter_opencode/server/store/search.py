@@ -1,0 +1,107 @@
+"""Full-text search over message text, session titles and annotation notes (SQLite FTS5)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aiosqlite
+
+_QUOTED = re.compile(r'"([^"]*)"?')
+_TOKEN = re.compile(r"[^\W_]+")
+_OPEN, _CLOSE = "\x02", "\x03"
+SNIPPET_TOKENS = 16
+
+
+class EmptyQuery(ValueError):
+    """A search query with no text at all."""
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 expression for what a user typed; None when it holds no searchable word.
+
+    User text is never FTS5 syntax: every word becomes a quoted prefix phrase of its tokens
+    (``df.grou`` -> ``"df grou"*``), every ``"quoted phrase"`` an exact phrase, all ANDed.
+    """
+    if not query.strip():
+        raise EmptyQuery("the search query is empty")
+    terms: list[str] = []
+    position = 0
+    for quoted in _QUOTED.finditer(query):
+        terms += _words(query[position : quoted.start()])
+        tokens = _TOKEN.findall(quoted.group(1))
+        if tokens:
+            terms.append('"' + " ".join(tokens) + '"')
+        position = quoted.end()
+    terms += _words(query[position:])
+    return " AND ".join(terms) if terms else None
+
+
+def _words(text: str) -> list[str]:
+    phrases = (" ".join(_TOKEN.findall(word)) for word in text.split())
+    return [f'"{phrase}"*' for phrase in phrases if phrase]
+
+
+def highlighted(marked: str) -> tuple[str, list[list[int]]]:
+    """Plain snippet text and the [start, end) ranges FTS5 marked in it."""
+    text: list[str] = []
+    ranges: list[list[int]] = []
+    length = 0
+    start = -1
+    for piece in re.split(f"([{_OPEN}{_CLOSE}])", marked):
+        if piece == _OPEN:
+            start = length
+        elif piece == _CLOSE:
+            if start >= 0 and length > start:
+                ranges.append([start, length])
+            start = -1
+        else:
+            text.append(piece)
+            length += len(piece)
+    return "".join(text), ranges
+
+
+async def search(
+    db: aiosqlite.Connection, expression: str, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Hits best first (bm25, then most recent), one page of ``limit`` after ``offset``."""
+    # Rank and cut the page inside FTS5 (its own ORDER BY rank), so snippets and joins are
+    # computed for one page only: 5x faster on a word in 50,000 messages.
+    sql = f"""
+        WITH best AS (
+            SELECT rowid AS doc, rank,
+                snippet(search_index, 0, '{_OPEN}', '{_CLOSE}', '…', {SNIPPET_TOKENS}) AS marked
+            FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ? OFFSET ?
+        )
+        SELECT d.session_id, d.message_id, d.kind, s.title, m.role,
+            coalesce(m.created_at, s.created_at) AS created_at, best.marked
+        FROM best
+        JOIN search_docs d ON d.id = best.doc
+        JOIN sessions s ON s.id = d.session_id
+        LEFT JOIN messages m ON m.id = d.message_id
+        ORDER BY best.rank, created_at DESC, best.doc DESC
+    """
+    hits = []
+    async with db.execute(sql, (expression, limit, offset)) as rows:
+        async for row in rows:
+            snippet, ranges = highlighted(row["marked"])
+            hits.append(
+                {
+                    "session_id": row["session_id"],
+                    "message_id": row["message_id"],
+                    "kind": row["kind"],
+                    "title": row["title"],
+                    "role": row["role"],
+                    "created_at": row["created_at"],
+                    "snippet": snippet,
+                    "highlights": ranges,
+                }
+            )
+    return hits
+
+
+MATCHING_SESSIONS = (
+    "SELECT d.session_id FROM search_index JOIN search_docs d ON d.id = search_index.rowid"
+    " WHERE search_index MATCH ?"
+)
+"""Sessions with any document matching an expression (a sub-select for list filters)."""

@@ -1,0 +1,161 @@
+"""Search, list filters, organizing, counters: a real server, opencode and the fake model."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_opencode.server.store.search import EmptyQuery, highlighted, match_expression
+
+from .streams import Api, Opener
+
+# The second of several sessions; its third message (second prompt) holds the rare words.
+SESSIONS = {
+    "session-lib-one": ["how do I read a csv file", "and write it back"],
+    "session-lib-two": ["plot a histogram", "now try df.groupby('region').sum() please"],
+    "session-lib-three": ["explain the traceback", "what is a KeyError"],
+}
+HOSTILE = [
+    'AND (', "NEAR", "*", '"', ":", "-", "groupby AND (", 'NEAR(a b, 2)', "col:value",
+    "-groupby", "^start", "a OR", '""', "'", "((((", "region*", "{x}", "\\", "%_%", "'; DROP",
+]  # fmt: skip
+
+
+async def _converse(api: Api) -> None:
+    for sid, prompts in SESSIONS.items():
+        for text in prompts:
+            await api.ask(sid, text)
+
+
+async def _search(api: Api, q: str, **params: Any) -> list[dict[str, Any]]:
+    code, body = await api.call("GET", "search", q=q, **params)
+    assert code == 200, (q, body)
+    return list(body["hits"])
+
+
+def _marked(hit: dict[str, Any]) -> list[str]:
+    return [hit["snippet"][a:b] for a, b in hit["highlights"]]
+
+
+async def test_search_prefix_phrase_and_hostile_queries(api: Api, open_stream: Opener) -> None:
+    await _converse(api)
+    third = (await api.messages("session-lib-two"))[2]
+    assert "groupby" in third["content"]
+
+    hits = await _search(api, "grou")
+    assert hits and hits[0]["session_id"] == "session-lib-two"
+    assert hits[0]["message_id"] == third["id"] and hits[0]["role"] == "user"
+    assert [w.lower() for w in _marked(hits[0])] == ["groupby"]
+    assert hits[0]["title"] and "<" not in hits[0]["snippet"]
+
+    phrase = await _search(api, '"groupby region"')
+    assert {h["message_id"] for h in phrase} >= {third["id"]}
+    assert await _search(api, '"region groupby"') == []  # a phrase keeps its word order
+    both = await _search(api, "histogram plot")
+    assert {h["session_id"] for h in both} == {"session-lib-two"}
+
+    for q in HOSTILE:
+        code, body = await api.call("GET", "search", q=q)
+        assert code == 200, (q, body)
+        assert isinstance(body["hits"], list)
+    for q in ("", "   "):
+        code, body = await api.call("GET", "search", q=q)
+        assert code == 400 and body["reason"] == "empty_query"
+
+    code, first = await api.call("GET", "search", q="you asked", limit="2")
+    assert code == 200 and len(first["hits"]) == 2 and first["next_cursor"]
+    cursor = first["next_cursor"]
+    code, rest = await api.call("GET", "search", q="you asked", limit="2", cursor=cursor)
+    assert code == 200 and rest["hits"]
+    assert not {h["message_id"] for h in rest["hits"]} & {h["message_id"] for h in first["hits"]}
+    assert (await api.call("GET", "search", q="x", cursor="junk!"))[0] == 400
+
+
+async def test_filters_organize_counters_and_delete(
+    api: Api, open_stream: Opener, db_path: Path
+) -> None:
+    await _converse(api)
+    code, one = await api.call("PATCH", "sessions", "session-lib-one", body={
+        "starred": True, "tags": ["data", "csv"], "title": "Reading CSV files",
+    })  # fmt: skip
+    assert code == 200 and one["starred"] and one["tags"] == ["data", "csv"]
+    await api.call("PATCH", "sessions", "session-lib-two", body={"tags": ["data"]})
+    await api.call("PATCH", "sessions", "session-lib-three", body={"archived": True})
+
+    async def ids(**params: Any) -> set[str]:
+        code, body = await api.call("GET", "sessions", **params)
+        assert code == 200, body
+        return {s["id"] for s in body["sessions"]}
+
+    assert await ids() == {"session-lib-one", "session-lib-two"}
+    assert await ids(archived="true") == {"session-lib-three"}
+    assert await ids(archived="all") == set(SESSIONS)
+    assert await ids(tag="data") == {"session-lib-one", "session-lib-two"}
+    assert await ids(tag="data", starred="true") == {"session-lib-one"}
+    assert await ids(tag="data", starred="false") == {"session-lib-two"}
+    assert await ids(q="groupby") == {"session-lib-two"}
+    assert await ids(q="groupby", tag="csv") == set()
+    assert await ids(q="reading") == {"session-lib-one"}  # the new title is searched
+    assert await ids(q="traceback") == set()  # archived
+    assert await ids(q="traceback", archived="all") == {"session-lib-three"}
+    assert await ids(q="*") == set()
+
+    code, body = await api.call("GET", "sessions", archived="all")
+    session = next(s for s in body["sessions"] if s["id"] == "session-lib-one")
+    assert session["message_count"] == 4 and session["tokens"] > 0
+    assert session["first_message_preview"] == "how do I read a csv file"
+    assert session["last_activity"] >= session["created_at"]
+
+    code, _ = await api.call("DELETE", "sessions", "session-lib-two")
+    assert code == 204
+    assert await _search(api, "groupby") == []
+    with sqlite3.connect(db_path) as db:
+        for table in ("messages", "chunks", "search_docs", "session_tags", "annotations"):
+            rows = db.execute(
+                f"SELECT count(*) FROM {table} WHERE session_id = ?", ("session-lib-two",)
+            ).fetchone()
+            assert rows == (0,), table
+        assert db.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+
+
+BAD_PATCHES = [
+    ({}, "empty_patch"),
+    ({"colour": "red"}, "unknown_field"),
+    ({"title": ""}, "bad_title"),
+    ({"title": "x" * 201}, "bad_title"),
+    ({"starred": "yes"}, "bad_starred"),
+    ({"archived": 1}, "bad_archived"),
+    ({"tags": "data"}, "bad_tags"),
+    ({"tags": ["x"] * 21}, "bad_tags"),
+    ({"tags": [""]}, "bad_tags"),
+    ({"tags": ["x" * 51]}, "bad_tags"),
+    ({"tags": [3]}, "bad_tags"),
+]
+
+
+async def test_bad_patches_and_filters_are_400(api: Api, open_stream: Opener) -> None:
+    stream = await open_stream()
+    sid = "session-lib-patch"
+    await stream.answer(api, sid, "hello")
+    code, before = await api.call("GET", "sessions", sid)
+    for body, reason in BAD_PATCHES:
+        code, answer = await api.call("PATCH", "sessions", sid, body=body)
+        assert code == 400 and answer["reason"] == reason, (body, answer)
+    assert (await api.call("GET", "sessions", sid))[1] == before
+    for params in ({"starred": "maybe"}, {"archived": "2"}, {"q": "x" * 1001}):
+        code, answer = await api.call("GET", "sessions", **params)
+        assert code == 400, (params, answer)
+
+
+def test_match_expression_never_passes_syntax_through() -> None:
+    assert match_expression("grou") == '"grou"*'
+    assert match_expression('df.groupby "sum of" x') == '"df groupby"* AND "sum of" AND "x"*'
+    assert match_expression("AND ( NEAR * : -") == '"AND"* AND "NEAR"*'
+    assert match_expression('"unclosed phrase') == '"unclosed phrase"'
+    assert match_expression("* - :") is None
+    with pytest.raises(EmptyQuery):
+        match_expression("  ")
+    assert highlighted("a \x02b\x03 c \x02dd\x03") == ("a b c dd", [[2, 3], [6, 8]])
