@@ -15,6 +15,7 @@ from ..tasks import BackgroundTasks
 from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .events import EventHub
+from .export.transcript import imported_transcript, needs_transcript
 from .store import SessionStore
 from .turn import Chunk, Turn
 from .writer import ChunkWriter
@@ -170,6 +171,11 @@ class ChatService:
         try:
             session = await self.store.start_turn(sid, user, assistant, model)
             turn.next_seq = await self.store.max_seq(sid)
+            history = (
+                await imported_transcript(self.store, session, {user["id"], assistant["id"]})
+                if needs_transcript(session)
+                else ""
+            )
         except BaseException:
             del self.turns[sid]
             raise
@@ -178,7 +184,7 @@ class ChatService:
         self._emit_message(turn, assistant)
         if self.supervisor.state != "ready":
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
-        prompt = _context_prompt(text, context)
+        prompt = history + _context_prompt(text, context)
         self._tasks.spawn(self._answer(turn, session, prompt))
         return {"session": session, "user_message": user, "assistant_message": assistant}
 

@@ -54,4 +54,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (session_id, seq)
     ) WITHOUT ROWID;
     """,
+    # 2: where an imported session came from (JSON: original id, title, export time).
+    """
+    ALTER TABLE sessions ADD COLUMN imported_from TEXT;
+    """,
 ]

@@ -17,7 +17,7 @@ from .schema import MIGRATIONS
 _SESSION_FIELDS = (
     "id, title, model, status, parent_id, fork_message_id, opencode_session_id, notebook_path,"
     " created_at, updated_at, last_activity, message_count, tokens, cost,"
-    " first_message_preview, starred, archived, tags"
+    " first_message_preview, starred, archived, tags, imported_from"
 )
 _MESSAGE_FIELDS = (
     "id, session_id, role, status, content, error, model, tokens, cost, created_at,"
@@ -30,6 +30,7 @@ def _session(row: aiosqlite.Row) -> dict[str, Any]:
     data["starred"] = bool(data["starred"])
     data["archived"] = bool(data["archived"])
     data["tags"] = json.loads(data["tags"])
+    data["imported_from"] = json.loads(data["imported_from"] or "null")
     return data
 
 
@@ -325,3 +326,50 @@ class SessionStore:
                 " AND status IN ('pending', 'streaming')",
                 [(content, mid) for mid, content in progress],
             )
+
+    # export and import
+
+    async def session_settings(self, sid: str) -> dict[str, Any]:
+        """A session's settings (system prompt, auto-context, ...), {} when there is none."""
+        async with self.db.execute("SELECT settings FROM sessions WHERE id = ?", (sid,)) as cursor:
+            row = await cursor.fetchone()
+        settings = json.loads(row[0]) if row else {}
+        return settings if isinstance(settings, dict) else {}
+
+    async def message_batches(
+        self, sid: str, size: int = 250
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """A session's messages, oldest first, read ``size`` at a time (never all at once)."""
+        after = ""
+        while True:
+            async with self.db.execute(
+                f"SELECT {_MESSAGE_FIELDS} FROM messages WHERE session_id = ? AND rowid >"
+                " coalesce((SELECT rowid FROM messages WHERE id = ?), 0) ORDER BY rowid LIMIT ?",
+                (sid, after, size),
+            ) as rows:
+                batch = [_message(row) async for row in rows]
+            if not batch:
+                return
+            after = batch[-1]["id"]
+            yield batch
+
+    async def insert_imported(
+        self, session: dict[str, Any], messages: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Create a session with its messages in one transaction (all or nothing)."""
+        fields = list(session)
+        async with self._transaction() as db:
+            await db.execute(
+                f"INSERT INTO sessions ({', '.join(fields)})"
+                f" VALUES ({', '.join(':' + f for f in fields)})",
+                session,
+            )
+            await db.executemany(
+                f"INSERT INTO messages ({_MESSAGE_FIELDS}) VALUES (:id, :session_id, :role,"
+                " :status, :content, :error, :model, :tokens, :cost, :created_at, :completed_at,"
+                " :context, :parts)",
+                messages,
+            )
+        created = await self.get_session(session["id"])
+        assert created is not None
+        return created
