@@ -45,7 +45,7 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
     md.enable(["table", "strikethrough"])
 
-    def image(tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def image(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
         src = html.escape(str(token.attrGet("src") or ""))
         alt = html.escape(token.content or "image")
@@ -80,6 +80,7 @@ table { border-collapse: collapse; }
 th, td { border: 1px solid #d1d9e0; padding: .25rem .6rem; }
 a { color: #0969da; }
 @media print {
+  @page { margin: 16mm 14mm; }
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   article > h2 { break-after: avoid; }
