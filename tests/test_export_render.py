@@ -31,7 +31,8 @@ ANNOTATED = [
     {"id": "m1", "role": "user", "status": "complete", "content": "plot it", "created_at": 1.0},
     {
         "id": "m2", "role": "assistant", "status": "complete", "created_at": 2.0,
-        "content": "Like ![this](http://example.com/t.png):\n\n```python\nplt.plot(x)\n```\n\n```json\n{\"a\": 1}\n```\n",
+        "content": "Like ![this](http://example.com/t.png):\n\n```python\nplt.plot(x)\n```\n\n"
+        "```json\n{\"a\": 1}\n```\n",
         "annotation": {"rating": "down", "note": "wrong axis labels"},
     },
 ]  # fmt: skip
