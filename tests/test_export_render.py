@@ -48,7 +48,7 @@ def test_file_names_are_safe() -> None:
     assert file_name("  ...  ", "txt") == "conversation.txt"
     assert file_name("x" * 300, "md") == "x" * 80 + ".md"
     header = content_disposition('Q3 "Umsätze" / 数据', "docx")
-    assert header.startswith('attachment; filename="Q3_-Umsatze.docx"; filename*=UTF-8\'\'')
+    assert header.startswith("attachment; filename=\"Q3_-Umsatze.docx\"; filename*=UTF-8''")
     assert unquote(header.split("''", 1)[1]) == "Q3 -Umsätze- - 数据.docx"
 
 
