@@ -10,6 +10,7 @@ COMMANDS = {
     "fork": "/fork: continue in a copy of this conversation",
     "context": "/context N: attach the last N executed cells (default 1)",
     "model": "/model ID: use model ID (without ID: list the models)",
+    "export": "/export FORMAT: download the conversation (md, txt, json, html, pdf, docx, ipynb)",
     "help": "/help: list the commands",
 }
 

@@ -7,6 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from . import transfer
 from .client import OpencodeConnectionError, OpencodeRequestError
 from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
 from .context import cell_attachment
@@ -122,6 +123,8 @@ def run_command(chat: Chat, command: Command) -> None:
         attach_cells(chat, context_count(command.arg))
     elif command.name == "model":
         choose_model(chat, command.arg)
+    elif command.name == "export":
+        transfer.download(chat, command.arg)
 
 
 def attach_cells(chat: Chat, count: int) -> None:
