@@ -41,6 +41,15 @@ class Block:
     role: str = ""
 
 
+def _add_run(runs: list[Run], run: Run) -> None:
+    """Append a run, merged into the last one when they share a style (fewer, longer runs)."""
+    last = runs[-1] if runs else None
+    if last is not None and replace(last, text="") == replace(run, text=""):
+        runs[-1] = replace(last, text=last.text + run.text)
+    else:
+        runs.append(run)
+
+
 def _runs(token: Token) -> list[Run]:
     runs: list[Run] = []
     style = Run("")  # the styles open at this point, as a template
@@ -55,13 +64,14 @@ def _runs(token: Token) -> list[Run]:
         elif kind == "link_close":
             style = replace(style, href="")
         elif kind == "code_inline":
-            runs.append(replace(style, text=child.content, code=True))
+            _add_run(runs, replace(style, text=child.content, code=True))
         elif kind in ("softbreak", "hardbreak"):
-            runs.append(replace(style, text="\n" if kind == "hardbreak" else " "))
+            _add_run(runs, replace(style, text="\n" if kind == "hardbreak" else " "))
         elif kind == "image":
-            runs.append(Run(f"[image: {child.content or 'image'}]", href=str(child.attrGet("src"))))
+            alt = f"[image: {child.content or 'image'}]"
+            _add_run(runs, Run(alt, href=str(child.attrGet("src"))))
         elif child.content:
-            runs.append(replace(style, text=child.content))
+            _add_run(runs, replace(style, text=child.content))
     return runs
 
 

@@ -6,6 +6,7 @@ from typing import IO, Any
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
@@ -40,12 +41,18 @@ class _Writer:
         # Styles are set by id: python-docx resolves a style name by scanning every style of
         # the document, over a millisecond per paragraph.
         self.style_ids = {name: styles[name].style_id for name in _STYLES}
+        self.body = self.document.element.body
+        self.end = self.body.sectPr
 
     def paragraph(self, style: str | None = None) -> Paragraph:
-        """A new paragraph, in a style of ``_STYLES`` or Normal."""
-        paragraph = self.document.add_paragraph()
+        """A new paragraph at the end, in a style of ``_STYLES`` or Normal."""
+        # Put in place before the section properties directly: add_paragraph looks for them
+        # among all the body's children each time, which grows quadratic with the document.
+        element = OxmlElement("w:p")
+        self.end.addprevious(element)
+        paragraph = Paragraph(element, self.document)
         if style is not None:
-            paragraph._p.style = self.style_ids[style]
+            element.style = self.style_ids[style]
         return paragraph
 
     def block(self, block: Block) -> None:
@@ -61,10 +68,7 @@ class _Writer:
             paragraph.runs[0].font.color.rgb = _ROLE_COLORS.get(block.role, _GREY)
         elif block.kind == "code":
             paragraph = self.paragraph("Code Block")
-            for number, line in enumerate(block.text.split("\n")):
-                run = paragraph.add_run(line)
-                if number:
-                    run.add_break()  # one paragraph per block keeps long code fast to write
+            paragraph.add_run(block.text)  # one run: its newlines become line breaks
             if indent:
                 paragraph.paragraph_format.left_indent = Pt(12 + 18 * indent)
         elif block.kind == "rule":
