@@ -13,7 +13,8 @@ from urllib.parse import unquote
 import docx
 import nbformat
 import pypdf
-from tornado.httpclient import HTTPResponse
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_opencode.demo.scripts import DEMO_CODE
 
@@ -260,3 +261,18 @@ async def test_large_session_streams_in_pieces(api: Api, jp_fetch: Any) -> None:
     assert "Content-Length" not in response.headers
     text = response.body.decode()
     assert text.count("\n## ") == count and f"message {count - 1} " in text
+
+
+async def test_export_routes_need_auth(jp_fetch: Any) -> None:
+    for method, path in [
+        ("GET", "sessions/session-export-1/export"),
+        ("POST", "export"),
+        ("POST", "sessions/import"),
+    ]:
+        with pytest.raises(HTTPClientError) as info:
+            await jp_fetch(
+                "opencode", *path.split("/"), method=method,
+                headers={"Authorization": "token wrong"},
+                body=b"{}" if method == "POST" else None,
+            )  # fmt: skip
+        assert info.value.code == 403

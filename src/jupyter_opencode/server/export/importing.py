@@ -17,6 +17,9 @@ MAX_MESSAGES = 100_000
 MAX_TITLE = 200
 MAX_NOTE = 10_000
 _NUMBER = (int, float)
+# String fields the views read from attached context and message parts (the first required).
+_CONTEXT_FIELDS = ("kind", "label", "text")
+_PART_FIELDS = ("kind", "text", "name", "status", "title", "output", "error")
 
 
 class ImportRejected(ValueError):
@@ -74,12 +77,18 @@ def _check_message(message: Any, where: str) -> None:
     _optional(message, "model", str, where, "a string or null")
     _optional(message, "tokens", int, where, "an integer")
     _optional(message, "cost", _NUMBER, where, "a number")
-    for key in ("context", "parts"):
+    for key, fields in (("context", _CONTEXT_FIELDS), ("parts", _PART_FIELDS)):
         items = message.get(key, [])
-        _check(
-            isinstance(items, list) and all(isinstance(item, dict) for item in items),
-            f"{where}.{key} must be a list of objects",
-        )
+        _check(isinstance(items, list), f"{where}.{key} must be a list of objects")
+        for index, item in enumerate(items):
+            _check(
+                isinstance(item, dict)
+                and all(isinstance(item.get(f, ""), str) for f in fields)
+                and bool(item.get(fields[0])),
+                f"{where}.{key}[{index}] must be an object with string fields "
+                + ", ".join(fields)
+                + f" ({fields[0]} required)",
+            )
     _check_annotation(message.get("annotation"), where)
 
 
