@@ -34,7 +34,8 @@ async def test_export_and_import_from_python(start_kernel: Starter, tmp_path: Pa
     saved = (
         await kernel.run(
             "paths = [chat.export('md'), chat.export('md'), chat.export('pdf', redact=True),"
-            f" chat.export('json', {str(tmp_path / 'copy.json')!r})]\n"
+            f" chat.export('json', {str(tmp_path / 'copy.json')!r}),"
+            f" chat.export('txt', {str(tmp_path / 'notes') + '/'!r})]\n"
             "print(json.dumps([str(p) for p in paths]))"
         )
     ).json()
@@ -44,6 +45,7 @@ async def test_export_and_import_from_python(start_kernel: Starter, tmp_path: Pa
         str(folder / "CSV help (2).md"),  # never over an existing file
         str(folder / "CSV help.pdf"),
         str(tmp_path / "copy.json"),
+        str(tmp_path / "notes" / "CSV help.txt"),  # a new folder
     ]
     markdown = Path(saved[0]).read_text()
     assert markdown.startswith("# CSV help\n") and expected_text(QUESTION).strip() in markdown

@@ -57,9 +57,12 @@ def save_export(
         if exc.code == 404:
             raise ValueError("Nothing to export yet: this conversation has no message.") from exc
         raise
-    target = Path(path).expanduser() if path is not None else None
-    if target is None or target.is_dir():
-        target = _free((target or notebook_dir()) / name)
+    if path is None or Path(path).is_dir() or str(path).endswith(("/", os.sep)):
+        folder = Path(path).expanduser() if path is not None else notebook_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _free(folder / name)
+    else:
+        target = Path(path).expanduser()
     target.write_bytes(data)
     return target
 
