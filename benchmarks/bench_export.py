@@ -105,10 +105,10 @@ async def bench(tmp: Path) -> list[Figure]:
         runs = [await export_once(store, session, fmt) for _ in range(RUNS)]
         seconds, cpu = median([r[0] for r in runs]), median([r[1] for r in runs])
         note = (
-            f"{seconds / baseline:,.0f}x the baseline, CPU {cpu:.2f} s, {runs[0][2] / 1e6:.2f} MB"
+            f"{seconds / baseline:,.1f}x the baseline, CPU {cpu:.2f} s, {runs[0][2] / 1e6:.2f} MB"
         )
         figures.append(
-            Figure(BENCH, f"export 1,000 messages as {fmt}", seconds, "s", TARGET_S, note)
+            Figure(BENCH, f"export 1,000 messages as {fmt}", seconds, "s", TARGET_S, note=note)
         )
     await store.close()
     return figures

@@ -84,8 +84,7 @@ class _Walker:
         self.lists: list[list[int]] = []  # per open list: [next number] or [] for bullets
         self.pending_bullet = ""
         self.heading = 0
-        self.row: list[list[Run]] | None = None
-        self.table_head = False
+        self.table: list[list[str]] | None = None
 
     def walk(self, tokens: list[Token]) -> list[Block]:
         for token in tokens:
@@ -111,14 +110,13 @@ class _Walker:
                 numbers[0] += 1
         elif kind == "heading_open":
             self.heading = int(token.tag[1:])
-        elif kind in ("thead_open", "thead_close"):
-            self.table_head = kind == "thead_open"
-        elif kind == "tr_open":
-            self.row = []
-        elif kind == "tr_close" and self.row is not None:
-            runs = [r for i, cell in enumerate(self.row) for r in [Run(" | ")] * bool(i) + cell]
-            self._add(Block("paragraph", runs))
-            self.row = None
+        elif kind == "table_open":
+            self.table = []
+        elif kind == "tr_open" and self.table is not None:
+            self.table.append([])
+        elif kind == "table_close" and self.table is not None:
+            self._add(Block("code", text=_aligned(self.table)))
+            self.table = None
         elif kind == "inline":
             self._inline(token)
         elif kind in ("fence", "code_block"):
@@ -128,8 +126,8 @@ class _Walker:
 
     def _inline(self, token: Token) -> None:
         runs = _runs(token)
-        if self.row is not None:
-            self.row.append([Run(r.text, bold=True) if self.table_head else r for r in runs])
+        if self.table is not None:
+            self.table[-1].append("".join(run.text for run in runs))
         elif self.heading:
             self._add(Block("heading", runs, level=self.heading))
             self.heading = 0
@@ -143,6 +141,16 @@ class _Walker:
     def _add(self, block: Block) -> None:
         block.quote, block.indent = self.quote, len(self.lists)
         self.blocks.append(block)
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """A table as aligned monospace text, a rule under its header row."""
+    widths = [max(len(row[i]) if i < len(row) else 0 for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in rows
+    ]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def markdown_blocks(text: str) -> list[Block]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import IO, Any
 
 import nbformat
@@ -84,7 +85,10 @@ def message_cells(message: dict[str, Any], options: ExportOptions) -> list[Any]:
 
 
 def build_notebook(
-    session: dict[str, Any], messages: list[dict[str, Any]], options: ExportOptions, out: IO[bytes]
+    session: dict[str, Any],
+    messages: Iterable[dict[str, Any]],
+    options: ExportOptions,
+    out: IO[bytes],
 ) -> None:
     """Write the conversation as a validated notebook to ``out``."""
     notebook = new_notebook(

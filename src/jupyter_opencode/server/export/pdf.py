@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
@@ -145,7 +146,10 @@ def _flowable(block: Block, style: dict[str, ParagraphStyle], mono: str) -> Flow
 
 
 def build_pdf(
-    session: dict[str, Any], messages: list[dict[str, Any]], options: ExportOptions, out: IO[bytes]
+    session: dict[str, Any],
+    messages: Iterable[dict[str, Any]],
+    options: ExportOptions,
+    out: IO[bytes],
 ) -> None:
     """Write the conversation as a PDF to ``out``."""
     style, (_body, mono) = styles(), fonts()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import zipfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any, Protocol
 
@@ -31,7 +31,7 @@ class StreamRenderer(Protocol):
     def tail(self) -> str: ...
 
 
-Builder = Callable[[dict[str, Any], list[dict[str, Any]], ExportOptions, IO[bytes]], None]
+Builder = Callable[[dict[str, Any], Iterable[dict[str, Any]], ExportOptions, IO[bytes]], None]
 
 STREAMED: dict[str, Callable[[ExportOptions], StreamRenderer]] = {
     "md": MarkdownRenderer,
@@ -69,15 +69,31 @@ async def export_chunks(
             yield text.encode()
         yield renderer.tail().encode()
         return
-    messages = [m async for batch in store.message_batches(session["id"]) for m in batch]
+    batches = store.message_batches(session["id"])
+    messages = _pulled(batches, options, loop)
     with SpooledTemporaryFile(SPOOL) as out:
-        await loop.run_in_executor(
-            None, BUILT[fmt], session, _prepare(messages, options), options, out
-        )
-        del messages
+        try:
+            await loop.run_in_executor(None, BUILT[fmt], session, messages, options, out)
+        finally:
+            await batches.aclose()
         out.seek(0)
         while chunk := out.read(CHUNK):
             yield chunk
+
+
+def _pulled(
+    batches: AsyncGenerator[list[dict[str, Any]], None],
+    options: ExportOptions,
+    loop: asyncio.AbstractEventLoop,
+) -> Iterator[dict[str, Any]]:
+    """Messages for a builder thread, each batch read from the store (on the loop) only when
+    the builder reaches it: the messages are never all in memory beside the document."""
+
+    async def next_batch() -> list[dict[str, Any]] | None:
+        return await anext(batches, None)
+
+    while (batch := asyncio.run_coroutine_threadsafe(next_batch(), loop).result()) is not None:
+        yield from _prepare(batch, options)
 
 
 async def export_zip(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import IO, Any
 
 from docx import Document
@@ -101,7 +102,10 @@ def _write_runs(paragraph: Paragraph, runs: list[Run]) -> None:
 
 
 def build_docx(
-    session: dict[str, Any], messages: list[dict[str, Any]], options: ExportOptions, out: IO[bytes]
+    session: dict[str, Any],
+    messages: Iterable[dict[str, Any]],
+    options: ExportOptions,
+    out: IO[bytes],
 ) -> None:
     """Write the conversation as a Word document to ``out``."""
     writer = _Writer()
