@@ -133,3 +133,28 @@ def test_message_batches_read_in_order_without_gaps(tmp_path: Path) -> None:
         return batches
 
     assert asyncio.run(scenario()) == [["0", "1", "2"], ["3", "4", "5"], ["6"]]
+
+
+def test_import_hands_annotations_to_a_store_that_keeps_them(tmp_path: Path) -> None:
+    class AnnotatingStore(SessionStore):
+        """The store with annotations, as far as import uses it."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__(path)
+            self.annotations: list[tuple[str, str | None, str]] = []
+
+        async def set_annotation(self, message_id: str, rating: str | None, note: str) -> None:
+            self.annotations.append((message_id, rating, note))
+
+    async def scenario() -> tuple[list[Any], list[tuple[str, str | None, str]]]:
+        store = AnnotatingStore(tmp_path / "s.db")
+        await store.open()
+        doc = {"format": "jupyter-opencode.session", "version": 1, "session": {},
+               "messages": [{**m, "id": "old-" + m["id"]} for m in ANNOTATED]}  # fmt: skip
+        created = await import_session(store, json.dumps(doc).encode(), 1 << 20)
+        ids = [m["id"] async for batch in store.message_batches(created["id"]) for m in batch]
+        await store.close()
+        return ids, store.annotations
+
+    ids, annotations = asyncio.run(scenario())
+    assert annotations == [(ids[1], "down", "wrong axis labels")]

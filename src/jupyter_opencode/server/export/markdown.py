@@ -57,7 +57,8 @@ def session_summary(session: dict[str, Any], options: ExportOptions) -> str:
     if session.get("model"):
         bits.append(f"model {session['model']}")
     if options.timestamps:
-        bits.append(f"started {when(session.get('created_at'))}")
+        if session.get("created_at"):
+            bits.append(f"started {when(session['created_at'])}")
         bits.append(f"exported {when(time.time())}")
     return " · ".join(bits)
 
