@@ -8,7 +8,9 @@ BUILT := src/jupyter_opencode/static/chat.js src/jupyter_opencode/labextension/p
 
 .PHONY: setup demo test lint test-python test-browser bench clean
 
-setup: $(STAMP) $(BUILT) /usr/bin/chromium
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+setup: $(STAMP) $(BUILT) /usr/bin/chromium $(DEJAVU)
 
 # The venv's labextension is a link to the build folder, so JS rebuilds show up in JupyterLab.
 $(STAMP): pyproject.toml
@@ -24,6 +26,10 @@ $(BUILT) &: $(JS_SOURCES) | $(STAMP)
 
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# PDF exports use DejaVu for text beyond Latin-1 (else the PDF core fonts).
+$(DEJAVU):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
 
 demo: $(STAMP) $(BUILT)
 	$(VENV)/bin/jupyter-lab notebooks/quickstart.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)

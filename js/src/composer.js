@@ -8,6 +8,7 @@ export const COMMANDS = [
   { name: "/fork", args: "", help: "Continue in a copy of this conversation" },
   { name: "/context", args: " ", help: "Attach the last N cells as context: /context N" },
   { name: "/model", args: " ", help: "Switch model: /model provider/model" },
+  { name: "/export", args: " ", help: "Download: /export md|txt|json|html|pdf|docx|ipynb" },
   { name: "/help", args: "", help: "Show the available commands" },
 ];
 

@@ -4,6 +4,7 @@ import { MessageActions } from "./actions.js";
 import { ContextChips } from "./chips.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
+import { saveDownload } from "./download.js";
 import { Header } from "./header.js";
 import { MessageList } from "./messages.js";
 import { Notices } from "./notices.js";
@@ -107,13 +108,14 @@ function render({ model, el }) {
     update();
   }
 
-  /** @param {any} msg */
-  const onCustom = (msg) => {
+  /** @param {any} msg @param {any[]} [buffers] */
+  const onCustom = (msg, buffers) => {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "reset") list.reset(msg.messages ?? [], msg.has_more);
     else if (msg.type === "older") list.prepend(msg.messages ?? [], msg.has_more);
     else if (msg.type === "frame") list.applyOps(msg.ops ?? []);
     else if (msg.type === "notice") notices.show(msg.level, msg.text ?? "");
+    else if (msg.type === "download") saveDownload(msg, buffers);
     actions.onCustom(msg);
   };
   model.on("msg:custom", onCustom);

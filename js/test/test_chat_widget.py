@@ -408,3 +408,16 @@ def test_dark_theme(browser: Any, base_url: str) -> None:
     page.locator(".jo-tool summary").click()
     shot(page, "06-dark")
     context.close()
+
+
+def test_export_download_saves_the_kernel_bytes(page: Any) -> None:
+    """A `download` message (what `/export pdf` sends) becomes a file download."""
+    with page.expect_download() as info:
+        page.evaluate(
+            """window.__model.emit("msg:custom",
+                 {type: "download", filename: "Sales Q3 ünï.pdf", media_type: "application/pdf"},
+                 [new TextEncoder().encode("%PDF-1.4 test").buffer])"""
+        )
+    download = info.value
+    assert download.suggested_filename == "Sales Q3 ünï.pdf"
+    assert Path(download.path()).read_bytes() == b"%PDF-1.4 test"

@@ -11,12 +11,13 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from .discovery import NO_SERVER_MESSAGE, ServerInfo, candidate_servers, normalize_url
@@ -53,6 +54,15 @@ def _error_message(exc: BaseException, server: ServerInfo) -> str:
         if exc.code != 599:
             return f"The Jupyter server at {server.url} answered HTTP {exc.code}."
     return f"Cannot reach the Jupyter server at {server.url}: {exc}"
+
+
+def attachment_name(disposition: str) -> str:
+    """The file name of a ``Content-Disposition`` header (``filename*`` preferred)."""
+    extended = re.search(r"filename\*=UTF-8''([^;]+)", disposition, re.IGNORECASE)
+    if extended:
+        return unquote(extended.group(1).strip())
+    plain = re.search(r'filename="([^"]*)"', disposition)
+    return plain.group(1) if plain else ""
 
 
 def _body_message(exc: HTTPClientError) -> str:
@@ -223,6 +233,23 @@ class ServerClient:
         """Extension and worker status."""
         return self.request("GET", "status")
 
+    def export(
+        self, session_id: str, fmt: str, options: dict[str, bool] | None = None
+    ) -> concurrent.futures.Future[tuple[bytes, str, str]]:
+        """A session exported in `fmt`; the future holds (bytes, file name, media type)."""
+        params = {"format": fmt, **{k: int(v) for k, v in (options or {}).items()}}
+        coro = self._download(f"sessions/{quote(session_id)}/export", params)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def import_session(self, export: bytes) -> concurrent.futures.Future[Any]:
+        """Create a new session from the bytes of a JSON export; the future holds the answer."""
+
+        async def post() -> Any:
+            response = await self._fetch("POST", "sessions/import", export, None)
+            return json.loads(response.body)
+
+        return asyncio.run_coroutine_threadsafe(post(), self._loop)
+
     def close(self) -> None:
         """Close the socket and stop the client thread."""
         if self._closing:
@@ -381,11 +408,17 @@ class ServerClient:
     async def _request(
         self, method: str, path: str, body: Any, params: dict[str, Any] | None
     ) -> Any:
+        payload = None if body is None else json.dumps(body).encode()
+        response = await self._fetch(method, path, payload, params)
+        return json.loads(response.body) if response.body else None
+
+    async def _fetch(
+        self, method: str, path: str, payload: bytes | None, params: dict[str, Any] | None
+    ) -> HTTPResponse:
         server = self._server or await self._find_server()
         url = server.api_url(path) + (f"?{urlencode(params)}" if params else "")
-        payload = None if body is None else json.dumps(body)
         if payload is None and method in ("POST", "PATCH", "PUT"):
-            payload = "{}"
+            payload = b"{}"
         request = HTTPRequest(
             url,
             method=method,
@@ -395,14 +428,22 @@ class ServerClient:
             request_timeout=self.request_timeout,
         )
         try:
-            response = await self._http_client().fetch(request)
+            return await self._http_client().fetch(request)
         except HTTPClientError as exc:
             if exc.code == 599:
                 raise OpencodeConnectionError(_error_message(exc, server)) from exc
             raise OpencodeRequestError(exc.code, _body_message(exc)) from exc
         except OSError as exc:
             raise OpencodeConnectionError(_error_message(exc, server)) from exc
-        return json.loads(response.body) if response.body else None
+
+    async def _download(self, path: str, params: dict[str, Any]) -> tuple[bytes, str, str]:
+        response = await self._fetch("GET", path, None, params)
+        headers = response.headers
+        return (
+            response.body,
+            attachment_name(headers.get("Content-Disposition", "")),
+            str(headers.get("Content-Type", "application/octet-stream")),
+        )
 
 
 _default: ServerClient | None = None

@@ -16,6 +16,7 @@ COMMANDS = {
     "tag": "/tag NAME: tag this conversation (/tag -NAME removes the tag)",
     "rewind": "/rewind: take back the last exchange",
     "template": "/template NAME: start with a template (without NAME: list them)",
+    "export": "/export FORMAT: download the conversation (md, txt, json, html, pdf, docx, ipynb)",
     "help": "/help: list the commands",
 }
 

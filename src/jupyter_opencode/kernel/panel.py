@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import library
+from . import library, transfer
 from .client import OpencodeConnectionError, OpencodeRequestError
 from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
 from .context import cell_attachment
@@ -130,6 +130,8 @@ def run_command(chat: Chat, command: Command) -> None:
         choose_model(chat, command.arg)
     elif command.name in LIBRARY_COMMANDS:
         library.run_command(chat, command)
+    elif command.name == "export":
+        transfer.download(chat, command.arg)
 
 
 def attach_cells(chat: Chat, count: int) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import copy
 import logging
+import os
 import threading
 import time
 import uuid
@@ -16,7 +17,7 @@ import anywidget
 import traitlets
 from IPython import get_ipython
 
-from . import library, panel
+from . import library, panel, transfer
 from .client import (
     Event,
     OpencodeConnectionError,
@@ -181,6 +182,32 @@ class Chat(anywidget.AnyWidget):
     def load(self, session_id: str) -> None:
         """Switch this panel to an existing session."""
         self._attach(session_id, load=True)
+
+    def export(
+        self,
+        format: str = "md",
+        path: str | os.PathLike[str] | None = None,
+        *,
+        timestamps: bool = True,
+        context: bool = True,
+        redact: bool = False,
+    ) -> Path:
+        """Save this session as md, txt, json, html, pdf, docx or ipynb; the file's path.
+
+        Without ``path`` (or with a folder) the file is named after the title and saved next
+        to the notebook, never over an existing file.
+        """
+        options = {"timestamps": timestamps, "context": context, "redact": redact}
+        return transfer.save_export(self._client, self.session_id, format, path, options)
+
+    @classmethod
+    def import_session(
+        cls, path: str | os.PathLike[str], *, client: ServerClient | None = None, **kwargs: Any
+    ) -> Chat:
+        """A chat on a new session made from a JSON export file (``chat.export("json")``)."""
+        client = client or default_client()
+        session = transfer.import_file(client, path)
+        return cls(session=session["id"], client=client, **kwargs)
 
     def list_sessions(self) -> list[dict[str, Any]]:
         """Sessions on the server, most recent first."""

@@ -60,6 +60,10 @@ class OpencodeExtension(ExtensionApp):
         " excepted) before it is ended with an error.",
     ).tag(config=True)
 
+    max_import_bytes = Int(
+        64 * 1024 * 1024, help="Largest JSON export accepted by POST sessions/import, in bytes."
+    ).tag(config=True)
+
     @default("db_path")
     def _default_db_path(self) -> str:
         return str(Path(jupyter_data_dir()) / "jupyter_opencode" / "sessions.db")

@@ -16,6 +16,7 @@ from ..tasks import BackgroundTasks
 from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .events import EventHub
+from .export.transcript import imported_transcript, needs_transcript
 from .store import SessionStore
 from .turn import Chunk, Turn
 from .writer import ChunkWriter
@@ -200,6 +201,11 @@ class ChatService:
             agent = agent or (await self.store.session_settings(sid)).get("agent")
             session = await self.store.start_turn(sid, user, assistant, model, notebook_path)
             turn.next_seq = max(await self.store.max_seq(sid), self._seq_floor.pop(sid, 0))
+            history = (
+                await imported_transcript(self.store, session, {user["id"], assistant["id"]})
+                if needs_transcript(session)
+                else ""
+            )
         except BaseException:
             del self.turns[sid]
             raise
@@ -208,7 +214,7 @@ class ChatService:
         self._emit_message(turn, assistant)
         if self.supervisor.state != "ready":
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
-        prompt = _context_prompt(text, context)
+        prompt = history + _context_prompt(text, context)
         self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .export import BulkExportHandler, ExportHandler, ImportHandler
 from .library import (
     AnnotationHandler,
     EditHandler,
@@ -32,11 +33,14 @@ ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
     ("models", ModelsHandler),
     ("sessions", SessionsHandler),
+    ("sessions/import", ImportHandler),  # before sessions/{sid}: the first match wins
     (f"sessions/{_SID}", SessionHandler),
     (f"sessions/{_SID}/messages", MessagesHandler),
     (f"sessions/{_SID}/abort", AbortHandler),
     (f"sessions/{_SID}/fork", ForkHandler),
     (f"sessions/{_SID}/permissions/(?P<pid>[^/]+)", PermissionHandler),
+    (f"sessions/{_SID}/export", ExportHandler),
+    ("export", BulkExportHandler),
     ("openapi.json", OpenAPIHandler),
     ("search", SearchHandler),
     ("templates", TemplatesHandler),

@@ -64,6 +64,14 @@ _TEMPLATE = {
         "instructions": {"type": "string", "description": "sent ahead of the first message"},
     },
 }
+_FLAG = {"type": "boolean"}
+_EXPORT_OPTIONS = [
+    {"name": "timestamps", "in": "query", "schema": _FLAG, "description": "dates (default true)"},
+    {"name": "context", "in": "query", "schema": _FLAG, "description": "attached notebook context"},
+    {"name": "redact", "in": "query", "schema": _FLAG, "description": "hide API-key-shaped text"},
+]
+_FORMAT = {"enum": ["md", "txt", "json", "html", "pdf", "docx", "ipynb"]}
+_FILE = {"content": {"application/octet-stream": {"schema": {"type": "string"}}}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/status": {"get": _op("Package version and opencode worker state")},
@@ -198,6 +206,46 @@ PATHS: dict[str, dict[str, Any]] = {
                 "properties": {"reply": {"enum": ["once", "always", "reject"]}},
             },
         ),
+    },
+    "/sessions/{sid}/export": {
+        "parameters": [_SID],
+        "get": _op(
+            "The session as a file (attachment named after its title)",
+            parameters=[{"name": "format", "in": "query", "schema": _FORMAT}, *_EXPORT_OPTIONS],
+            description="The JSON format holds everything and is what sessions/import reads.",
+        ),
+    },
+    "/export": {
+        "post": _op(
+            "A zip of one export per session",
+            body={
+                "type": "object",
+                "required": ["session_ids", "format"],
+                "properties": {
+                    "session_ids": {"type": "array", "items": {"type": "string"}, "maxItems": 500},
+                    "format": _FORMAT,
+                    "timestamps": _FLAG,
+                    "context": _FLAG,
+                    "redact": _FLAG,
+                },
+            },
+        )
+    },
+    "/sessions/import": {
+        "post": _op(
+            "A new session (fresh ids, marked imported) from a JSON export",
+            ok="201",
+            body={
+                "type": "object",
+                "required": ["format", "version", "session", "messages"],
+                "properties": {
+                    "format": {"const": "jupyter-opencode.session"},
+                    "version": {"const": 1},
+                    "session": {"type": "object"},
+                    "messages": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        )
     },
     "/openapi.json": {"get": _op("This document")},
     "/stream": {

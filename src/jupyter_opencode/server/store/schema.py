@@ -161,4 +161,8 @@ MIGRATIONS: list[str] = [
         DELETE FROM search_docs WHERE message_id = old.message_id AND kind = 'note';
     END;
     """,
+    # 4: where an imported session came from (JSON: original id, title, export time).
+    """
+    ALTER TABLE sessions ADD COLUMN imported_from TEXT;
+    """,
 ]

@@ -9,7 +9,7 @@ import secrets
 import socket
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from .schema import MIGRATIONS
 _SESSION_FIELDS = (
     "id, title, model, status, parent_id, fork_message_id, opencode_session_id, notebook_path,"
     " created_at, updated_at, last_activity, message_count, tokens, cost,"
-    " first_message_preview, starred, archived, tags"
+    " first_message_preview, starred, archived, tags, imported_from"
 )
 _MESSAGE_FIELDS = (
     "id, session_id, role, status, content, error, model, tokens, cost, created_at,"
@@ -89,6 +89,7 @@ def _session(row: aiosqlite.Row) -> dict[str, Any]:
     data["starred"] = bool(data["starred"])
     data["archived"] = bool(data["archived"])
     data["tags"] = json.loads(data["tags"])
+    data["imported_from"] = json.loads(data["imported_from"] or "null")
     return data
 
 
@@ -380,3 +381,54 @@ class SessionStore:
                 " AND status IN ('pending', 'streaming')",
                 [(content, mid) for mid, content in progress],
             )
+
+    # export and import
+
+    async def message_batches(
+        self, sid: str, size: int = 250
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """A session's messages, oldest first, read ``size`` at a time (never all at once)."""
+        after = ""
+        while True:
+            async with self.db.execute(
+                f"{_MESSAGE_SELECT} WHERE m.session_id = ? AND m.rowid >"
+                " coalesce((SELECT rowid FROM messages WHERE id = ?), 0) ORDER BY m.rowid LIMIT ?",
+                (sid, after, size),
+            ) as rows:
+                batch = [_message(row) async for row in rows]
+            if not batch:
+                return
+            after = batch[-1]["id"]
+            yield batch
+
+    async def insert_imported(
+        self,
+        session: dict[str, Any],
+        messages: list[dict[str, Any]],
+        annotations: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> dict[str, Any]:
+        """Create a session, its messages and their notes in one transaction (all or nothing)."""
+        fields = list(session)
+        async with self._transaction() as db:
+            await db.execute(
+                f"INSERT INTO sessions ({', '.join(fields)})"
+                f" VALUES ({', '.join(':' + f for f in fields)})",
+                session,
+            )
+            await db.executemany(
+                f"INSERT INTO messages ({_MESSAGE_FIELDS}) VALUES (:id, :session_id, :role,"
+                " :status, :content, :error, :model, :tokens, :cost, :created_at, :completed_at,"
+                " :context, :parts)",
+                messages,
+            )
+            await db.executemany(
+                "INSERT INTO annotations (message_id, session_id, rating, note, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (mid, session["id"], a.get("rating"), a.get("note", ""), session["created_at"])
+                    for mid, a in annotations
+                ],
+            )
+        created = await self.get_session(session["id"])
+        assert created is not None
+        return created
