@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ class ProviderChoice:
     auth_path: Path | None
     demo: bool
     description: str
+    # Merged over the chosen config by opencode itself (OPENCODE_CONFIG_CONTENT).
+    overlay: dict[str, Any] | None = None
 
 
 def _user_config_home() -> Path:
@@ -68,6 +71,8 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
     env["OPENCODE_SERVER_PASSWORD"] = password
     if choice.config_path is not None:
         env["OPENCODE_CONFIG"] = str(choice.config_path)
+    if choice.overlay is not None:
+        env["OPENCODE_CONFIG_CONTENT"] = json.dumps(choice.overlay)
     if choice.auth_path is not None:
         auth = home / "data" / "opencode" / "auth.json"
         auth.parent.mkdir(parents=True, exist_ok=True)
@@ -84,3 +89,50 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, indent=2))
     return path
+
+
+_JSONC = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    """An opencode config file (JSON or JSONC) as a dict; {} when absent or unreadable."""
+    if path is None or not path.is_file():
+        return {}
+    text = path.read_text(errors="replace")
+    try:
+        data = json.loads(_JSONC.sub(lambda m: m.group(1) or "", text))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def notebook_tools_overlay(
+    user_config: dict[str, Any],
+    command: list[str],
+    environment: dict[str, str],
+    change_tools: tuple[str, ...],
+    read_tools: tuple[str, ...],
+) -> dict[str, Any]:
+    """The MCP server ``jupyter`` and the permissions that keep notebooks safe, over the user's.
+
+    opencode merges objects key by key but a rule given as a string is replaced whole, so the
+    user's own ``permission`` is carried over here: theirs first, ours after (the last
+    matching rule wins). Its own edit tools (``edit`` covers write and patch too) may not touch
+    ``*.ipynb``; every changing notebook tool asks, so the user approves each change.
+    """
+    theirs = user_config.get("permission")
+    permission: dict[str, Any] = (
+        {"*": theirs}
+        if isinstance(theirs, str)
+        else dict(theirs)
+        if isinstance(theirs, dict)
+        else {}
+    )
+    edit = permission.get("edit", permission.get("*", "allow"))
+    edit_rules = dict(edit) if isinstance(edit, dict) else {"*": edit}
+    edit_rules.pop("*.ipynb", None)
+    permission["edit"] = {**edit_rules, "*.ipynb": "deny"}
+    permission.update({f"jupyter_{tool}": "allow" for tool in read_tools})
+    permission.update({f"jupyter_{tool}": "ask" for tool in change_tools})
+    server = {"type": "local", "command": command, "environment": environment, "enabled": True}
+    return {"mcp": {"jupyter": server}, "permission": permission}

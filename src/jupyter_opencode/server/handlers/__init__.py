@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .notebook import LiveNotebookHandler, NotebookToolHandler, NotebookUndoHandler
 from .rest import (
     AbortHandler,
     ForkHandler,
@@ -30,4 +31,7 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/permissions/(?P<pid>[^/]+)", PermissionHandler),
     ("openapi.json", OpenAPIHandler),
     ("stream", StreamHandler),
+    (r"notebook/tools/(?P<tool>[a-z_]{1,40})", NotebookToolHandler),
+    ("notebook/live", LiveNotebookHandler),
+    (f"sessions/{_SID}/messages/(?P<mid>[^/]+)/notebook-changes", NotebookUndoHandler),
 ]
