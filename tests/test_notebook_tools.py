@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
 
@@ -65,15 +66,16 @@ def asked(frames: list[Frame]) -> list[dict[str, Any]]:
 async def test_change_a_closed_notebook_through_the_contents_manager(
     api: Api, open_stream: Opener, jp_root_dir: Path
 ) -> None:
-    path = write_notebook(jp_root_dir, "closed.ipynb")
+    name = "closed.ipynb"
+    path = write_notebook(jp_root_dir, name)
     sid = f"nb-{uuid.uuid4().hex[:8]}"
     text = calls(
-        ("read_notebook", {"path": "closed.ipynb"}),
-        ("edit_cell", {"path": "closed.ipynb", "cell": 1, "source": "b = a + 41"}),
-        ("insert_cell", {"path": "closed.ipynb", "index": 3, "source": "# Done", "cell_type": "markdown"}),
-        ("move_cell", {"path": "closed.ipynb", "cell": "c2", "index": 0}),
-        ("delete_cell", {"path": "closed.ipynb", "cell": "c0"}),
-    )  # fmt: skip
+        ("read_notebook", {"path": name}),
+        ("edit_cell", {"path": name, "cell": 1, "source": "b = a + 41"}),
+        ("insert_cell", {"path": name, "index": 3, "source": "# Done", "cell_type": "markdown"}),
+        ("move_cell", {"path": name, "cell": "c2", "index": 0}),
+        ("delete_cell", {"path": name, "cell": "c0"}),
+    )
     frames, message = await ask(api, await open_stream(), sid, text, ["once"] * 4)
     assert message["status"] == "complete", message
     diffs = asked(frames)
@@ -88,3 +90,76 @@ async def test_change_a_closed_notebook_through_the_contents_manager(
     assert "closed.ipynb: 3 cells" in said and "--- cell 1 id=c1" in said
     assert "Edited cell; as re-read from the notebook file" in said and "b = a + 41" in said
     assert "Moved cell" in said and "Deleted cell 1 (id c0)" in said
+
+
+async def test_reject_leaves_the_notebook_and_tells_the_agent(
+    api: Api, open_stream: Opener, jp_root_dir: Path
+) -> None:
+    path = write_notebook(jp_root_dir, "rejected.ipynb")
+    before = path.read_bytes()
+    text = calls(("delete_cell", {"path": "rejected.ipynb", "cell": 0}))
+    frames, message = await ask(api, await open_stream(), "nb-reject-1", text, ["reject"])
+    assert asked(frames)[0]["before"] == "a = 1"
+    assert path.read_bytes() == before
+    assert "The user rejected this change: the notebook was not changed." in message["content"]
+
+
+async def test_impossible_change_is_refused_without_asking(
+    api: Api, open_stream: Opener, jp_root_dir: Path
+) -> None:
+    path = write_notebook(jp_root_dir, "small.ipynb")
+    text = calls(("edit_cell", {"path": "small.ipynb", "cell": 7, "source": "x"}))
+    frames, message = await ask(api, await open_stream(), "nb-impossible", text, [])
+    assert asked(frames) == []
+    assert "cell index 7 is out of range: the notebook has 3 cells" in message["content"]
+    assert sources_of(path) == SOURCES
+
+
+async def test_opencode_own_edit_tools_may_not_touch_notebooks(
+    api: Api, open_stream: Opener, jp_root_dir: Path
+) -> None:
+    path = write_notebook(jp_root_dir, "guarded.ipynb")
+    before = path.read_bytes()
+    write = {"filePath": str(path), "content": "{}"}
+    edit = {"filePath": str(path), "oldString": "a = 1", "newString": "a = 2"}
+    text = f"[[call write {json.dumps(write)}]] [[call edit {json.dumps(edit)}]]"
+    frames, message = await ask(api, await open_stream(), "nb-guarded", text, [])
+    assert path.read_bytes() == before
+    assert message["content"].count("prevents you from using this specific tool call") == 2
+    tools = [p for p in message["parts"] if p["kind"] == "tool"]
+    assert [(t["name"], t["status"]) for t in tools] == [("write", "error"), ("edit", "error")]
+
+
+async def test_tool_route_answers_the_worker_token_only(
+    jp_serverapp: Any, jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    path = write_notebook(jp_root_dir, "direct.ipynb")
+    before = path.read_bytes()
+    url = f"{jp_serverapp.connection_url}opencode/notebook/tools/"
+    worker = jp_serverapp.web_app.settings["jupyter_opencode_worker_token"]
+    client = AsyncHTTPClient()
+
+    async def post(tool: str, token: str, args: dict[str, Any]) -> tuple[int, Any]:
+        try:
+            response = await client.fetch(
+                url + tool,
+                method="POST",
+                body=json.dumps(args),
+                headers={"Authorization": f"token {token}"},
+            )
+        except HTTPClientError as e:
+            assert e.response is not None
+            response = e.response
+        return response.code, json.loads(response.body)
+
+    edit = {"path": "direct.ipynb", "cell": 0, "source": "hacked = True"}
+    for token in (jp_serverapp.identity_provider.token, "wrong"):
+        code, body = await post("read_notebook", token, {"path": "direct.ipynb"})
+        assert (code, body["reason"]) == (403, "forbidden")
+    code, body = await post("edit_cell", worker, edit)
+    assert (code, body["reason"]) == (403, "not_approved")
+    code, body = await post("read_notebook", worker, {"path": "../outside.ipynb"})
+    assert (code, body["reason"]) == (400, "bad_tool_input")
+    code, body = await post("read_notebook", worker, {"path": "direct.ipynb", "start": 2})
+    assert code == 200 and body["text"].startswith("direct.ipynb: 3 cells, showing 2 to 2")
+    assert path.read_bytes() == before
