@@ -123,7 +123,7 @@ async def test_opencode_own_edit_tools_may_not_touch_notebooks(
     write = {"filePath": str(path), "content": "{}"}
     edit = {"filePath": str(path), "oldString": "a = 1", "newString": "a = 2"}
     text = f"[[call write {json.dumps(write)}]] [[call edit {json.dumps(edit)}]]"
-    frames, message = await ask(api, await open_stream(), "nb-guarded", text, [])
+    _, message = await ask(api, await open_stream(), "nb-guarded", text, [])
     assert path.read_bytes() == before
     assert message["content"].count("prevents you from using this specific tool call") == 2
     tools = [p for p in message["parts"] if p["kind"] == "tool"]
