@@ -166,3 +166,37 @@ def test_reject_leaves_the_open_notebook(page: Page) -> None:
     answer(page, "Reject")
     assert "The user rejected this change" in last_answer(page)
     assert sources(page, OTHER) == before
+
+
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+PLOT = f"import base64\nfrom IPython.display import Image\nImage(data=base64.b64decode('{PNG}'))"
+
+
+def test_run_outputs_and_variables_reach_the_agent(
+    page: Page, fake_model: FakeModelProcess
+) -> None:
+    fake_model.clear()
+    count = len(sources(page, LIVE))
+    ask(
+        page,
+        ("insert_cell", {"path": LIVE, "index": count, "source": "1 / 0"}),
+        ("insert_cell", {"path": LIVE, "index": count + 1, "source": PLOT}),
+        ("run_cell", {"path": LIVE, "cell": count}),
+        ("run_cell", {"path": LIVE, "cell": count + 1}),
+        ("list_variables", {"path": LIVE}),
+    )
+    answer(page, "Always")  # the first insertion; the second one is not asked for
+    page.wait_for_function(f"(p) => ({CELLS})(p).cells.length === {count + 2}", arg=LIVE)
+    answer(page, "Always")  # the first run; the second one is not asked for
+    said = last_answer(page)  # only ends if the later calls were not asked for again
+    cells = page.locator(".jp-NotebookPanel").first.locator(".jp-Cell")
+    expect(cells.nth(count).locator(".jp-OutputArea-output")).to_contain_text("ZeroDivisionError")
+    expect(cells.nth(count + 1).locator(".jp-OutputArea-output img")).to_have_count(1)
+    assert "ZeroDivisionError: division by zero" in said
+    assert "[image: image/png] (1 image(s) attached)" in said
+    assert "x: int (41)" in said
+    sent = json.dumps(fake_model.requests()[-1]["messages"])
+    assert PNG[:40] in sent, "the image did not reach the model"
+    shot(page, "notebook-run-outputs")

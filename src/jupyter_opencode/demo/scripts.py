@@ -32,6 +32,7 @@ TITLE_MARKER = "title generator"
 _DIRECTIVE = re.compile(r"\[\[(echo|long|slow|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]")
 _NOTEBOOK_CALL = re.compile(r"\[\[(notebook|call) (\w+) (\{.*?\})\]\]", re.DOTALL)
 NOTEBOOK_REPLY = "Notebook tools said:"
+TOOL_MEDIA = "Attached media from tool result"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ERROR_LINE = re.compile(
     r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::[ \t]*(.*))?$",
@@ -193,7 +194,7 @@ def message_text(message: dict[str, Any]) -> str:
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):
-        if message.get("role") == "user":
+        if message.get("role") == "user" and not message_text(message).startswith(TOOL_MEDIA):
             return message_text(message)
     return ""
 
@@ -232,10 +233,15 @@ def notebook_calls(user_text: str) -> list[tuple[str, dict[str, Any]]]:
 def _tool_outputs_after_last_user(messages: list[dict[str, Any]]) -> list[str]:
     outputs: list[str] = []
     for message in messages:
-        if message.get("role") == "user":
+        text = message_text(message)
+        if message.get("role") == "user" and text.startswith(TOOL_MEDIA) and outputs:
+            # opencode hands a tool's images to the model as a user message right after it.
+            images = [p for p in message["content"] if p.get("type") == "image_url"]
+            outputs[-1] += f" ({len(images)} image(s) attached)"
+        elif message.get("role") == "user":
             outputs = []
         elif message.get("role") == "tool":
-            outputs.append(message_text(message))
+            outputs.append(text)
     return outputs
 
 
