@@ -168,7 +168,10 @@ def test_reject_leaves_the_open_notebook(page: Page) -> None:
     assert sources(page, OTHER) == before
 
 
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+PNG = (  # a 1x1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"
+    "awAAAABJRU5ErkJggg=="
+)
 PLOT = f"import base64\nfrom IPython.display import Image\nImage(data=base64.b64decode('{PNG}'))"
 
 
