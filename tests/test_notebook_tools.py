@@ -91,6 +91,54 @@ async def test_change_a_closed_notebook_through_the_contents_manager(
     assert "Edited cell; as re-read from the notebook file" in said and "b = a + 41" in said
     assert "Moved cell" in said and "Deleted cell 1 (id c0)" in said
 
+    changes = ["sessions", sid, "messages", message["id"], "notebook-changes"]
+    code, body = await api.call("GET", *changes)
+    assert code == 200 and [c["op"] for c in body["changes"]] == [
+        "set_source",
+        "insert",
+        "move",
+        "delete",
+    ]
+    code, body = await api.call("POST", *changes)
+    assert code == 200 and len(body["restored"]) == 4 and body["skipped"] == []
+    restored = nbformat.read(path, as_version=4)
+    assert [(c.id, c.source) for c in restored.cells] == [
+        (f"c{i}", s) for i, s in enumerate(SOURCES)
+    ]
+    code, body = await api.call("GET", *changes)
+    assert body["changes"] == []
+
+
+async def test_undo_leaves_cells_the_user_edited_since(
+    api: Api, open_stream: Opener, jp_root_dir: Path
+) -> None:
+    path = write_notebook(jp_root_dir, "edited.ipynb")
+    sid = "nb-edited-since"
+    text = calls(
+        ("edit_cell", {"path": "edited.ipynb", "cell": 0, "source": "a = 5"}),
+        ("edit_cell", {"path": "edited.ipynb", "cell": 1, "source": "b = 6"}),
+    )
+    _, message = await ask(api, await open_stream(), sid, text, ["once", "once"])
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source = "b = 'mine'"
+    nbformat.write(nb, path)
+    code, body = await api.call(
+        "POST", "sessions", sid, "messages", message["id"], "notebook-changes"
+    )
+    assert code == 200
+    assert [r["cell_id"] for r in body["restored"]] == ["c0"]
+    assert body["skipped"] == [
+        {
+            "path": "edited.ipynb",
+            "cell_id": "c1",
+            "op": "set_source",
+            "reason": "the cell was edited since: left as it is",
+        }
+    ]
+    assert sources_of(path) == ["a = 1", "b = 'mine'", "print(b)"]
+    code, body = await api.call("POST", "sessions", sid, "messages", "nope", "notebook-changes")
+    assert (code, body["reason"]) == (404, "unknown_message")
+
 
 async def test_reject_leaves_the_notebook_and_tells_the_agent(
     api: Api, open_stream: Opener, jp_root_dir: Path

@@ -111,3 +111,75 @@ export function notebookDiff(change) {
   const body = h("div", { class: "jo-nbdiff-body" }, ...rows);
   return h("div", { class: "jo-nbdiff", "data-tool": change.tool }, head, body);
 }
+
+/** DOM event asking the labextension to undo an answer's notebook changes. */
+export const UNDO_EVENT = "jupyter-opencode:notebook-undo";
+const CHANGING_TOOLS = new Set([
+  "jupyter_insert_cell",
+  "jupyter_edit_cell",
+  "jupyter_delete_cell",
+  "jupyter_move_cell",
+]);
+/** @type {Map<string, string>} what undoing each answer said, kept across re-renders */
+const undone = new Map();
+
+/**
+ * @typedef {{restored: {path: string, cell_id: string}[],
+ *   skipped: {path: string, cell_id: string, reason: string}[]}} UndoResult
+ */
+
+/**
+ * What an undo did, in words.
+ * @param {UndoResult} result
+ */
+export function undoSummary(result) {
+  const parts = [`Restored ${result.restored.length} cell change(s).`];
+  for (const skip of result.skipped) {
+    parts.push(`Cell ${skip.cell_id} of ${skip.path}: ${skip.reason}.`);
+  }
+  return parts.join(" ");
+}
+
+/**
+ * "Undo notebook changes" under a finished answer whose notebook tools changed cells.
+ * @param {import("./types.js").Message} message
+ * @param {boolean} live
+ * @returns {HTMLElement | null}
+ */
+export function undoNotebookChanges(message, live) {
+  const changed = (message.parts ?? []).some(
+    (p) => p.kind === "tool" && p.status === "completed" && CHANGING_TOOLS.has(p.name),
+  );
+  if (live || message.role !== "assistant" || !changed) return null;
+  const note = h("span", { class: "jo-nbundo-note", role: "status" });
+  const said = undone.get(message.id);
+  if (said) {
+    note.textContent = said;
+    return h("div", { class: "jo-nbundo" }, note);
+  }
+  const button = h("button", {
+    type: "button",
+    class: "jo-btn",
+    text: "Undo notebook changes",
+    onclick: async () => {
+      /** @type {{session_id?: string, message_id: string, result: Promise<UndoResult> | null}} */
+      const detail = { session_id: message.session_id, message_id: message.id, result: null };
+      button.dispatchEvent(new CustomEvent(UNDO_EVENT, { bubbles: true, composed: true, detail }));
+      if (!detail.result) {
+        note.textContent = "Undo works in JupyterLab with the jupyter-opencode extension.";
+        return;
+      }
+      button.setAttribute("disabled", "");
+      try {
+        const text = undoSummary(await detail.result);
+        undone.set(message.id, text);
+        button.remove();
+        note.textContent = text;
+      } catch (error) {
+        button.removeAttribute("disabled");
+        note.textContent = `Undo failed: ${error instanceof Error ? error.message : error}`;
+      }
+    },
+  });
+  return h("div", { class: "jo-nbundo" }, button, note);
+}

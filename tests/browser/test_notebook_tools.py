@@ -158,6 +158,32 @@ def test_changes_appear_in_the_open_notebook_only_after_allow(page: Page, lab: L
     assert on_disk(lab, LIVE) == [CHAT, "print(x * 2)", "x = 41"]
 
 
+def test_undo_restores_the_exact_cells_in_the_open_notebook(page: Page, lab: Lab) -> None:
+    first = page.locator(".jo-chat .jo-msg.jo-assistant").first
+    button = first.get_by_role("button", name="Undo notebook changes")
+    button.scroll_into_view_if_needed()
+    button.click()
+    expect(first.locator(".jo-nbundo-note")).to_have_text(
+        "Restored 4 cell change(s).", timeout=30_000
+    )
+    expect(button).to_have_count(0)
+    live = page.evaluate(
+        "(p) => [...window.jupyterapp.shell.widgets('main')].find(w => w.context.path === p)"
+        ".context.model.sharedModel.cells.map(c => [c.getId(), c.getSource()])",
+        LIVE,
+    )
+    assert live == [["li0", CHAT], ["li1", "x = 1"], ["li2", "y = 2"]]
+    counts = page.evaluate(
+        "(p) => [...window.jupyterapp.shell.widgets('main')].find(w => w.context.path === p)"
+        ".context.model.sharedModel.cells.map(c => [c.execution_count, c.outputs.length])",
+        LIVE,
+    )
+    assert counts[1:] == [[None, 0], [None, 0]], "the run's outputs outlived the undo"
+    assert state(page, LIVE)["dirty"] is True
+    assert on_disk(lab, LIVE) == [CHAT, "print(x * 2)", "x = 41"], "undo wrote the file"
+    shot(page, "notebook-undone")
+
+
 def test_reject_leaves_the_open_notebook(page: Page) -> None:
     before = sources(page, OTHER)
     ask(page, ("delete_cell", {"path": OTHER, "cell": 0}))

@@ -14,9 +14,13 @@ import { NotebookActions } from '@jupyterlab/notebook';
  *   to?: number}} Change
  * @typedef {{type: string, id: number, action: string, path: string, change?: Change,
  *   cell_id?: string, timeout?: number}} Request
+ * @typedef {{session_id?: unknown, message_id?: unknown, result: Promise<any> | null}} UndoDetail
+ * @typedef {import('@jupyterlab/services').ServerConnection.ISettings} ServerSettings
  */
 
 const ROUTE = 'opencode/notebook/live';
+/** DOM event of the chat panel's "Undo notebook changes" button. */
+const UNDO_EVENT = 'jupyter-opencode:notebook-undo';
 const MAX_RETRY_MS = 10000;
 
 /**
@@ -40,6 +44,19 @@ function reread(panel, id) {
 }
 
 /**
+ * Put back a cell's source, and for code its outputs and execution count (undo).
+ * @param {any} cell a shared model cell
+ * @param {any} saved the cell as nbformat JSON
+ */
+function restore(cell, saved) {
+  cell.setSource(Array.isArray(saved.source) ? saved.source.join('') : saved.source);
+  if (cell.cell_type === 'code') {
+    cell.setOutputs(saved.outputs ?? []);
+    cell.execution_count = saved.execution_count ?? null;
+  }
+}
+
+/**
  * @param {NotebookPanel} panel
  * @param {Change} change
  */
@@ -56,6 +73,8 @@ function applyChange(panel, change) {
   }
   if (change.op === 'set_source') {
     shared.cells[index].setSource(change.source ?? '');
+  } else if (change.op === 'restore') {
+    restore(shared.cells[index], change.cell);
   } else if (change.op === 'delete') {
     shared.deleteCell(index);
   } else if (change.op === 'move') {
@@ -125,6 +144,31 @@ async function perform(tracker, request) {
 }
 
 /**
+ * Ask the server to undo an answer's notebook changes (open notebooks change in place).
+ * @param {ServerSettings} settings
+ * @param {string} sessionId
+ * @param {string} messageId
+ */
+async function undoChanges(settings, sessionId, messageId) {
+  const route = `opencode/sessions/${encodeURIComponent(sessionId)}/messages/`;
+  const url = `${settings.baseUrl}${route}${encodeURIComponent(messageId)}/notebook-changes`;
+  /** @type {Record<string, string>} */
+  const headers = { 'Content-Type': 'application/json' };
+  if (settings.token) headers.Authorization = `token ${settings.token}`;
+  const xsrf = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+  if (xsrf) headers['X-XSRFToken'] = decodeURIComponent(xsrf[1]);
+  const response = await window.fetch(url, {
+    method: 'POST',
+    headers,
+    body: '{}',
+    credentials: 'same-origin'
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
+  return body;
+}
+
+/**
  * Keep a socket to the server open (reconnecting with backoff) and serve its requests.
  * @param {import('@jupyterlab/application').JupyterFrontEnd} app
  * @param {INotebookTracker} tracker
@@ -178,6 +222,12 @@ export function activateNotebookTools(app, tracker) {
     };
   };
 
+  document.addEventListener(UNDO_EVENT, event => {
+    const detail = /** @type {CustomEvent<UndoDetail>} */ (event).detail;
+    if (detail && typeof detail.message_id === 'string' && typeof detail.session_id === 'string') {
+      detail.result = undoChanges(settings, detail.session_id, detail.message_id);
+    }
+  });
   tracker.widgetAdded.connect((_, panel) => {
     sendOpen();
     panel.context.pathChanged.connect(sendOpen);

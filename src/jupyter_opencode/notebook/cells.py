@@ -133,6 +133,11 @@ def apply(cells: list[Cell], change: dict[str, Any]) -> int:
     if op == "set_source":
         cells[index]["source"] = change["source"]
         return index
+    if op == "restore":
+        for key in ("source", "outputs", "execution_count"):
+            if key in change["cell"]:
+                cells[index][key] = change["cell"][key]
+        return index
     if op == "delete":
         del cells[index]
         return -1
@@ -149,12 +154,12 @@ def inverse(change: Change) -> dict[str, Any]:
     if change.op == "insert":
         return {"op": "delete", "cell_id": change.cell_id, "index": change.index}
     if change.op == "set_source":
-        before = text_of((change.before or {}).get("source"))
+        # The whole cell as it was: its source, and its outputs if a run replaced them since.
         return {
-            "op": "set_source",
+            "op": "restore",
             "cell_id": change.cell_id,
             "index": change.index,
-            "source": before,
+            "cell": change.before,
         }
     if change.op == "delete":
         return {
