@@ -198,9 +198,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="jo-bench-nb-") as name, FakeModelProcess() as model:
-        with run_lab(Path(name), model.url) as lab:
-            figures = measure(lab)
+    with (
+        tempfile.TemporaryDirectory(prefix="jo-bench-nb-") as name,
+        FakeModelProcess() as model,
+        run_lab(Path(name), model.url) as lab,
+    ):
+        figures = measure(lab)
     print_table(figures)
     if args.json:
         args.json.write_text(json.dumps([asdict(f) for f in figures]))
