@@ -211,3 +211,35 @@ async def test_tool_route_answers_the_worker_token_only(
     code, body = await post("read_notebook", worker, {"path": "direct.ipynb", "start": 2})
     assert code == 200 and body["text"].startswith("direct.ipynb: 3 cells, showing 2 to 2")
     assert path.read_bytes() == before
+
+
+async def test_unanswered_change_is_rejected_after_the_timeout(
+    api: Api, open_stream: Opener, jp_root_dir: Path, jp_serverapp: Any
+) -> None:
+    jp_serverapp.web_app.settings["jupyter_opencode_notebook_tools"].approvals.timeout = 1.0
+    path = write_notebook(jp_root_dir, "waiting.ipynb")
+    stream = await open_stream()
+    stream.subscribe("nb-timeout")
+    await api.prompt("nb-timeout", calls(("delete_cell", {"path": "waiting.ipynb", "cell": 0})))
+    frames = await stream.until(final("nb-timeout"))
+    assert [f["permission"]["notebook"]["tool"] for f in frames if f.get("kind") == "permission"]
+    said = frames[-1]["message"]["content"]
+    assert "Nobody approved this change within 1 s: it was not made." in said
+    assert sources_of(path) == SOURCES
+
+
+async def test_live_socket_takes_no_kernel_token(jp_serverapp: Any, jp_ws_fetch: Any) -> None:
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    token = jp_serverapp.web_app.settings["jupyter_opencode_kernel_token"]
+    url = f"{jp_serverapp.connection_url.replace('http', 'ws', 1)}opencode/notebook/live"
+    request = HTTPRequest(url, headers={"Authorization": f"token {token}"})
+    try:
+        await websocket_connect(request)
+    except HTTPClientError as e:
+        assert e.code == 403
+    else:
+        raise AssertionError("a kernel token opened the live notebook socket")
+    ws = await jp_ws_fetch("opencode", "notebook", "live")  # Jupyter's own token
+    ws.close()

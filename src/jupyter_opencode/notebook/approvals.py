@@ -121,11 +121,9 @@ class Approvals:
     async def _expire(self, pid: str) -> None:
         await asyncio.sleep(self.timeout)
         if self._pending.pop(pid, None) is not None:
-            minutes = self.timeout / 60
+            wait = f"{self.timeout / 60:g} minutes" if self.timeout >= 60 else f"{self.timeout:g} s"
             await self._reply(
-                pid,
-                "reject",
-                f"Nobody approved this change within {minutes:g} minutes: it was not made.",
+                pid, "reject", f"Nobody approved this change within {wait}: it was not made."
             )
 
     async def answer(self, session_id: str, pid: str, reply: str) -> tuple[str, str | None]:

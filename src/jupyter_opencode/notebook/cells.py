@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -100,7 +101,7 @@ def plan(tool: str, args: dict[str, Any], cells: list[Cell]) -> Change:
         cell = new_cell(str(args.get("cell_type") or "code"), _str_arg(args, "source"))
         return Change("insert", cell["id"], index, cell=cell, after=cell)
     index = locate(cells, args.get("cell"))
-    current = cells[index]
+    current = copy.deepcopy(cells[index])  # kept as it was, whatever happens to the list
     cell_id = str(current.get("id") or "")
     if tool == "edit_cell":
         source = _str_arg(args, "source")
@@ -216,8 +217,9 @@ def render_outputs(
                 texts.append(text_of(data["text/plain"]))
             elif data:
                 texts.append(f"[output of type {', '.join(sorted(data))}]")
-    text = "\n".join(t.rstrip("\n") for t in texts)
-    return _truncate(text, limit), images
+    # Each output on its own budget: a long print must not hide the error after it.
+    text = "\n".join(_truncate(t.rstrip("\n"), limit) for t in texts)
+    return _truncate(text, 3 * limit), images
 
 
 def render_cell(cell: Cell, index: int, limit: int = OUTPUT_LIMIT) -> tuple[str, list[Image]]:

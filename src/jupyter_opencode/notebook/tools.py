@@ -28,6 +28,7 @@ from .records import NotebookRecords
 
 READ_TOOLS = ("list_notebooks", "read_notebook", "list_variables")
 MAX_IMAGES = 8
+MAX_RUN_SECONDS = 600
 _VERBS = {"insert": "Inserted", "set_source": "Edited", "delete": "Deleted", "move": "Moved"}
 
 
@@ -169,7 +170,7 @@ class NotebookTools:
         document = self.document(args["path"])
         change = plan(tool, args, await document.cells())
         if change.op == "run":
-            timeout = float(args.get("timeout") or 60)
+            timeout = _timeout(args.get("timeout", 60))
             ran = await document.run(change.cell_id, timeout)
             text, images = render_outputs(ran.get("outputs") or [])
             head = f"Ran cell {change.index} (id {change.cell_id}) in {document.where}."
@@ -224,6 +225,15 @@ class NotebookTools:
             done.append(int(record["id"]))
         await self.records.mark_undone(done)
         return {"restored": restored, "skipped": skipped}
+
+
+def _timeout(value: Any) -> float:
+    """A run's timeout in seconds, 1 to MAX_RUN_SECONDS."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ToolInputError("'timeout' must be a number of seconds")
+    if not 1 <= value <= MAX_RUN_SECONDS:
+        raise ToolInputError(f"'timeout' must be from 1 to {MAX_RUN_SECONDS} seconds")
+    return float(value)
 
 
 def _edited_since(change: Change, current: Cell | None) -> str | None:

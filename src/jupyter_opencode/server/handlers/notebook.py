@@ -19,7 +19,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from ...notebook.cells import ToolInputError
 from ...notebook.live import LiveError
 from ...notebook.tools import ChangeFailed, NotApproved
-from .base import KernelTokenAuth, OpencodeAPIHandler
+from .base import OpencodeAPIHandler
 
 if TYPE_CHECKING:
     from ...notebook.tools import NotebookTools
@@ -111,8 +111,13 @@ class NotebookUndoHandler(OpencodeAPIHandler):
             raise web.HTTPError(409, f"undo failed: {e}", reason="undo_failed") from e
 
 
-class LiveNotebookHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
-    """``WS notebook/live``: the labextension's open notebooks, and the changes it applies."""
+class LiveNotebookHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
+    """``WS notebook/live``: the labextension's open notebooks, and the changes it applies.
+
+    Jupyter's own auth only: a kernel's token must not let it claim notebooks or see changes.
+    """
+
+    auth_resource = "opencode"
 
     async def pre_get(self) -> None:
         """Authorize before upgrading: this socket can change notebooks."""
