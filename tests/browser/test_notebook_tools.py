@@ -213,6 +213,7 @@ def test_run_outputs_and_variables_reach_the_agent(
         ("run_cell", {"path": LIVE, "cell": count}),
         ("run_cell", {"path": LIVE, "cell": count + 1}),
         ("list_variables", {"path": LIVE}),
+        ("list_notebooks", {}),
     )
     answer(page, "Always")  # the first insertion; the second one is not asked for
     page.wait_for_function(f"(p) => ({CELLS})(p).cells.length === {count + 2}", arg=LIVE)
@@ -224,6 +225,8 @@ def test_run_outputs_and_variables_reach_the_agent(
     assert "ZeroDivisionError: division by zero" in said
     assert "[image: image/png] (1 image(s) attached)" in said
     assert "x: int (41)" in said
+    assert f"{LIVE} (open in JupyterLab, kernel running)" in said
+    assert f"{OTHER} (open in JupyterLab, kernel running)" in said
     sent = json.dumps(fake_model.requests()[-1]["messages"])
     assert PNG[:40] in sent, "the image did not reach the model"
     shot(page, "notebook-run-outputs")
