@@ -1,4 +1,5 @@
 // The scrolling message list: lazy Markdown rendering, streaming, older-page loading.
+import { undoNotebookChanges } from "./approval.js";
 import { decorateCodeBlocks, handleCodeClick } from "./codeblocks.js";
 import { h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
@@ -269,6 +270,8 @@ export class MessageList {
     }
     const marker = statusMarker(entry.msg);
     if (marker) out.push(marker);
+    const undo = undoNotebookChanges(entry.msg, live);
+    if (undo) out.push(undo);
     return out;
   }
 

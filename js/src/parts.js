@@ -1,4 +1,5 @@
 // Reasoning and tool blocks, permission prompts and final-status markers of a message.
+import { notebookDiff } from "./approval.js";
 import { h } from "./dom.js";
 
 /** @typedef {import("./types.js").Part} Part */
@@ -129,7 +130,8 @@ const REPLY_TEXT = { once: "Allowed once", always: "Always allowed", reject: "Re
  * @returns {HTMLElement}
  */
 export function permissionPrompt(permission, answered, onReply) {
-  const patterns = (permission.patterns ?? []).filter(Boolean);
+  // A notebook change shows its diff instead of opencode's "*" pattern.
+  const patterns = permission.notebook ? [] : (permission.patterns ?? []).filter(Boolean);
   const box = h(
     "div",
     { class: "jo-permission", role: "group", "aria-label": "Permission request" },
@@ -140,6 +142,7 @@ export function permissionPrompt(permission, answered, onReply) {
       h("strong", { text: permission.permission || "action" }),
       ...patterns.map((p) => h("code", { class: "jo-permission-pattern", text: p })),
     ),
+    permission.notebook && notebookDiff(permission.notebook),
   );
   if (answered) {
     const text = REPLY_TEXT[/** @type {keyof typeof REPLY_TEXT} */ (answered)] ?? answered;

@@ -6,7 +6,8 @@
  * @typedef {{kind: "tool", call_id: string, name: string, status: string,
  *   title?: string, input?: unknown, output?: unknown, error?: string}} ToolPart
  * @typedef {ReasoningPart | ToolPart} Part
- * @typedef {{id: string, permission: string, patterns?: string[]}} Permission
+ * @typedef {{id: string, permission: string, patterns?: string[],
+ *   notebook?: import("./approval.js").NotebookChange}} Permission
  * @typedef {{id: string, session_id?: string, role: "user" | "assistant", status: string,
  *   content: string, error?: string | null, model?: string | null, created_at?: number,
  *   completed_at?: number | null, context?: ContextItem[], parts?: Part[]}} Message

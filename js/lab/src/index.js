@@ -4,6 +4,7 @@
  * chat as a new notebook cell below the cell that holds the widget.
  */
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { activateNotebookTools } from './notebook-tools.js';
 
 /** DOM event the Chat widget dispatches (bubbles, composed) on its root element. */
 export const INSERT_EVENT = 'jupyter-opencode:insert-cell';
@@ -119,6 +120,7 @@ const plugin = {
   autoStart: true,
   requires: [INotebookTracker],
   activate: (app, /** @type {INotebookTracker} */ tracker) => {
+    activateNotebookTools(app, tracker);
     document.addEventListener(
       INSERT_EVENT,
       event => {

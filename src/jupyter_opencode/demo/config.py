@@ -19,7 +19,14 @@ def opencode_config(base_url: str, *, ask_bash: bool = False) -> dict[str, Any]:
                 "npm": "@ai-sdk/openai-compatible",
                 "name": "Fake (offline)",
                 "options": {"baseURL": base_url, "apiKey": "fake"},
-                "models": {MODEL_ID: {"name": MODEL_NAME}},
+                # Images in: the notebook tools return plots, and the fake model echoes them.
+                "models": {
+                    MODEL_ID: {
+                        "name": MODEL_NAME,
+                        "attachment": True,
+                        "modalities": {"input": ["text", "image"], "output": ["text"]},
+                    }
+                },
             }
         },
         "model": model,

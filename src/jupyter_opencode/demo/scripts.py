@@ -12,6 +12,10 @@ Directives (the last one found in the last user message wins; none means ``echo`
 - ``[[error400]]`` / ``[[error500]]``: an OpenAI-style error with that HTTP status.
 - ``[[stall:N:SECONDS]]``: N chunks ``"t0 ", "t1 ", ...``, then silence for SECONDS, then the
   connection is cut without an ending (a model that hangs, then dies).
+- ``[[notebook TOOL {json args}]]`` (one or more, in order): calls the notebook tool
+  ``jupyter_TOOL`` with those arguments, one call per step; once every call has its result,
+  a text reply quoting each result (so a test sees what the agent was told).
+  ``[[call TOOL {json args}]]`` does the same for any tool of opencode's own (``write``...).
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ TITLE_MARKER = "title generator"
 _DIRECTIVE = re.compile(
     r"\[\[(echo|long|slow|stall|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]"
 )
+_NOTEBOOK_CALL = re.compile(r"\[\[(notebook|call) (\w+) (\{.*?\})\]\]", re.DOTALL)
+NOTEBOOK_REPLY = "Notebook tools said:"
+TOOL_MEDIA = "Attached media from tool result"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ERROR_LINE = re.compile(
     r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::[ \t]*(.*))?$",
@@ -166,6 +173,8 @@ def plan_reply(messages: list[dict[str, Any]]) -> Reply:
     if _is_title_request(messages):
         return Reply(text=[title_for(_last_user_text(messages))])
     user_text = _last_user_text(messages)
+    if calls := notebook_calls(user_text):
+        return _notebook_step(messages, calls)
     directive = parse_directive(user_text)
     if directive.name == "error400":
         return Reply(status=400, error=_error("Scripted bad request", "invalid_request_error"))
@@ -198,7 +207,7 @@ def message_text(message: dict[str, Any]) -> str:
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):
-        if message.get("role") == "user":
+        if message.get("role") == "user" and not message_text(message).startswith(TOOL_MEDIA):
             return message_text(message)
     return ""
 
@@ -218,6 +227,51 @@ def _tool_output_after_last_user(messages: list[dict[str, Any]]) -> str | None:
         elif message.get("role") == "tool":
             output = message_text(message)
     return output
+
+
+def notebook_calls(user_text: str) -> list[tuple[str, dict[str, Any]]]:
+    """The tool calls (full tool name, arguments) asked for in ``user_text``, in order."""
+    calls = []
+    for match in _NOTEBOOK_CALL.finditer(user_text):
+        try:
+            args = json.loads(match.group(3))
+        except ValueError:
+            continue
+        if isinstance(args, dict):
+            prefix = "jupyter_" if match.group(1) == "notebook" else ""
+            calls.append((prefix + match.group(2), args))
+    return calls
+
+
+def _tool_outputs_after_last_user(messages: list[dict[str, Any]]) -> list[str]:
+    outputs: list[str] = []
+    for message in messages:
+        text = message_text(message)
+        if message.get("role") == "user" and text.startswith(TOOL_MEDIA) and outputs:
+            # opencode hands a tool's images to the model as a user message right after it.
+            images = [p for p in message["content"] if p.get("type") == "image_url"]
+            outputs[-1] += f" ({len(images)} image(s) attached)"
+        elif message.get("role") == "user":
+            outputs = []
+        elif message.get("role") == "tool":
+            outputs.append(text)
+    return outputs
+
+
+def _notebook_step(
+    messages: list[dict[str, Any]], calls: list[tuple[str, dict[str, Any]]]
+) -> Reply:
+    outputs = _tool_outputs_after_last_user(messages)
+    if len(outputs) < len(calls):
+        name, args = calls[len(outputs)]
+        call = {
+            "id": f"call_nb_{len(messages)}_{len(outputs)}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(args)},
+        }
+        return Reply(tool_call=call)
+    lines = [NOTEBOOK_REPLY, *(f"- {output.strip()}" for output in outputs)]
+    return Reply(text=split_words("\n".join(lines) + "\n"))
 
 
 def _bash_call(messages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from traitlets import Float, Int, List, Unicode, default, validate
 
+from ..notebook import setup as notebook_setup
 from ..worker.environment import ProviderChoice, user_provider, write_config
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .handlers import ROUTES
@@ -110,6 +111,7 @@ class OpencodeExtension(ExtensionApp):
         )
         self.service = ChatService(self.store, self.supervisor, turn_timeout=self.turn_timeout)
         self.library = LibraryService(self.service)
+        self.notebook_tools = notebook_setup.install(self)
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
         self.settings.update(
@@ -159,6 +161,9 @@ class OpencodeExtension(ExtensionApp):
         return not self.opencode_config and user_provider() is None
 
     async def _provider(self) -> ProviderChoice:
+        return notebook_setup.with_notebook_tools(self, await self._config_choice())
+
+    async def _config_choice(self) -> ProviderChoice:
         if self.opencode_config:
             path = Path(self.opencode_config).expanduser()
             if not path.is_file():
@@ -183,6 +188,7 @@ class OpencodeExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         """Stop the worker, flush and close the store."""
         await self.service.close()
+        await self.notebook_tools.approvals.close()
         await self.supervisor.shutdown()
         if self._demo_server is not None:
             self._demo_server.stop()

@@ -33,6 +33,19 @@ class Subscriber(Protocol):
         """Queue a frame, in seq order; a text delta (message, kind, text) may be merged."""
 
 
+class PermissionHook(Protocol):
+    """Takes over some permission prompts (the notebook tools': a diff, remembered answers)."""
+
+    def claims(self, event: dict[str, Any]) -> bool:
+        """Whether this ``permission.asked`` event is one of its own."""
+
+    async def prepare(self, turn: Turn, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The event to show, or None when it answered the prompt itself."""
+
+    async def answer(self, session_id: str, pid: str, reply: str) -> tuple[str, str | None]:
+        """The reply (and message for the agent) to give opencode for the user's answer."""
+
+
 class SessionBusy(Exception):
     """The session is still answering its previous prompt."""
 
@@ -82,6 +95,7 @@ class ChatService:
         # Last seq sent in sessions whose last frames could not be stored: seqs never go back.
         self._seq_floor: dict[str, int] = {}
         self._tasks = BackgroundTasks(log)
+        self.permissions: PermissionHook | None = None
         supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
 
     # subscribers
@@ -332,7 +346,10 @@ class ChatService:
         client = self.supervisor.client
         if turn is None or permission_id not in turn.permissions or client is None:
             raise UnknownPermission(permission_id)
-        await client.reply_permission(permission_id, reply)
+        message = None
+        if self.permissions is not None:
+            reply, message = await self.permissions.answer(sid, permission_id, reply)
+        await client.reply_permission(permission_id, reply, message)
         turn.permissions.discard(permission_id)
 
     # opencode events
@@ -347,6 +364,9 @@ class ChatService:
         )
         turn = self._by_opencode.get(ocid) if isinstance(ocid, str) else None
         if turn is None or turn.finished:
+            return
+        if self.permissions is not None and self.permissions.claims(event):
+            self._tasks.spawn(self._ask_permission(self.permissions, turn, event))
             return
         try:
             chunks, ended = turn.handle(event)
@@ -382,6 +402,13 @@ class ChatService:
                     continue
                 reason = f"no word from opencode for {self.turn_timeout:.0f} s"
                 await self._end_broken(turn, reason)
+
+    async def _ask_permission(
+        self, hook: PermissionHook, turn: Turn, event: dict[str, Any]
+    ) -> None:
+        prepared = await hook.prepare(turn, event)
+        if prepared is not None and not turn.finished:
+            self._emit(turn, turn.handle(prepared)[0])
 
     async def on_gap(self, client: OpencodeClient) -> None:
         """After a gap in the event stream, re-read the answers in progress from opencode."""

@@ -205,6 +205,8 @@ class Turn:
             "patterns": props.get("patterns") or [],
             "metadata": props.get("metadata") or {},
         }
+        if props.get("notebook"):
+            permission["notebook"] = props["notebook"]  # the change a notebook tool asks for
         return [
             {"kind": "permission", "permission": permission},
             *self.status_chunk("permission", message="Waiting for your permission"),

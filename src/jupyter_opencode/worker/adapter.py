@@ -166,9 +166,12 @@ class OpencodeClient:
         )
         return result
 
-    async def reply_permission(self, permission_id: str, reply: str) -> None:
-        """Answer a permission request: once, always or reject."""
-        await self._request("POST", f"/permission/{permission_id}/reply", {"reply": reply})
+    async def reply_permission(
+        self, permission_id: str, reply: str, message: str | None = None
+    ) -> None:
+        """Answer a permission request: once, always or reject (``message`` goes to the agent)."""
+        body = {"reply": reply, **({"message": message} if message else {})}
+        await self._request("POST", f"/permission/{permission_id}/reply", body)
 
     async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield opencode's server-sent events, a batch at a time, until the stream ends."""

@@ -20,6 +20,8 @@ class ProviderChoice:
     auth_path: Path | None
     demo: bool
     description: str
+    # Merged over the chosen config by opencode itself (OPENCODE_CONFIG_CONTENT).
+    overlay: dict[str, Any] | None = None
 
 
 def _user_config_home() -> Path:
@@ -52,27 +54,11 @@ def user_provider() -> ProviderChoice | None:
 
 # Like Jupyter AI's opencode persona: the agent asks before it edits files or runs commands.
 DEFAULT_PERMISSIONS = {"edit": "ask", "bash": "ask"}
-_JSONC_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
 
 
-def read_config(path: Path | None) -> dict[str, Any]:
-    """An opencode config file (JSON or JSONC) as a dict; empty when missing or unreadable."""
-    if path is None:
-        return {}
-    try:
-        text = path.read_text()
-    except OSError:
-        return {}
-    try:
-        config = json.loads(_JSONC_COMMENT.sub(lambda m: m.group(1) or "", text))
-    except ValueError:
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
-def permission_settings(choice: ProviderChoice) -> dict[str, Any]:
+def permission_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The worker's permission settings: the config's own, plus ``ask`` where it sets none."""
-    permission = read_config(choice.config_path).get("permission")
+    permission = config.get("permission")
     if isinstance(permission, str):
         return {"*": permission}  # one action for every tool: the user's choice stands
     own = permission if isinstance(permission, dict) else {}
@@ -81,7 +67,7 @@ def permission_settings(choice: ProviderChoice) -> dict[str, Any]:
 
 def permission_modes(choice: ProviderChoice) -> dict[str, str]:
     """What the agent does before editing files and running commands: ask, allow or deny."""
-    settings = permission_settings(choice)
+    settings = permission_settings(read_config(choice.config_path))
     modes = {}
     for tool in DEFAULT_PERMISSIONS:
         value = settings.get(tool, settings.get("*", "allow"))
@@ -91,7 +77,9 @@ def permission_modes(choice: ProviderChoice) -> dict[str, str]:
 
 def config_overlay(choice: ProviderChoice) -> dict[str, Any]:
     """Settings laid over the worker's config file (``OPENCODE_CONFIG_CONTENT``)."""
-    permission = permission_settings(choice)
+    if choice.overlay is not None:
+        return choice.overlay
+    permission = permission_settings(read_config(choice.config_path))
     return {} if "*" in permission else {"permission": permission}
 
 
@@ -145,3 +133,44 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, indent=2))
     return path
+
+
+_JSONC = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    """An opencode config file (JSON or JSONC) as a dict; {} when absent or unreadable."""
+    if path is None or not path.is_file():
+        return {}
+    text = path.read_text(errors="replace")
+    try:
+        data = json.loads(_JSONC.sub(lambda m: m.group(1) or "", text))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def notebook_tools_overlay(
+    user_config: dict[str, Any],
+    command: list[str],
+    environment: dict[str, str],
+    change_tools: tuple[str, ...],
+    read_tools: tuple[str, ...],
+) -> dict[str, Any]:
+    """The MCP server ``jupyter`` and the permissions that keep notebooks safe, over the user's.
+
+    opencode merges objects key by key but a rule given as a string is replaced whole, so the
+    user's own ``permission`` (with the ask defaults where it sets none) is carried over here:
+    theirs first, ours after (the last matching rule wins). Its own edit tools (``edit`` covers
+    write and patch too) may not touch ``*.ipynb``; every changing notebook tool asks, so the
+    user approves each change.
+    """
+    permission = permission_settings(user_config)
+    edit = permission.get("edit", permission.get("*", "allow"))
+    edit_rules = dict(edit) if isinstance(edit, dict) else {"*": edit}
+    edit_rules.pop("*.ipynb", None)
+    permission["edit"] = {**edit_rules, "*.ipynb": "deny"}
+    permission.update({f"jupyter_{tool}": "allow" for tool in read_tools})
+    permission.update({f"jupyter_{tool}": "ask" for tool in change_tools})
+    server = {"type": "local", "command": command, "environment": environment, "enabled": True}
+    return {"mcp": {"jupyter": server}, "permission": permission}

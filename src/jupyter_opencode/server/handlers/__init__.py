@@ -13,6 +13,7 @@ from .library import (
     TemplateHandler,
     TemplatesHandler,
 )
+from .notebook import LiveNotebookHandler, NotebookToolHandler, NotebookUndoHandler
 from .rest import (
     AbortHandler,
     ForkHandler,
@@ -49,4 +50,7 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/messages/{_MID}/edit", EditHandler),
     (f"sessions/{_SID}/messages/{_MID}/annotation", AnnotationHandler),
     ("stream", StreamHandler),
+    (r"notebook/tools/(?P<tool>[a-z_]{1,40})", NotebookToolHandler),
+    ("notebook/live", LiveNotebookHandler),
+    (f"sessions/{_SID}/messages/(?P<mid>[^/]+)/notebook-changes", NotebookUndoHandler),
 ]

@@ -248,6 +248,33 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/openapi.json": {"get": _op("This document")},
+    "/notebook/tools/{tool}": {
+        "parameters": [
+            {"name": "tool", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "post": _op(
+            "A notebook tool call of the opencode worker (its own token only): text and images",
+            body={"type": "object"},
+        ),
+    },
+    "/notebook/live": {
+        "get": _op(
+            "WebSocket of the labextension: the notebooks it has open, changes to apply",
+            ok="101",
+            description=(
+                "Client sends {type: open, paths} and {type: reply, id, result|error}; server "
+                "sends {type: request, id, action: read|change|run, path, ...}."
+            ),
+        )
+    },
+    "/sessions/{sid}/messages/{mid}/notebook-changes": {
+        "parameters": [
+            _SID,
+            {"name": "mid", "in": "path", "required": True, "schema": {"type": "string"}},
+        ],
+        "get": _op("The notebook changes an answer made (not undone yet)"),
+        "post": _op("Undo them: restore the cells; cells edited since are left and listed"),
+    },
     "/stream": {
         "get": _op(
             "WebSocket: subscribe to sessions and receive their chunks",

@@ -165,4 +165,23 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN imported_from TEXT;
     """,
+    # 5: notebook tools: "Always" answers per session and kind of change; every change, for undo.
+    """
+    CREATE TABLE IF NOT EXISTS notebook_always (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (session_id, kind)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS notebook_changes (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        change TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        undone_at REAL
+    );
+    CREATE INDEX IF NOT EXISTS notebook_changes_by_message ON notebook_changes (message_id);
+    """,
 ]
