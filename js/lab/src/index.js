@@ -5,6 +5,8 @@
  */
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 
+import { sessionsPlugin } from './sessions/plugin.js';
+
 /** DOM event the Chat widget dispatches (bubbles, composed) on its root element. */
 export const INSERT_EVENT = 'jupyter-opencode:insert-cell';
 
@@ -113,4 +115,4 @@ const plugin = {
   }
 };
 
-export default plugin;
+export default [plugin, sessionsPlugin];
