@@ -116,7 +116,8 @@ export const sessionsPlugin = {
       if (!widget) {
         const content = new ConversationTab({
           api, stream, sessionId: sid, execute, notebook,
-          template: extra.template, autoContext: settings.autoContext
+          template: extra.template, autoContext: settings.autoContext,
+          onCreated: () => void sidebar.refresh()
         });
         widget = new MainAreaWidget({ content });
         widget.id = content.id;

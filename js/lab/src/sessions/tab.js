@@ -21,6 +21,7 @@ import { activeCellChips, lastErrorChips, selectedCellChips } from './context.js
  *   api: OpencodeApi, stream: StreamConnection, sessionId: string,
  *   execute: (command: string, args?: any) => Promise<any>,
  *   notebook: () => NotebookPanel | null, template?: string, autoContext?: boolean,
+ *   onCreated?: () => void,
  * }} TabOptions
  */
 
@@ -69,8 +70,11 @@ export class ConversationTab extends Widget {
     });
     /** @type {{id: string, name: string}[] | null} */
     this.models = null;
+    /** @type {import('./api.js').Session[]} recent sessions for the header's picker */
+    this.sessionList = [];
     this.view.el.classList.add('jo-chat-tab');
-    this.view.chips.el.prepend(this.contextButtons());
+    const row = this.view.chips.el.querySelector('.jo-context-row');
+    (row ?? this.view.chips.el).prepend(this.contextButtons());
     this.view.chips.setAuto(this.autoContext);
     this.view.el.addEventListener(INSERT_EVENT, event => this.onInsert(/** @type {CustomEvent} */ (event)));
     this.node.append(this.view.el);
@@ -155,8 +159,8 @@ export class ConversationTab extends Widget {
   async loadPickers() {
     const { api } = this.options;
     try {
-      const { sessions } = await api.sessions({ limit: 50 });
-      this.view.header.setSessions(sessions, this.sessionId, this.titleText);
+      this.sessionList = (await api.sessions({ limit: 50 })).sessions;
+      this.view.header.setSessions(this.sessionList, this.sessionId, this.titleText);
     } catch (error) {
       console.warn('jupyter-opencode: listing sessions failed', error);
     }
@@ -176,6 +180,7 @@ export class ConversationTab extends Widget {
     this.title.label = title || 'New chat';
     this.title.caption = title || 'opencode chat';
     this.view.header.setTitle(title);
+    this.view.header.setSessions(this.sessionList, this.sessionId, this.titleText);
   }
 
   /** @param {import('../../../src/protocol.js').ServerFrame} frame */
@@ -260,6 +265,9 @@ export class ConversationTab extends Widget {
       this.options.api.request(`sessions/${this.sessionId}/messages`, { method: 'POST', json: body })
     );
     if (sent) {
+      if (!this.conversation.messages.length) {
+        this.options.onCreated?.(); // a new session: the sidebar lists it now
+      }
       this.setChips([]);
       if (sent.session?.title && !this.titleText) {
         this.setTitle(sent.session.title);
