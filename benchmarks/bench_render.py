@@ -64,7 +64,7 @@ def cost(cdp: Any, action: Any) -> tuple[float, float, float]:
     action()
     wall = time.perf_counter() - started
     after = metrics(cdp)
-    spent = {k: after[k] - before[k] for k in after if k.endswith("Duration")}
+    spent = {k: after[k] - before[k] for k in after if k.endswith(("Duration", "Count"))}
     print("  ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
     return spent["TaskDuration"], spent["LayoutDuration"], wall
 

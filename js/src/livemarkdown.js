@@ -9,8 +9,6 @@ import { lexBlocks, renderBlocks, renderMarkdown } from "./markdown.js";
 const MIN_RENDER_MS = 50;
 /** ...and at most 1/COST_RATIO of the time (a long open block renders less often). */
 const COST_RATIO = 20;
-/** Plain text in between goes into the DOM at most this often (each write costs a layout). */
-const RAW_MS = 40;
 
 export class MarkdownBody {
   /** @param {HTMLElement} el */
@@ -28,11 +26,8 @@ export class MarkdownBody {
     this.cursor = null;
     this.renderedAt = -Infinity;
     this.cost = 0;
-    this.timer = 0;
-    /** Plain text not yet written, and when plain text was last written. */
-    this.buffer = "";
-    this.wroteAt = -Infinity;
-    this.rawTimer = 0;
+    /** Whether plain text was appended since the open block was last rendered. */
+    this.stale = false;
     el.replaceChildren(this.settled, this.open);
   }
 
@@ -53,22 +48,26 @@ export class MarkdownBody {
     this.source = text;
     const wasLive = this.live;
     this.live = live;
-    const wait = this.renderedAt + Math.max(MIN_RENDER_MS, this.cost * COST_RATIO) - performance.now();
-    if (live && wasLive && appended && wait > 0) {
+    if (live && wasLive && appended && this.wait() > 0) {
       this.appendRaw(delta);
-      // The open block catches up once the pause is over, even if nothing more arrives.
-      if (!this.timer) this.timer = window.setTimeout(() => this.render(this.live), wait);
+      this.stale = true;
       return;
     }
     this.render(live);
   }
 
-  /** Stop a pending catch-up render (the body left the DOM). */
-  dispose() {
-    clearTimeout(this.timer);
-    clearTimeout(this.rawTimer);
-    this.timer = this.rawTimer = 0;
-    this.buffer = "";
+  /** Milliseconds before the open block may be rendered again. */
+  wait() {
+    return this.renderedAt + Math.max(MIN_RENDER_MS, this.cost * COST_RATIO) - performance.now();
+  }
+
+  /**
+   * Render the open block if plain text was appended since and its pause is over.
+   * @returns {boolean} whether plain text is still waiting for a render
+   */
+  catchUp() {
+    if (this.stale && this.wait() <= 0) this.render(this.live);
+    return this.stale;
   }
 
   /**
@@ -76,25 +75,12 @@ export class MarkdownBody {
    * @param {string} text
    */
   appendRaw(text) {
-    this.buffer += text;
-    if (this.rawTimer) return;
-    const wait = this.wroteAt + RAW_MS - performance.now();
-    if (wait > 0) this.rawTimer = window.setTimeout(() => this.writeRaw(), wait);
-    else this.writeRaw();
-  }
-
-  /** Write the buffered plain text. */
-  writeRaw() {
-    this.rawTimer = 0;
-    if (!this.buffer) return;
     if (!this.tail) {
       this.tail = document.createTextNode("");
       const parent = this.cursor?.parentNode ?? this.open;
       parent.insertBefore(this.tail, this.cursor);
     }
-    this.tail.appendData(this.buffer);
-    this.buffer = "";
-    this.wroteAt = performance.now();
+    this.tail.appendData(text);
   }
 
   /**
@@ -102,7 +88,7 @@ export class MarkdownBody {
    * @param {boolean} live
    */
   render(live) {
-    this.dispose();
+    this.stale = false;
     const started = performance.now();
     const text = this.source.slice(this.settledChars);
     /** @type {DocumentFragment} */
@@ -130,7 +116,7 @@ export class MarkdownBody {
     this.cursor = live ? appendCursor(fragment) : null;
     decorateCodeBlocks(fragment);
     this.open.replaceChildren(fragment);
-    this.renderedAt = this.wroteAt = performance.now();
+    this.renderedAt = performance.now();
     this.cost = this.renderedAt - started;
   }
 }

@@ -25,6 +25,10 @@ const TOP_PX = 120;
 const OVERSCAN_PX = 800;
 const LINE_PX = 19;
 const CHARS_PER_LINE = 90;
+/** Our frames may take at most 1/FRAME_BUDGET of the main thread while a reply streams. */
+const FRAME_BUDGET = 12;
+/** A longer frame was interrupted by other work (a hidden tab, a busy machine): not ours. */
+const MAX_FRAME_MS = 50;
 
 export class MessageList {
   /** @param {ListOptions} options */
@@ -44,6 +48,13 @@ export class MessageList {
     this.loadingOlder = false;
     this.stick = true;
     this.frame = 0;
+    this.waiting = 0;
+    this.frameAt = -Infinity;
+    this.frameCost = 0;
+    this.probe = new MessageChannel();
+    this.probe.port1.onmessage = (ev) => {
+      this.frameCost = Math.min(MAX_FRAME_MS, performance.now() - ev.data);
+    };
     this.olderTimer = 0;
     /** Scroll position and viewport height, cached so a frame never forces a layout. */
     this.scrollTop = 0;
@@ -144,10 +155,11 @@ export class MessageList {
 
   /** Remove observers and pending callbacks. */
   destroy() {
-    for (const entry of this.mounted) entry.markdown?.dispose();
     this.resizer.disconnect();
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.waiting);
     clearTimeout(this.olderTimer);
+    this.probe.port1.close();
   }
 
   /** Scroll to the newest message and keep following it. */
@@ -215,7 +227,7 @@ export class MessageList {
     this.innerOffset = this.inner.offsetTop;
     this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX;
     if (scrollTop < TOP_PX) this.requestOlder();
-    this.schedule();
+    this.schedule(true);
   }
 
   /** @param {ResizeObserverEntry[]} records */
@@ -237,7 +249,7 @@ export class MessageList {
     if (!changed) return;
     // Spacers stand for unmounted messages only: a mounted one growing leaves them as they are.
     if (this.stick && performance.now() - this.clickedAt > 500) this.el.scrollTop = this.el.scrollHeight;
-    this.schedule();
+    this.schedule(true);
   }
 
   /**
@@ -347,7 +359,6 @@ export class MessageList {
       this.resizer.unobserve(entry.el);
       entry.el.remove();
     }
-    entry.markdown?.dispose();
     entry.el = entry.parts = entry.body = entry.extra = null;
     entry.markdown = null;
     this.mounted.delete(entry);
@@ -390,7 +401,8 @@ export class MessageList {
         permissionPrompt(permission, entry.answered, (reply) => {
           entry.answered = reply;
           this.options.onPermission(permission.id, reply);
-          this.markDirty(entry, true);
+          entry.full = true;
+          if (entry.el) this.renderEntry(entry); // the user's click shows at once
         }),
       );
     }
@@ -406,19 +418,51 @@ export class MessageList {
   markDirty(entry, full) {
     if (full) entry.full = true;
     this.pending.add(entry);
-    this.schedule();
+    // Only streamed text is paced; a new message, tool or status shows in the next frame.
+    this.schedule(full);
   }
 
-  /** Render and lay out once per animation frame, whatever arrived in between. */
-  schedule() {
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  /**
+   * Render and lay out at most once per animation frame, whatever arrived in between, and
+   * only as often as keeps the page's cost of our frames (style, layout, paint: measured)
+   * under 1/FRAME_BUDGET of the main thread. A fast stream then updates the DOM less often
+   * on a slow machine or a heavy page, never more than the page can take. Scrolling and
+   * resizing are `urgent`: they lay out in the next frame.
+   * @param {boolean} [urgent]
+   */
+  schedule(urgent = false) {
+    if (this.frame) return;
+    if (urgent) clearTimeout(this.waiting);
+    else if (this.waiting) return;
+    const wait = this.frameAt + this.frameCost * FRAME_BUDGET - performance.now();
+    if (wait > 0 && !urgent) {
+      this.waiting = window.setTimeout(() => {
+        this.waiting = 0;
+        this.schedule();
+      }, wait);
+      return;
+    }
+    this.frame = requestAnimationFrame(() => this.flush());
   }
 
   flush() {
     this.frame = 0;
-    for (const entry of this.pending) if (entry.el) this.renderEntry(entry);
-    this.pending.clear();
+    const started = performance.now();
+    /** @type {Set<Entry>} */
+    const stale = new Set();
+    for (const entry of this.pending) {
+      if (!entry.el) continue;
+      this.renderEntry(entry);
+      // The open block of a streaming answer is re-rendered in a later (paced) frame.
+      if (entry.markdown?.catchUp()) stale.add(entry);
+    }
+    this.pending = stale;
     this.layout();
+    // A message posted now is handled once this frame is rendered: the time in between
+    // is what the frame cost the page.
+    this.frameAt = started;
+    this.probe.port2.postMessage(started);
+    if (stale.size) this.schedule();
   }
 
   /** @param {Message} message */
