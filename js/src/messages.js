@@ -233,11 +233,12 @@ export class MessageList {
   /** @param {ResizeObserverEntry[]} records */
   onResize(records) {
     let changed = false;
+    let resized = false;
     for (const record of records) {
       const size = record.borderBoxSize?.[0]?.blockSize ?? record.contentRect.height;
       if (record.target === this.el) {
         this.viewport = size;
-        changed = true;
+        changed = resized = true;
         continue;
       }
       const entry = this.byElement.get(record.target);
@@ -249,7 +250,8 @@ export class MessageList {
     if (!changed) return;
     // Spacers stand for unmounted messages only: a mounted one growing leaves them as they are.
     if (this.stick && performance.now() - this.clickedAt > 500) this.el.scrollTop = this.el.scrollHeight;
-    this.schedule(true);
+    // A growing message may bring others into range: the next (paced) frame mounts them.
+    this.schedule(resized);
   }
 
   /**
@@ -432,8 +434,12 @@ export class MessageList {
    */
   schedule(urgent = false) {
     if (this.frame) return;
-    if (urgent) clearTimeout(this.waiting);
-    else if (this.waiting) return;
+    if (urgent) {
+      clearTimeout(this.waiting);
+      this.waiting = 0;
+    } else if (this.waiting) {
+      return;
+    }
     const wait = this.frameAt + this.frameCost * FRAME_BUDGET - performance.now();
     if (wait > 0 && !urgent) {
       this.waiting = window.setTimeout(() => {

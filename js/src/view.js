@@ -71,12 +71,14 @@ export class ChatView {
 
   /** @param {string} text */
   setStatus(text) {
+    if (this.status.textContent === text) return;
     this.status.textContent = text;
     this.status.classList.toggle("jo-status-error", text.startsWith("Error"));
   }
 
   /** @param {boolean} busy */
   setBusy(busy) {
+    if (busy === this.composer.busy && this.el.classList.contains("jo-busy") === busy) return;
     this.composer.setBusy(busy);
     this.el.classList.toggle("jo-busy", busy);
   }

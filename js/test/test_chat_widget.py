@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from jupyter_opencode.testing import chromium
 
@@ -415,3 +416,43 @@ def test_dark_theme(browser: Any, base_url: str) -> None:
     page.locator(".jo-tool summary").click()
     shot(page, "06-dark")
     context.close()
+
+
+def test_finished_blocks_are_rendered_once(page: Any) -> None:
+    """While an answer streams, its finished blocks keep their DOM nodes; only the last changes."""
+    custom(page, '{type: "reset", has_more: false, messages: []}')
+    custom(
+        page,
+        """{type: "frame", ops: [
+          {op: "message", message: __msg("a1", "assistant", "", {status: "pending"})},
+          {op: "delta", id: "a1", kind: "text",
+           text: "First **paragraph**.\\n\\n```python\\nx = 1"}]}""",
+    )
+    page.wait_for_timeout(120)
+    body = page.locator(".jo-msg[data-id=a1] .jo-body")
+    expect(body.locator("p strong")).to_have_text("paragraph")
+    page.evaluate("document.querySelector('.jo-msg[data-id=a1] .jo-body p').__first = true")
+    for text in ("\\ny = 2\\n```\\n\\nThird", " block with `code`", " and more.\\n\\n- a\\n- b"):
+        custom(
+            page,
+            f'{{type: "frame", ops: [{{op: "delta", id: "a1", kind: "text", text: "{text}"}}]}}',
+        )
+        page.wait_for_timeout(120)
+    assert page.evaluate(
+        "document.querySelector('.jo-msg[data-id=a1] .jo-body p').__first === true"
+    )
+    expect(body.locator(".jo-md-settled pre > code")).to_contain_text("y = 2")
+    expect(body.locator(".jo-md-open li")).to_have_count(2)
+    expect(body.locator(".jo-cursor")).to_have_count(1)
+    custom(
+        page,
+        """{type: "frame", ops: [{op: "message", message: __msg("a1", "assistant",
+          "First **paragraph**.\\n\\n```python\\nx = 1\\ny = 2\\n```\\n\\nThird block with `code`"
+          + " and more.\\n\\n- a\\n- b", {status: "complete"})}]}""",
+    )
+    page.wait_for_timeout(100)
+    assert page.evaluate(
+        "document.querySelector('.jo-msg[data-id=a1] .jo-body p').__first === true"
+    )
+    expect(body.locator(".jo-cursor")).to_have_count(0)
+    expect(body.locator("p code")).to_have_text("code")

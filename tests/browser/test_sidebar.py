@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 XSS = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script>'
 FINAL = ("complete", "error", "interrupted", "aborted")
-TAB = ".jo-tab:not(.lm-mod-hidden)"
+TAB = ".jp-MainAreaWidget:not(.lm-mod-hidden) > .jo-tab"
 
 
 def new_id() -> str:

@@ -83,7 +83,7 @@ def test_rename_duplicate_fork_delete(page: Page, lab: Lab) -> None:
     expect(copy).to_have_count(1, timeout=10_000)
 
     action(page, panel, sid, "Fork")
-    tab = page.locator(".jo-tab:not(.lm-mod-hidden)")
+    tab = page.locator(".jp-MainAreaWidget:not(.lm-mod-hidden) > .jo-tab")
     expect(tab).to_be_visible(timeout=10_000)
     fork = tab.get_attribute("data-session")
     assert fork and fork != sid
@@ -203,7 +203,7 @@ def test_palette_commands_and_shortcut(page: Page, lab: Lab) -> None:
     box = page.get_by_role("textbox", name="Ask in a new chat")
     box.fill("Started from the sidebar")
     box.press("Enter")
-    tab = page.locator(".jo-tab:not(.lm-mod-hidden)")
+    tab = page.locator(".jp-MainAreaWidget:not(.lm-mod-hidden) > .jo-tab")
     expect(tab.locator(".jo-msg.jo-user")).to_contain_text(
         "Started from the sidebar", timeout=30_000
     )
@@ -215,3 +215,26 @@ def test_palette_commands_and_shortcut(page: Page, lab: Lab) -> None:
         "Chat sessions", timeout=20_000
     )
     shot(page, "actions-7-settings")
+
+
+def test_new_from_template(page: Page, lab: Lab) -> None:
+    try:
+        lab.call("POST", "opencode/templates", {"name": "tidy", "instructions": "Be brief."})
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            pytest.skip("POST opencode/templates answers 404 on this server")
+        raise
+    open_lab(page, lab)
+    sidebar(page).get_by_role("button", name="New from template").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("select").select_option("tidy")
+    dialog.get_by_role("button", name="Ok").click()
+    tab = page.locator(".jp-MainAreaWidget:not(.lm-mod-hidden) > .jo-tab")
+    box = tab.get_by_role("textbox", name="Message")
+    box.fill("First message from a template")
+    with page.expect_request(lambda r: r.method == "POST" and "/messages" in r.url) as sent:
+        box.press("Enter")
+    assert sent.value.post_data_json["template"] == "tidy"
+    expect(tab.locator(".jo-msg.jo-assistant").last).to_have_class(
+        re.compile("jo-status-complete"), timeout=60_000
+    )
