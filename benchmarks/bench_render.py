@@ -137,12 +137,13 @@ def sidebar(lab: Lab, browser: Any, long_session: str) -> list[Figure]:
     expect(page.locator(f"{tab} {COMPLETE}")).to_have_count(1, timeout=90_000)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
+    idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
     task, layout, wall = cost(cdp, lambda: stream_reply(page, tab))
+    note = f"{CHUNKS} chunks in {wall:.1f} s; idle page for {CHUNKS * PACE:.0f} s: {idle:.2f} s"
     figures = [
-        Figure(BENCH, "sidebar tab: main thread, long reply", task, "s", 1.0,
-               note=f"{CHUNKS} chunks in {wall:.1f} s"),
+        Figure(BENCH, "sidebar tab: main thread, long reply", task, "s", 1.0, note=note),
         Figure(BENCH, "sidebar tab: layout, long reply", layout, "s"),
-    ]  # fmt: skip
+    ]
 
     opened = page.evaluate(OPEN, long_session) / 1000
     in_dom = page.locator(f"[data-session='{long_session}'] .jo-msg").count()

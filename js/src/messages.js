@@ -26,7 +26,7 @@ const OVERSCAN_PX = 800;
 const LINE_PX = 19;
 const CHARS_PER_LINE = 90;
 /** Our frames may take at most 1/FRAME_BUDGET of the main thread while a reply streams. */
-const FRAME_BUDGET = 12;
+const FRAME_BUDGET = 16;
 /** A longer frame was interrupted by other work (a hidden tab, a busy machine): not ours. */
 const MAX_FRAME_MS = 50;
 

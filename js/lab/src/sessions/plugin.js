@@ -215,7 +215,6 @@ export const sessionsPlugin = {
     });
     commands.addCommand(CommandIDs.export, {
       label: 'Export Chat Session…',
-      isEnabled: () => true,
       execute: async args => {
         const id = typeof args.id === 'string' ? args.id : tabs.currentWidget?.content.sessionId;
         if (!id) {

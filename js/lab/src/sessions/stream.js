@@ -28,8 +28,6 @@ export class StreamConnection {
     this.delay = 250;
     this.timer = 0;
     this.disposed = false;
-    /** @type {Set<(frame: ServerFrame) => void>} */
-    this.listeners = new Set();
   }
 
   /**
@@ -56,16 +54,6 @@ export class StreamConnection {
         this.send({ type: 'unsubscribe', session_id: sid });
       }
     };
-  }
-
-  /**
-   * Frames that are not about one subscribed session (accepted, error).
-   * @param {(frame: ServerFrame) => void} listener
-   * @returns {() => void}
-   */
-  listen(listener) {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -133,17 +121,12 @@ export class StreamConnection {
       }
       return;
     }
-    const subs = frame.session_id && (frame.type === 'chunk' || frame.type === 'message')
-      ? this.subscribers.get(frame.session_id)
-      : null;
-    if (subs) {
-      for (const sub of subs) {
-        sub.onFrame(frame);
-      }
-    } else {
-      for (const listener of this.listeners) {
-        listener(frame);
-      }
+    if (frame.type === 'error') {
+      console.warn('jupyter-opencode: the stream refused a frame:', frame.message);
+      return;
+    }
+    for (const sub of this.subscribers.get(frame.session_id) ?? []) {
+      sub.onFrame(frame);
     }
   }
 

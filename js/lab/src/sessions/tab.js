@@ -5,12 +5,13 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { Conversation } from '../../../src/conversation.js';
+import { INSERT_EVENT } from '../../../src/codeblocks.js';
 import { COMMANDS } from '../../../src/composer.js';
+import { Conversation } from '../../../src/conversation.js';
 import { h } from '../../../src/dom.js';
 import { ChatView } from '../../../src/view.js';
 import { ApiError } from './api.js';
-import { activeCellChips, lastErrorChips, selectedCellChips } from './context.js';
+import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './context.js';
 
 /**
  * @typedef {import('./api.js').OpencodeApi} OpencodeApi
@@ -24,9 +25,6 @@ import { activeCellChips, lastErrorChips, selectedCellChips } from './context.js
  *   onCreated?: () => void,
  * }} TabOptions
  */
-
-/** Events of the conversation view the tab listens to. */
-const INSERT_EVENT = 'jupyter-opencode:insert-cell';
 
 /** A fresh session id (the session is created by its first prompt). */
 export function newSessionId() {
@@ -293,7 +291,6 @@ export class ConversationTab extends Widget {
       const count = Math.max(1, Number(arg) || 1);
       const cells = panel?.content.widgets ?? [];
       const end = panel ? panel.content.activeCellIndex + 1 : 0;
-      const { cellChip } = await import('./context.js');
       this.attach(cells.slice(Math.max(0, end - count), end).map((c, i) => cellChip(c, end - count + i)), 'Context');
     } else if (name === '/export') {
       await execute('jupyter-opencode:export', { id: this.sessionId, format: arg || undefined });
