@@ -1,21 +1,10 @@
-// Chat widget (anywidget ESM entry): wires the synced traits and custom messages to the views.
-import "./chat.css";
+// Chat widget (anywidget ESM entry): the notebook panel host of the shared conversation view,
+// fed by the kernel's synced traits and custom messages.
+import { ChatView } from "./view.js";
 import { MessageActions } from "./actions.js";
-import { ContextChips } from "./chips.js";
-import { Composer } from "./composer.js";
-import { h } from "./dom.js";
 import { saveDownload } from "./download.js";
-import { Header } from "./header.js";
-import { MessageList } from "./messages.js";
-import { Notices } from "./notices.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
-
-const CONNECTION_TEXT = {
-  connecting: "Connecting to the opencode server…",
-  reconnecting: "Connection lost, reconnecting…",
-  offline: "Offline: not connected to the opencode server.",
-};
 
 /**
  * Render the chat panel into `el`; returns the cleanup function.
@@ -25,81 +14,53 @@ const CONNECTION_TEXT = {
 function render({ model, el }) {
   /** @param {Record<string, unknown>} content */
   const send = (content) => model.send(content);
-  const root = h("div", { class: "jo-chat" });
-
-  const header = new Header({
+  /**
+   * @param {string} name
+   * @param {unknown} value
+   */
+  const save = (name, value) => {
+    model.set(name, value);
+    model.save_changes();
+  };
+  const view = new ChatView({
+    onSend: (text) => send({ type: "send", text }),
+    onStop: () => send({ type: "stop" }),
     onSwitch: (id) => send({ type: "switch", session_id: id }),
     onNew: () => send({ type: "new" }),
     onFork: () => send({ type: "fork" }),
-    onModel: (id) => {
-      model.set("model", id);
-      model.save_changes();
-    },
-  });
-  const banner = h("div", { class: "jo-banner", role: "alert", hidden: true });
-  const notices = new Notices();
-  const list = new MessageList({
-    eventRoot: root,
+    onModel: (id) => save("model", id),
     onPermission: (id, reply) => send({ type: "permission", permission_id: id, reply }),
     onLoadOlder: (before) => send({ type: "load_older", before }),
+    onRemoveChip: (id) => send({ type: "remove_context", id }),
+    onAutoContext: (on) => save("auto_context", on),
   });
-  const status = h("div", { class: "jo-status", role: "status", "aria-live": "polite" });
-  const chips = new ContextChips({
-    onRemove: (id) => send({ type: "remove_context", id }),
-    onAutoContext: (on) => {
-      model.set("auto_context", on);
-      model.save_changes();
-    },
-  });
-  const composer = new Composer({
-    onSend: (text) => {
-      notices.clearErrors();
-      list.scrollToBottom();
-      send({ type: "send", text });
-    },
-    onStop: () => send({ type: "stop" }),
-  });
-  root.append(header.el, banner, notices.el, list.el, status, chips.el, composer.el);
-  el.append(root);
-  const actions = new MessageActions({ root, list: list.el, send });
+  el.append(view.el);
+  const actions = new MessageActions({ root: view.el, list: view.list.el, send });
 
-  const updateSessions = () => header.setSessions(model.get("sessions"), model.get("session_id"), model.get("title"));
-  const updateModels = () => header.setModels(model.get("models"), model.get("model"));
+  const updateSessions = () =>
+    view.header.setSessions(model.get("sessions"), model.get("session_id"), model.get("title"));
+  const updateModels = () => view.header.setModels(model.get("models"), model.get("model"));
+  const updateBanner = () => view.setConnection(model.get("connection") || "", model.get("connection_error") || "");
   /** @type {Record<string, () => void>} */
   const traits = {
     title: () => {
-      header.setTitle(model.get("title"));
+      view.header.setTitle(model.get("title"));
       updateSessions(); // the picker names a session not yet listed by this title
     },
-    session_id: updateSessions,
+    session_id: () => {
+      view.el.dataset.session = model.get("session_id") || "";
+      updateSessions();
+    },
     sessions: updateSessions,
     models: updateModels,
     model: updateModels,
-    status: () => {
-      const text = model.get("status") || "";
-      status.textContent = text;
-      status.classList.toggle("jo-status-error", text.startsWith("Error"));
-    },
-    busy: () => {
-      const busy = Boolean(model.get("busy"));
-      composer.setBusy(busy);
-      root.classList.toggle("jo-busy", busy);
-    },
-    connection: () => updateBanner(),
-    connection_error: () => updateBanner(),
-    context: () => chips.setChips(model.get("context")),
-    auto_context: () => chips.setAuto(model.get("auto_context")),
+    status: () => view.setStatus(model.get("status") || ""),
+    busy: () => view.setBusy(Boolean(model.get("busy"))),
+    connection: updateBanner,
+    connection_error: updateBanner,
+    context: () => view.chips.setChips(model.get("context")),
+    auto_context: () => view.chips.setAuto(model.get("auto_context")),
   };
-
-  function updateBanner() {
-    const state = model.get("connection") || "";
-    const error = model.get("connection_error") || "";
-    const show = state !== "" && state !== "connected";
-    banner.hidden = !show;
-    if (!show) return;
-    const text = CONNECTION_TEXT[/** @type {keyof typeof CONNECTION_TEXT} */ (state)] ?? `Connection: ${state}`;
-    banner.replaceChildren(h("strong", { text }), error ? h("span", { class: "jo-banner-detail", text: error }) : "");
-  }
 
   /** @type {[string, () => void][]} */
   const listeners = Object.entries(traits).map(([name, update]) => [`change:${name}`, update]);
@@ -111,10 +72,10 @@ function render({ model, el }) {
   /** @param {any} msg @param {any[]} [buffers] */
   const onCustom = (msg, buffers) => {
     if (!msg || typeof msg !== "object") return;
-    if (msg.type === "reset") list.reset(msg.messages ?? [], msg.has_more);
-    else if (msg.type === "older") list.prepend(msg.messages ?? [], msg.has_more);
-    else if (msg.type === "frame") list.applyOps(msg.ops ?? []);
-    else if (msg.type === "notice") notices.show(msg.level, msg.text ?? "");
+    if (msg.type === "reset") view.reset(msg.messages ?? [], msg.has_more);
+    else if (msg.type === "older") view.prepend(msg.messages ?? [], msg.has_more);
+    else if (msg.type === "frame") view.applyOps(msg.ops ?? []);
+    else if (msg.type === "notice") view.notice(msg.level, msg.text ?? "");
     else if (msg.type === "download") saveDownload(msg, buffers);
     actions.onCustom(msg);
   };
@@ -124,10 +85,8 @@ function render({ model, el }) {
   return () => {
     for (const [event, update] of listeners) model.off(event, update);
     model.off("msg:custom", onCustom);
-    list.destroy();
     actions.destroy();
-    notices.destroy();
-    root.remove();
+    view.destroy();
   };
 }
 

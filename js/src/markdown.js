@@ -58,7 +58,35 @@ const PURIFY_CONFIG = {
  * @returns {DocumentFragment}
  */
 export function renderMarkdown(text) {
-  const html = /** @type {string} */ (marked.parse(text ?? ""));
+  return toFragment(/** @type {string} */ (marked.parse(text ?? "")));
+}
+
+/**
+ * Split Markdown into its top-level blocks (each token's `raw` is its exact source).
+ * @param {string} text
+ * @returns {import("marked").TokensList}
+ */
+export function lexBlocks(text) {
+  return marked.lexer(text);
+}
+
+/**
+ * Render already lexed blocks (from `lexBlocks`) like `renderMarkdown` does.
+ * @param {import("marked").Token[]} tokens
+ * @param {import("marked").TokensList["links"]} links
+ * @returns {DocumentFragment}
+ */
+export function renderBlocks(tokens, links) {
+  const list = /** @type {import("marked").TokensList} */ (Object.assign([...tokens], { links }));
+  return toFragment(marked.parser(list));
+}
+
+/**
+ * Sanitize HTML from marked into a fragment: highlighted code, remote images as links.
+ * @param {string} html
+ * @returns {DocumentFragment}
+ */
+function toFragment(html) {
   const fragment = /** @type {DocumentFragment} */ (
     /** @type {unknown} */ (purify.sanitize(html, PURIFY_CONFIG))
   );

@@ -1,17 +1,20 @@
-// The scrolling message list: lazy Markdown rendering, streaming, older-page loading.
+// The scrolling message list. Only messages near the viewport are in the DOM (the rest are
+// spacer height); a streaming answer is rendered incrementally, once per animation frame.
 import { undoNotebookChanges } from "./approval.js";
-import { decorateCodeBlocks, handleCodeClick } from "./codeblocks.js";
+import { handleCodeClick } from "./codeblocks.js";
 import { h } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
+import { MarkdownBody } from "./livemarkdown.js";
 import { permissionPrompt, statusMarker, syncParts } from "./parts.js";
 
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").Permission} Permission */
 /** @typedef {import("./types.js").Part} Part */
+/** @typedef {import("./protocol.js").Op} Op */
 /**
- * @typedef {{msg: Message, el: HTMLElement, parts: HTMLElement, body: HTMLElement,
- *   extra: HTMLElement, visible: boolean, dirty: boolean, rendered: boolean,
- *   permission?: Permission, answered?: string}} Entry
+ * A message and, while it is mounted, its elements.
+ * @typedef {{msg: Message, height: number, full: boolean, el: HTMLElement | null,
+ *   parts: HTMLElement | null, body: HTMLElement | null, markdown: MarkdownBody | null,
+ *   extra: HTMLElement | null, permission?: Permission, answered?: string}} Entry
  * @typedef {{onPermission: (permissionId: string, reply: string) => void,
  *   onLoadOlder: (before: string) => void, eventRoot: HTMLElement}} ListOptions
  */
@@ -19,23 +22,45 @@ import { permissionPrompt, statusMarker, syncParts } from "./parts.js";
 const LIVE = new Set(["pending", "streaming"]);
 const STICK_PX = 40;
 const TOP_PX = 120;
-const PLACEHOLDER_CHARS = 3000;
+/** Messages this far outside the viewport stay mounted (smooth scrolling). */
+const OVERSCAN_PX = 800;
+const LINE_PX = 19;
+const CHARS_PER_LINE = 90;
+/** Our frames may take at most 1/FRAME_BUDGET of the main thread while a reply streams. */
+const FRAME_BUDGET = 16;
+/** A longer frame was interrupted by other work (a hidden tab, a busy machine): not ours. */
+const MAX_FRAME_MS = 50;
 
 export class MessageList {
   /** @param {ListOptions} options */
   constructor(options) {
     this.options = options;
+    /** @type {Entry[]} */
+    this.entries = [];
     /** @type {Map<string, Entry>} */
-    this.entries = new Map();
+    this.byId = new Map();
     /** @type {WeakMap<Element, Entry>} */
     this.byElement = new WeakMap();
+    /** @type {Set<Entry>} */
+    this.mounted = new Set();
     /** @type {Set<Entry>} */
     this.pending = new Set();
     this.hasMore = false;
     this.loadingOlder = false;
     this.stick = true;
     this.frame = 0;
+    this.waiting = 0;
+    this.frameAt = -Infinity;
+    this.frameCost = 0;
+    this.probe = new MessageChannel();
+    this.probe.port1.onmessage = (ev) => {
+      this.frameCost = Math.min(MAX_FRAME_MS, performance.now() - ev.data);
+    };
     this.olderTimer = 0;
+    /** Scroll position and viewport height, cached so a frame never forces a layout. */
+    this.scrollTop = 0;
+    this.viewport = 0;
+    this.innerOffset = 0;
 
     this.olderButton = h("button", {
       type: "button",
@@ -45,7 +70,9 @@ export class MessageList {
       onclick: () => this.requestOlder(),
     });
     this.empty = h("div", { class: "jo-empty", text: "Ask opencode about this notebook. Type / for commands." });
-    this.inner = h("div", { class: "jo-messages" });
+    this.top = h("div", { class: "jo-spacer", "aria-hidden": "true" });
+    this.bottom = h("div", { class: "jo-spacer", "aria-hidden": "true" });
+    this.inner = h("div", { class: "jo-messages" }, this.top, this.bottom);
     this.el = h(
       "div",
       { class: "jo-list", role: "log", "aria-label": "Conversation", tabindex: "0" },
@@ -55,18 +82,12 @@ export class MessageList {
     );
     this.el.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.el.addEventListener("click", (ev) => handleCodeClick(ev, options.eventRoot));
-    this.observer = new IntersectionObserver((records) => this.onIntersect(records), {
-      root: this.el,
-      rootMargin: "800px 0px",
-    });
-    // Keep the newest message in view while content grows (streaming, late layout), except
-    // right after the user clicked inside the list (e.g. opened a tool block).
+    // Keep the newest message in view while content grows, except right after the user
+    // clicked inside the list (e.g. opened a tool block).
     this.clickedAt = 0;
     this.el.addEventListener("pointerdown", () => (this.clickedAt = performance.now()), { passive: true });
-    this.resizer = new ResizeObserver(() => {
-      if (this.stick && performance.now() - this.clickedAt > 500) this.el.scrollTop = this.el.scrollHeight;
-    });
-    this.resizer.observe(this.inner);
+    this.resizer = new ResizeObserver((records) => this.onResize(records));
+    this.resizer.observe(this.el);
   }
 
   /**
@@ -75,14 +96,13 @@ export class MessageList {
    * @param {boolean} hasMore
    */
   reset(messages, hasMore) {
-    this.observer.disconnect();
-    this.entries.clear();
+    for (const entry of this.mounted) this.unmount(entry);
+    this.entries = messages.map((m) => this.createEntry(m));
+    this.byId = new Map(this.entries.map((e) => [e.msg.id, e]));
     this.pending.clear();
-    this.inner.replaceChildren(...messages.map((m) => this.createEntry(m).el));
     this.setHasMore(hasMore);
     this.loadingOlder = false;
     clearTimeout(this.olderTimer);
-    this.stick = true;
     this.scrollToBottom();
     this.maybeFillUp();
   }
@@ -93,46 +113,84 @@ export class MessageList {
    * @param {boolean} hasMore
    */
   prepend(messages, hasMore) {
-    const fresh = messages.filter((m) => !this.entries.has(m.id));
-    const fromBottom = this.el.scrollHeight - this.el.scrollTop;
-    this.inner.prepend(...fresh.map((m) => this.createEntry(m).el));
-    this.el.scrollTop = this.el.scrollHeight - fromBottom;
+    const fresh = messages.filter((m) => !this.byId.has(m.id)).map((m) => this.createEntry(m));
+    const listTop = this.el.getBoundingClientRect().top;
+    const anchor = this.entries.find((e) => e.el && e.el.getBoundingClientRect().bottom > listTop);
+    const anchorAt = anchor?.el ? anchor.el.getBoundingClientRect().top - listTop : 0;
+    for (const entry of fresh) this.byId.set(entry.msg.id, entry);
+    this.entries.unshift(...fresh);
     this.setHasMore(hasMore);
     this.loadingOlder = false;
     clearTimeout(this.olderTimer);
+    if (anchor && !this.stick) {
+      this.scrollTop = this.inner.offsetTop + this.offsetOf(anchor) - anchorAt;
+      this.layout();
+      this.el.scrollTop = this.scrollTop;
+      // The offset came from estimated heights; the mounted messages above have real ones.
+      const drift = (anchor.el?.getBoundingClientRect().top ?? listTop) - listTop - anchorAt;
+      this.el.scrollTop += drift;
+      this.scrollTop = this.el.scrollTop;
+    } else {
+      this.layout();
+    }
     this.maybeFillUp();
   }
 
   /**
    * Apply one coalesced frame of streaming operations.
-   * @param {any[]} ops
+   * @param {Op[]} ops
    */
   applyOps(ops) {
     for (const op of ops) {
-      if (op.op === "message") this.upsert(op.message);
+      if (op.op === "message") this.upsert(/** @type {Message} */ (op.message));
       else if (op.op === "delta") this.appendDelta(op.id, op.kind, op.text ?? "");
       else if (op.op === "tool") this.upsertTool(op.id, op.tool);
       else if (op.op === "permission") {
         const entry = this.ensure(op.id);
         entry.permission = op.permission;
         entry.answered = undefined;
-        this.markDirty(entry);
+        this.markDirty(entry, true);
       }
     }
   }
 
   /** Remove observers and pending callbacks. */
   destroy() {
-    this.observer.disconnect();
     this.resizer.disconnect();
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.waiting);
     clearTimeout(this.olderTimer);
+    this.probe.port1.close();
   }
 
   /** Scroll to the newest message and keep following it. */
   scrollToBottom() {
     this.stick = true;
+    this.layout();
     this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  /**
+   * Bring one message into view and mark it (e.g. a search hit); false when it is not loaded.
+   * @param {string} id
+   * @returns {boolean}
+   */
+  reveal(id) {
+    const entry = this.byId.get(id);
+    if (!entry) return false;
+    this.stick = false;
+    this.scrollTop = Math.max(0, this.inner.offsetTop + this.offsetOf(entry) - 40);
+    this.layout();
+    this.el.scrollTop = this.scrollTop;
+    for (const old of this.el.querySelectorAll(".jo-hit")) old.classList.remove("jo-hit");
+    entry.el?.classList.add("jo-hit");
+    entry.el?.scrollIntoView({ block: "start" });
+    return true;
+  }
+
+  /** Ids of the loaded messages, oldest first. */
+  ids() {
+    return this.entries.map((e) => e.msg.id);
   }
 
   /** @param {boolean} hasMore */
@@ -140,13 +198,13 @@ export class MessageList {
     this.hasMore = Boolean(hasMore);
     this.olderButton.hidden = !this.hasMore;
     this.olderButton.textContent = "Load older messages";
-    this.empty.hidden = this.entries.size > 0;
+    this.empty.hidden = this.entries.length > 0;
   }
 
-  /** Ask the kernel for the page before the first message. */
+  /** Ask for the page before the first message. */
   requestOlder() {
-    const first = /** @type {HTMLElement | null} */ (this.inner.firstElementChild);
-    if (!this.hasMore || this.loadingOlder || !first?.dataset.id) return;
+    const first = this.entries[0];
+    if (!this.hasMore || this.loadingOlder || !first) return;
     this.loadingOlder = true;
     this.olderButton.textContent = "Loading…";
     // Give up waiting after a while so a lost reply does not block paging forever.
@@ -154,7 +212,7 @@ export class MessageList {
       this.loadingOlder = false;
       this.setHasMore(this.hasMore);
     }, 10000);
-    this.options.onLoadOlder(first.dataset.id);
+    this.options.onLoadOlder(first.msg.id);
   }
 
   /** Load older pages while the list does not fill its box (no scrollbar to reach the top). */
@@ -165,23 +223,36 @@ export class MessageList {
 
   onScroll() {
     const { scrollTop, scrollHeight, clientHeight } = this.el;
+    this.scrollTop = scrollTop;
+    this.viewport = clientHeight;
+    this.innerOffset = this.inner.offsetTop;
     this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX;
     if (scrollTop < TOP_PX) this.requestOlder();
+    this.schedule(true);
   }
 
-  /** @param {IntersectionObserverEntry[]} records */
-  onIntersect(records) {
+  /** @param {ResizeObserverEntry[]} records */
+  onResize(records) {
     let changed = false;
+    let resized = false;
     for (const record of records) {
+      const size = record.borderBoxSize?.[0]?.blockSize ?? record.contentRect.height;
+      if (record.target === this.el) {
+        this.viewport = size;
+        changed = resized = true;
+        continue;
+      }
       const entry = this.byElement.get(record.target);
-      if (!entry) continue;
-      entry.visible = record.isIntersecting;
-      if (entry.visible && entry.dirty) {
-        this.renderEntry(entry);
+      if (entry && entry.el === record.target && size > 0 && Math.abs(size - entry.height) > 0.5) {
+        entry.height = size;
         changed = true;
       }
     }
-    if (changed && this.stick) this.el.scrollTop = this.el.scrollHeight;
+    if (!changed) return;
+    // Spacers stand for unmounted messages only: a mounted one growing leaves them as they are.
+    if (this.stick && performance.now() - this.clickedAt > 500) this.el.scrollTop = this.el.scrollHeight;
+    // A growing message may bring others into range: the next (paced) frame mounts them.
+    this.schedule(resized);
   }
 
   /**
@@ -190,54 +261,123 @@ export class MessageList {
    */
   createEntry(message) {
     const msg = normalize(message);
-    const parts = h("div", { class: "jo-parts" });
-    const body = h("div", { class: msg.role === "user" ? "jo-body jo-plain" : "jo-body jo-md" });
-    const extra = h("div", { class: "jo-extra" });
-    const el = h("div", { class: "jo-msg", "data-id": msg.id }, h("div", { class: "jo-bubble" }, parts, body, extra));
     /** @type {Entry} */
-    const entry = { msg, el, parts, body, extra, visible: false, dirty: true, rendered: false };
-    this.entries.set(msg.id, entry);
-    this.byElement.set(el, entry);
-    this.updateClasses(entry);
-    this.placeholder(entry);
-    this.observer.observe(el);
+    const entry = {
+      msg,
+      height: estimateHeight(msg),
+      full: true,
+      el: null,
+      parts: null,
+      body: null,
+      markdown: null,
+      extra: null,
+    };
     this.empty.hidden = true;
     return entry;
   }
 
   /**
-   * Cheap stand-in until the entry is near the viewport: plain text, so heights are close.
+   * The entry's distance from the top of the first message, from known or estimated heights.
    * @param {Entry} entry
    */
-  placeholder(entry) {
-    entry.body.textContent = entry.msg.content.slice(0, PLACEHOLDER_CHARS);
+  offsetOf(entry) {
+    let offset = 0;
+    for (const other of this.entries) {
+      if (other === entry) break;
+      offset += other.height;
+    }
+    return offset;
+  }
+
+  /** Mount the messages near the viewport, unmount the rest, size the spacers. */
+  layout() {
+    const count = this.entries.length;
+    let total = 0;
+    for (const entry of this.entries) total += entry.height;
+    const viewport = this.viewport || this.el.clientHeight || 600;
+    const top = this.stick ? total - viewport : this.scrollTop - this.innerOffset;
+    const from = top - OVERSCAN_PX;
+    const to = top + viewport + OVERSCAN_PX;
+    let start = 0;
+    let offset = 0;
+    while (start < count - 1 && offset + this.entries[start].height < from) {
+      offset += this.entries[start].height;
+      start += 1;
+    }
+    let end = start;
+    let endOffset = offset;
+    while (end < count && endOffset < to) {
+      endOffset += this.entries[end].height;
+      end += 1;
+    }
+    const wanted = new Set(this.entries.slice(start, end));
+    for (const entry of this.mounted) if (!wanted.has(entry)) this.unmount(entry);
+    /** @type {ChildNode | null} */
+    let cursor = this.top.nextSibling;
+    for (const entry of wanted) {
+      if (!entry.el) this.mount(entry);
+      const el = /** @type {HTMLElement} */ (entry.el);
+      if (el === cursor) cursor = cursor.nextSibling;
+      else this.inner.insertBefore(el, cursor);
+    }
+    this.updateSpacers();
+  }
+
+  /** Spacer heights from the current heights of the unmounted messages. */
+  updateSpacers() {
+    let above = 0;
+    let below = 0;
+    let seen = false;
+    for (const entry of this.entries) {
+      if (entry.el) seen = true;
+      else if (seen) below += entry.height;
+      else above += entry.height;
+    }
+    this.top.style.height = `${above}px`;
+    this.bottom.style.height = `${below}px`;
   }
 
   /** @param {Entry} entry */
-  updateClasses(entry) {
-    const { msg } = entry;
-    entry.el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"} jo-status-${msg.status}`;
-    entry.el.classList.toggle("jo-live", LIVE.has(msg.status));
+  mount(entry) {
+    const role = entry.msg.role === "user" ? "user" : "assistant";
+    entry.parts = h("div", { class: "jo-parts" });
+    entry.body = h("div", { class: role === "user" ? "jo-body jo-plain" : "jo-body jo-md" });
+    entry.extra = h("div", { class: "jo-extra" });
+    entry.markdown = role === "user" ? null : new MarkdownBody(entry.body);
+    entry.el = h(
+      "div",
+      { class: "jo-msg", "data-id": entry.msg.id },
+      h("div", { class: "jo-bubble" }, entry.parts, entry.body, entry.extra),
+    );
+    entry.full = true;
+    this.byElement.set(entry.el, entry);
+    this.mounted.add(entry);
+    this.renderEntry(entry);
+    this.resizer.observe(entry.el);
+  }
+
+  /** @param {Entry} entry */
+  unmount(entry) {
+    if (entry.el) {
+      this.resizer.unobserve(entry.el);
+      entry.el.remove();
+    }
+    entry.el = entry.parts = entry.body = entry.extra = null;
+    entry.markdown = null;
+    this.mounted.delete(entry);
   }
 
   /** @param {Entry} entry */
   renderEntry(entry) {
     const { msg } = entry;
-    entry.dirty = false;
-    entry.rendered = true;
-    this.pending.delete(entry);
-    this.updateClasses(entry);
-    syncParts(entry.parts, msg.parts ?? []);
+    const el = /** @type {HTMLElement} */ (entry.el);
     const live = LIVE.has(msg.status);
-    if (msg.role === "user") {
-      entry.body.textContent = msg.content;
-    } else {
-      const fragment = renderMarkdown(msg.content);
-      if (live) appendCursor(fragment);
-      decorateCodeBlocks(fragment);
-      entry.body.replaceChildren(fragment);
-    }
-    entry.extra.replaceChildren(...this.extras(entry, live));
+    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"} jo-status-${msg.status}${live ? " jo-live" : ""}`;
+    syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? []);
+    if (entry.markdown) entry.markdown.set(msg.content, live);
+    else if (entry.body && entry.body.textContent !== msg.content) entry.body.textContent = msg.content;
+    if (entry.full) /** @type {HTMLElement} */ (entry.extra).replaceChildren(...this.extras(entry, live));
+    entry.full = false;
   }
 
   /**
@@ -264,7 +404,8 @@ export class MessageList {
         permissionPrompt(permission, entry.answered, (reply) => {
           entry.answered = reply;
           this.options.onPermission(permission.id, reply);
-          this.renderEntry(entry);
+          entry.full = true;
+          if (entry.el) this.renderEntry(entry); // the user's click shows at once
         }),
       );
     }
@@ -275,43 +416,79 @@ export class MessageList {
     return out;
   }
 
-  /** @param {Entry} entry */
-  markDirty(entry) {
-    entry.dirty = true;
+  /**
+   * @param {Entry} entry
+   * @param {boolean} full whether more than the text changed
+   */
+  markDirty(entry, full) {
+    if (full) entry.full = true;
     this.pending.add(entry);
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+    // Only streamed text is paced; a new message, tool or status shows in the next frame.
+    this.schedule(full);
   }
 
-  /** Render what changed since the last animation frame (visible entries only). */
+  /**
+   * Render and lay out at most once per animation frame, whatever arrived in between, and
+   * only as often as keeps the page's cost of our frames (style, layout, paint: measured)
+   * under 1/FRAME_BUDGET of the main thread. A fast stream then updates the DOM less often
+   * on a slow machine or a heavy page, never more than the page can take. Scrolling and
+   * resizing are `urgent`: they lay out in the next frame.
+   * @param {boolean} [urgent]
+   */
+  schedule(urgent = false) {
+    if (this.frame) return;
+    if (urgent) {
+      clearTimeout(this.waiting);
+      this.waiting = 0;
+    } else if (this.waiting) {
+      return;
+    }
+    const wait = this.frameAt + this.frameCost * FRAME_BUDGET - performance.now();
+    if (wait > 0 && !urgent) {
+      this.waiting = window.setTimeout(() => {
+        this.waiting = 0;
+        this.schedule();
+      }, wait);
+      return;
+    }
+    this.frame = requestAnimationFrame(() => this.flush());
+  }
+
   flush() {
     this.frame = 0;
+    const started = performance.now();
+    /** @type {Set<Entry>} */
+    const stale = new Set();
     for (const entry of this.pending) {
-      if (entry.visible || !entry.rendered) {
-        // Not yet observed entries are new, usually at the bottom: render them right away.
-        this.renderEntry(entry);
-      } else {
-        this.updateClasses(entry);
-        this.placeholder(entry);
-        this.pending.delete(entry);
-      }
+      if (!entry.el) continue;
+      this.renderEntry(entry);
+      // The open block of a streaming answer is re-rendered in a later (paced) frame.
+      if (entry.markdown?.catchUp()) stale.add(entry);
     }
-    if (this.stick) this.el.scrollTop = this.el.scrollHeight;
+    this.pending = stale;
+    this.layout();
+    // A message posted now is handled once this frame is rendered: the time in between
+    // is what the frame cost the page.
+    this.frameAt = started;
+    this.probe.port2.postMessage(started);
+    if (stale.size) this.schedule();
   }
 
   /** @param {Message} message */
   upsert(message) {
-    const existing = this.entries.get(message.id);
+    const existing = this.byId.get(message.id);
     if (!existing) {
       const entry = this.createEntry(message);
+      this.byId.set(message.id, entry);
       this.insertInOrder(entry);
-      this.markDirty(entry);
+      this.markDirty(entry, true);
       return;
     }
     // A final message without content keeps the text its deltas built (it is not sent twice).
     const content = "content" in message ? message.content : existing.msg.content;
     existing.msg = normalize({ ...message, content });
     if (!LIVE.has(existing.msg.status) && !existing.answered) existing.permission = undefined;
-    this.markDirty(existing);
+    this.markDirty(existing, true);
   }
 
   /**
@@ -320,16 +497,15 @@ export class MessageList {
    */
   insertInOrder(entry) {
     const at = entry.msg.created_at;
-    let before = null;
+    let index = this.entries.length;
     if (typeof at === "number") {
-      for (let node = this.inner.lastElementChild; node; node = node.previousElementSibling) {
-        const other = this.byElement.get(node);
-        const time = other?.msg.created_at;
+      while (index > 0) {
+        const time = this.entries[index - 1].msg.created_at;
         if (typeof time !== "number" || time <= at) break;
-        before = node;
+        index -= 1;
       }
     }
-    this.inner.insertBefore(entry.el, before);
+    this.entries.splice(index, 0, entry);
   }
 
   /**
@@ -338,10 +514,11 @@ export class MessageList {
    * @returns {Entry}
    */
   ensure(id) {
-    const existing = this.entries.get(id);
+    const existing = this.byId.get(id);
     if (existing) return existing;
     const entry = this.createEntry({ id, role: "assistant", status: "streaming", content: "", parts: [] });
-    this.inner.append(entry.el);
+    this.byId.set(id, entry);
+    this.entries.push(entry);
     return entry;
   }
 
@@ -353,6 +530,7 @@ export class MessageList {
   appendDelta(id, kind, text) {
     const entry = this.ensure(id);
     const { msg } = entry;
+    let full = false;
     if (kind === "reasoning") {
       const parts = /** @type {Part[]} */ (msg.parts);
       const last = parts[parts.length - 1];
@@ -361,8 +539,11 @@ export class MessageList {
     } else {
       msg.content += text;
     }
-    if (!LIVE.has(msg.status)) msg.status = "streaming";
-    this.markDirty(entry);
+    if (!LIVE.has(msg.status)) {
+      msg.status = "streaming";
+      full = true;
+    }
+    this.markDirty(entry, full);
   }
 
   /**
@@ -375,7 +556,7 @@ export class MessageList {
     const index = parts.findIndex((p) => p.kind === "tool" && p.call_id === tool.call_id);
     if (index >= 0) parts[index] = { ...parts[index], ...tool, kind: "tool" };
     else parts.push({ ...tool, kind: "tool" });
-    this.markDirty(entry);
+    this.markDirty(entry, true);
   }
 }
 
@@ -394,21 +575,13 @@ function normalize(message) {
 }
 
 /**
- * Put the blinking cursor at the end of the last text-bearing element.
- * @param {DocumentFragment} fragment
+ * A height guess for a message not yet mounted (replaced by its measured height once it is).
+ * @param {Message} message
+ * @returns {number}
  */
-function appendCursor(fragment) {
-  /** @type {ParentNode} */
-  let node = fragment;
-  for (;;) {
-    let last = node.lastChild;
-    // Skip the newlines marked puts between blocks.
-    while (last && last.nodeType === Node.TEXT_NODE && !last.textContent?.trim()) {
-      last = last.previousSibling;
-    }
-    if (!last || last.nodeType !== Node.ELEMENT_NODE) break;
-    if (["BR", "HR", "IMG"].includes(/** @type {Element} */ (last).tagName)) break;
-    node = /** @type {Element} */ (last);
-  }
-  node.append(h("span", { class: "jo-cursor", "aria-hidden": "true" }));
+function estimateHeight(message) {
+  let lines = 0;
+  const text = message.content.length > 20000 ? message.content.slice(0, 20000) : message.content;
+  for (const line of text.split("\n")) lines += Math.max(1, Math.ceil(line.length / CHARS_PER_LINE));
+  return 24 + lines * LINE_PX + (message.parts?.length ?? 0) * 28;
 }

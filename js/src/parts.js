@@ -53,7 +53,14 @@ function reasoningBlock() {
  */
 function updateReasoning(block, text) {
   const body = /** @type {HTMLElement} */ (block.querySelector(".jo-reasoning-text"));
-  if (body.textContent !== text) body.textContent = text;
+  const shown = body.textContent ?? "";
+  if (shown === text) return;
+  // Streamed reasoning only grows: append the new text instead of rewriting it all.
+  if (text.startsWith(shown) && body.lastChild?.nodeType === Node.TEXT_NODE) {
+    /** @type {Text} */ (body.lastChild).appendData(text.slice(shown.length));
+  } else {
+    body.textContent = text;
+  }
 }
 
 /** @returns {HTMLElement} */

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from jupyter_opencode.testing import chromium
 
@@ -353,6 +354,7 @@ def test_thousands_of_messages_and_older_pages(page: Any) -> None:
     assert elapsed < 3, elapsed
     rendered = page.locator(".jo-msg .jo-code").count()
     assert 0 < rendered < 100, rendered
+    assert page.locator(".jo-msg").count() < 100
     at_bottom = page.evaluate(
         "(() => { const l = document.querySelector('.jo-list');"
         " return l.scrollHeight - l.scrollTop - l.clientHeight < 40; })()"
@@ -379,7 +381,13 @@ def test_thousands_of_messages_and_older_pages(page: Any) -> None:
         "document.querySelector('.jo-msg[data-id=m1000]').getBoundingClientRect().top"
     )
     assert abs(top_after - top_before) < 2
-    assert page.locator(".jo-msg").first.get_attribute("data-id") == "m900"
+    # Only the messages near the viewport are in the DOM; the oldest one comes in at the top.
+    assert page.locator(".jo-msg").count() < 80
+    assert page.locator(".jo-msg[data-id=m900]").count() == 0
+    page.evaluate("document.querySelector('.jo-list').scrollTop = 0")
+    page.wait_for_function(
+        "document.querySelector('.jo-msg')?.dataset.id === 'm900'", timeout=5_000
+    )
 
     # Streaming at the bottom follows only when the user is at the bottom.
     page.evaluate("document.querySelector('.jo-list').scrollTop = 500")
@@ -421,3 +429,43 @@ def test_export_download_saves_the_kernel_bytes(page: Any) -> None:
     download = info.value
     assert download.suggested_filename == "Sales Q3 ünï.pdf"
     assert Path(download.path()).read_bytes() == b"%PDF-1.4 test"
+
+
+def test_finished_blocks_are_rendered_once(page: Any) -> None:
+    """While an answer streams, its finished blocks keep their DOM nodes; only the last changes."""
+    custom(page, '{type: "reset", has_more: false, messages: []}')
+    custom(
+        page,
+        """{type: "frame", ops: [
+          {op: "message", message: __msg("a1", "assistant", "", {status: "pending"})},
+          {op: "delta", id: "a1", kind: "text",
+           text: "First **paragraph**.\\n\\n```python\\nx = 1"}]}""",
+    )
+    page.wait_for_timeout(120)
+    body = page.locator(".jo-msg[data-id=a1] .jo-body")
+    expect(body.locator("p strong")).to_have_text("paragraph")
+    page.evaluate("document.querySelector('.jo-msg[data-id=a1] .jo-body p').__first = true")
+    for text in ("\\ny = 2\\n```\\n\\nThird", " block with `code`", " and more.\\n\\n- a\\n- b"):
+        custom(
+            page,
+            f'{{type: "frame", ops: [{{op: "delta", id: "a1", kind: "text", text: "{text}"}}]}}',
+        )
+        page.wait_for_timeout(120)
+    assert page.evaluate(
+        "document.querySelector('.jo-msg[data-id=a1] .jo-body p').__first === true"
+    )
+    expect(body.locator(".jo-md-settled pre > code")).to_contain_text("y = 2")
+    expect(body.locator(".jo-md-open li")).to_have_count(2)
+    expect(body.locator(".jo-cursor")).to_have_count(1)
+    custom(
+        page,
+        """{type: "frame", ops: [{op: "message", message: __msg("a1", "assistant",
+          "First **paragraph**.\\n\\n```python\\nx = 1\\ny = 2\\n```\\n\\nThird block with `code`"
+          + " and more.\\n\\n- a\\n- b", {status: "complete"})}]}""",
+    )
+    page.wait_for_timeout(100)
+    assert page.evaluate(
+        "document.querySelector('.jo-msg[data-id=a1] .jo-body p').__first === true"
+    )
+    expect(body.locator(".jo-cursor")).to_have_count(0)
+    expect(body.locator("p code")).to_have_text("code")

@@ -6,6 +6,8 @@
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { activateNotebookTools } from './notebook-tools.js';
 
+import { sessionsPlugin } from './sessions/plugin.js';
+
 /** DOM event the Chat widget dispatches (bubbles, composed) on its root element. */
 export const INSERT_EVENT = 'jupyter-opencode:insert-cell';
 
@@ -153,4 +155,4 @@ const plugin = {
   }
 };
 
-export default plugin;
+export default [plugin, sessionsPlugin];

@@ -17,6 +17,7 @@ from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
+from .protocol import ChunkFrame, MessageFrame, chunk_frame, message_frame
 from .store import SessionStore
 from .turn import Chunk, Turn
 from .writer import ChunkWriter
@@ -122,17 +123,24 @@ class ChatService:
                 if not subs:
                     del self._subscribers[session_id]
 
-    def _publish(self, turn: Turn, frame: dict[str, Any]) -> None:
+    def _publish(self, turn: Turn, frame: ChunkFrame | MessageFrame) -> None:
         self._deliver(turn, *self._record(turn, frame))
 
-    def _record(self, turn: Turn, frame: dict[str, Any]) -> tuple[int, str, Delta | None]:
+    def _record(
+        self, turn: Turn, frame: ChunkFrame | MessageFrame
+    ) -> tuple[int, str, Delta | None]:
         """Number a frame and queue it for the database."""
         seq = turn.take_seq()
         frame["seq"] = seq
         encoded = json.dumps(frame)
-        delta = (turn.message_id, frame["kind"], frame["delta"]) if "delta" in frame else None
+        delta = None
+        kind = "message"
+        if frame["type"] == "chunk":
+            kind = frame["kind"]
+            if "delta" in frame:
+                delta = (turn.message_id, kind, frame["delta"])
         self.writer.add(
-            (turn.session_id, seq, turn.message_id, frame.get("kind", frame["type"]), encoded),
+            (turn.session_id, seq, turn.message_id, kind, encoded),
             turn.message_id,
             turn.joined_text,
         )
@@ -153,21 +161,13 @@ class ChatService:
 
     def _emit(self, turn: Turn, chunks: list[Chunk]) -> None:
         for chunk in chunks:
-            self._publish(
-                turn,
-                {
-                    "type": "chunk",
-                    "session_id": turn.session_id,
-                    "message_id": turn.message_id,
-                    **chunk,
-                },
-            )
+            self._publish(turn, chunk_frame(turn.session_id, turn.message_id, chunk))
 
     def _emit_message(self, turn: Turn, message: dict[str, Any]) -> None:
         self._publish(turn, self._message_frame(turn, message))
 
-    def _message_frame(self, turn: Turn, message: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "message", "session_id": turn.session_id, "message": message}
+    def _message_frame(self, turn: Turn, message: dict[str, Any]) -> MessageFrame:
+        return message_frame(turn.session_id, message)
 
     # prompts
 
@@ -319,9 +319,10 @@ class ChatService:
             await self.store.finish_message(message)
         except Exception:
             log.error("marking the answer in session %s failed", turn.session_id, exc_info=True)
-        frame = {**self._message_frame(turn, message), "seq": turn.take_seq()}
+        frame = self._message_frame(turn, message)
+        frame["seq"] = seq = turn.take_seq()
         self._seq_floor[turn.session_id] = turn.next_seq
-        return frame["seq"], json.dumps(frame), None
+        return seq, json.dumps(frame), None
 
     async def abort(self, sid: str) -> bool:
         """Stop the answer in progress; False when there is none."""

@@ -15,6 +15,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ...tasks import BackgroundTasks
+from ..protocol import ServerFrame, error_frame, text_chunk
 from ..service import Delta, SessionBusy
 from .base import SESSION_ID, KernelTokenAuth, parse_prompt
 
@@ -42,16 +43,8 @@ class _Deltas:
         """The frame to send: the original one, or one chunk carrying all the deltas."""
         if len(self.parts) == 1:
             return self.frame
-        return json.dumps(
-            {
-                "type": "chunk",
-                "session_id": self.session_id,
-                "message_id": self.message_id,
-                "kind": self.kind,
-                "delta": "".join(self.parts),
-                "seq": self.seq,
-            }
-        )
+        merged = "".join(self.parts)
+        return json.dumps(text_chunk(self.session_id, self.message_id, self.kind, merged, self.seq))
 
 
 class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
@@ -112,12 +105,12 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
             self._queue.append(frame)
         self._wakeup.set()
 
-    def _send(self, data: dict[str, Any]) -> None:
+    def _send(self, data: ServerFrame) -> None:
         self._queue.append(json.dumps(data))
         self._wakeup.set()
 
     def _error(self, message: str, reason: str) -> None:
-        self._send({"type": "error", "message": message, "reason": reason})
+        self._send(error_frame(message, reason))
 
     async def _send_loop(self) -> None:
         try:
@@ -202,4 +195,12 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         except SessionBusy:
             self._error("the session is still answering the previous message", "busy")
             return
-        self._send({"type": "accepted", "session_id": sid, **result})
+        self._send(
+            {
+                "type": "accepted",
+                "session_id": sid,
+                "session": result["session"],
+                "user_message": result["user_message"],
+                "assistant_message": result["assistant_message"],
+            }
+        )

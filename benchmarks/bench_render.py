@@ -1,0 +1,200 @@
+"""Browser main-thread cost of a long streamed reply, in the notebook panel and the sidebar tab.
+
+JupyterLab on the fake model; Chromium's ``Performance.getMetrics`` (CDP) is read before and
+after a 2,000-chunk reply streamed at ~100 chunks/s: ``TaskDuration`` is the main thread's busy
+time, ``LayoutDuration`` its layout share. The same page left idle for as long is the baseline.
+The sidebar figures need the labextension's conversation tab; the opening time of a stored
+2,000-message session is measured in it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from harness import Figure, print_table
+from jupyter_opencode.server.store import SessionStore
+from jupyter_opencode.testing import FakeModelProcess
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser.lab import Lab, chromium, run_lab, wait_kernel_idle
+
+BENCH = "render"
+CHUNKS = 2000
+PACE = 0.01
+PROMPT = f"[[slow:{CHUNKS}:{PACE}]] render run"
+LONG_MESSAGES = 2000
+NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "chat",
+            "metadata": {},
+            "outputs": [],
+            "source": "from jupyter_opencode import Chat\n\nchat = Chat()\nchat",
+        }
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+COMPLETE = ".jo-msg.jo-assistant.jo-status-complete"
+
+
+def metrics(cdp: Any) -> dict[str, float]:
+    """Chromium's performance counters of the page."""
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def cost(cdp: Any, action: Any) -> tuple[float, float, float]:
+    """Main-thread task and layout seconds spent while ``action`` runs, and its wall seconds."""
+    before = metrics(cdp)
+    started = time.perf_counter()
+    action()
+    wall = time.perf_counter() - started
+    after = metrics(cdp)
+    spent = {k: after[k] - before[k] for k in after if k.endswith(("Duration", "Count"))}
+    print("  ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
+    return spent["TaskDuration"], spent["LayoutDuration"], wall
+
+
+def ask(page: Page, scope: str, text: str) -> None:
+    """Send `text` from the Message box inside `scope`."""
+    box = page.locator(scope).get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Enter")
+
+
+# The newest answer in `scope` is complete and holds the last chunk (older ones may be
+# scrolled out of the DOM by then).
+DONE = f"""(scope) => {{
+  const answers = document.querySelectorAll(scope + ' .jo-msg.jo-assistant');
+  const last = answers[answers.length - 1];
+  return !!last && last.matches('.jo-status-complete')
+    && last.textContent.includes('s{CHUNKS - 1} ');
+}}"""
+
+
+def stream_reply(page: Page, scope: str) -> None:
+    """Ask for the long reply in `scope` and wait until it is complete."""
+    ask(page, scope, PROMPT)
+    timeout = CHUNKS * PACE * 1000 + 120_000
+    page.wait_for_function(DONE, arg=scope, timeout=timeout, polling=250)
+
+
+def panel(lab: Lab, browser: Any) -> list[Figure]:
+    """The notebook panel (kernel path): idle baseline, then the long reply."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(lab.notebook_url("render.ipynb"))
+    wait_kernel_idle(page)
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    expect(page.locator(".jo-chat .jo-banner")).to_be_hidden(timeout=60_000)
+    ask(page, ".jo-chat", "[[long:3]] warm up the worker")
+    expect(page.locator(f".jo-chat {COMPLETE}")).to_have_count(1, timeout=90_000)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
+    task, layout, wall = cost(cdp, lambda: stream_reply(page, ".jo-chat"))
+    page.close()
+    note = f"{CHUNKS} chunks in {wall:.1f} s; idle page for {CHUNKS * PACE:.0f} s: {idle:.2f} s"
+    return [
+        Figure(BENCH, "panel: main thread, long reply", task, "s", 1.0, note=note),
+        Figure(BENCH, "panel: layout, long reply", layout, "s"),
+    ]
+
+
+# Seconds from the open command to the session's messages on screen, timed in the page.
+OPEN = """async (id) => {
+  const started = performance.now();
+  await window.jupyterapp.commands.execute('jupyter-opencode:open', {id});
+  const selector = `.jo-tab[data-session='${id}'] .jo-msg`;
+  while (!document.querySelector(selector)) await new Promise((r) => requestAnimationFrame(r));
+  return performance.now() - started;
+}"""
+
+
+def sidebar(lab: Lab, browser: Any, long_session: str) -> list[Figure]:
+    """The labextension's conversation tab (no kernel): long reply, then a long session opened."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{lab.url}lab?token={lab.token}&reset")
+    page.wait_for_selector(".jp-LabShell", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-opencode:new-chat')")
+    tab = ".jp-MainAreaWidget:not(.lm-mod-hidden) > .jo-tab"
+    page.wait_for_selector(f"{tab} .jo-chat", timeout=30_000)
+    ask(page, tab, "[[long:3]] warm up the worker")
+    expect(page.locator(f"{tab} {COMPLETE}")).to_have_count(1, timeout=90_000)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
+    task, layout, wall = cost(cdp, lambda: stream_reply(page, tab))
+    note = f"{CHUNKS} chunks in {wall:.1f} s; idle page for {CHUNKS * PACE:.0f} s: {idle:.2f} s"
+    figures = [
+        Figure(BENCH, "sidebar tab: main thread, long reply", task, "s", 1.0, note=note),
+        Figure(BENCH, "sidebar tab: layout, long reply", layout, "s"),
+    ]
+
+    opened = page.evaluate(OPEN, long_session) / 1000
+    in_dom = page.locator(f"[data-session='{long_session}'] .jo-msg").count()
+    note = f"{LONG_MESSAGES} messages, {in_dom} in the DOM"
+    figures.append(Figure(BENCH, "sidebar tab: open a long session", opened, "s", 1.0, note=note))
+    page.close()
+    return figures
+
+
+async def seed_long_session(db: Path) -> str:
+    """A stored session of LONG_MESSAGES short messages (written straight to the store)."""
+    store = SessionStore(db)
+    await store.open()
+    sid = uuid.uuid4().hex
+    try:
+        for i in range(LONG_MESSAGES // 2):
+            now = time.time() - LONG_MESSAGES + i
+            user = {"id": uuid.uuid4().hex, "session_id": sid, "role": "user", "status": "complete",
+                    "content": f"question {i}", "error": None, "model": None, "created_at": now,
+                    "completed_at": now, "context": []}  # fmt: skip
+            answer = {**user, "id": uuid.uuid4().hex, "role": "assistant", "status": "pending",
+                      "content": ""}  # fmt: skip
+            await store.start_turn(sid, user, answer, None)
+            text = f"Answer **{i}**:\n\n- one\n- two\n\n```python\nx = {i}\n```\n"
+            await store.finish_message({"id": answer["id"], "session_id": sid,
+                                        "status": "complete", "content": text, "error": None,
+                                        "parts": [], "tokens": 0, "cost": 0.0,
+                                        "completed_at": now})  # fmt: skip
+    finally:
+        await store.close()
+    return sid
+
+
+def main() -> None:
+    """Run JupyterLab on the fake model, measure both hosts, print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--panel-only", action="store_true", help="skip the sidebar tab")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="jo-bench-render-") as name, FakeModelProcess() as fake:
+        tmp = Path(name)
+        long_session = asyncio.run(seed_long_session(tmp / "sessions.db"))
+        with run_lab(tmp, fake.url) as lab, chromium() as browser:
+            (lab.root / "render.ipynb").write_text(json.dumps(NOTEBOOK))
+            figures = panel(lab, browser)
+            if not args.panel_only:
+                figures += sidebar(lab, browser, long_session)
+    print_table(figures)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(f) for f in figures]))
+
+
+if __name__ == "__main__":
+    main()

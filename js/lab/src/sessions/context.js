@@ -1,0 +1,121 @@
+// @ts-check
+/**
+ * Notebook context read from the notebook model (no kernel needed): the active cell, the
+ * selected cells, and the last error among the outputs, as chips a prompt carries.
+ */
+
+/**
+ * @typedef {import('@jupyterlab/notebook').NotebookPanel} NotebookPanel
+ * @typedef {import('@jupyterlab/cells').Cell} Cell
+ * @typedef {{id: string, kind: string, label: string, size: number, text: string}} Chip
+ */
+
+const MAX_CHARS = 20000;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+let chipIds = 0;
+
+/**
+ * @param {string} kind
+ * @param {string} label
+ * @param {string} text
+ * @returns {Chip}
+ */
+function chip(kind, label, text) {
+  const clipped = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}\n… (truncated)` : text;
+  return { id: `ctx-${++chipIds}`, kind, label, size: new Blob([clipped]).size, text: clipped };
+}
+
+/**
+ * Plain text of one output (stream text, text/plain results, errors).
+ * @param {any} output
+ * @returns {string}
+ */
+function outputText(output) {
+  if (output.output_type === 'stream') {
+    return joined(output.text);
+  }
+  if (output.output_type === 'error') {
+    return errorText(output);
+  }
+  const data = output.data ?? {};
+  return data['text/plain'] ? joined(data['text/plain']) : '';
+}
+
+/** @param {unknown} value */
+function joined(value) {
+  return Array.isArray(value) ? value.join('') : String(value ?? '');
+}
+
+/** @param {any} output */
+function errorText(output) {
+  const trace = (output.traceback ?? []).join('\n').replace(ANSI, '');
+  return `${output.ename}: ${output.evalue}\n${trace}`.trim();
+}
+
+/**
+ * A notebook cell's source and outputs as one context text.
+ * @param {Cell} cell
+ * @param {number} index
+ * @returns {Chip}
+ */
+export function cellChip(cell, index) {
+  const model = /** @type {any} */ (cell.model);
+  const source = model.sharedModel.getSource();
+  const count = model.type === 'code' ? model.executionCount : null;
+  const label = count ? `Cell [${count}]` : `Cell ${index + 1}`;
+  const outputs = model.type === 'code' ? model.outputs.toJSON().map(outputText).filter(Boolean) : [];
+  const text = outputs.length ? `${source}\n\n# Output:\n${outputs.join('\n')}` : source;
+  return chip('cell', label, text);
+}
+
+/**
+ * @param {NotebookPanel | null} panel
+ * @returns {Chip[]}
+ */
+export function activeCellChips(panel) {
+  const notebook = panel?.content;
+  if (!notebook?.activeCell) {
+    return [];
+  }
+  return [cellChip(notebook.activeCell, notebook.activeCellIndex)];
+}
+
+/**
+ * @param {NotebookPanel | null} panel
+ * @returns {Chip[]}
+ */
+export function selectedCellChips(panel) {
+  const notebook = panel?.content;
+  if (!notebook) {
+    return [];
+  }
+  const chips = [];
+  notebook.widgets.forEach((cell, index) => {
+    if (notebook.isSelectedOrActive(cell)) {
+      chips.push(cellChip(cell, index));
+    }
+  });
+  return chips;
+}
+
+/**
+ * The last error output of the notebook, with the source of its cell.
+ * @param {NotebookPanel | null} panel
+ * @returns {Chip[]}
+ */
+export function lastErrorChips(panel) {
+  const cells = panel?.content.widgets ?? [];
+  for (let i = cells.length - 1; i >= 0; i--) {
+    const model = /** @type {any} */ (cells[i].model);
+    if (model.type !== 'code') {
+      continue;
+    }
+    const error = model.outputs.toJSON().find((/** @type {any} */ o) => o.output_type === 'error');
+    if (error) {
+      const source = model.sharedModel.getSource();
+      return [chip('error', `Error: ${error.ename}`, `${source}\n\n${errorText(error)}`)];
+    }
+  }
+  return [];
+}

@@ -1,0 +1,153 @@
+// @ts-check
+/**
+ * One WebSocket to `opencode/stream` for the whole page, shared by every conversation tab:
+ * subscriptions are replayed from each session's last seq after a reconnect.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/**
+ * @typedef {import('../../../src/protocol.js').ServerFrame} ServerFrame
+ * @typedef {import('../../../src/protocol.js').ClientFrame} ClientFrame
+ * @typedef {{onFrame: (frame: ServerFrame) => void, lastSeq: () => number,
+ *   onState: (state: string, error: string) => void}} Subscriber
+ */
+
+const MAX_DELAY_MS = 10000;
+
+export class StreamConnection {
+  /** @param {ServerConnection.ISettings} [settings] */
+  constructor(settings) {
+    this.settings = settings ?? ServerConnection.makeSettings();
+    /** @type {Map<string, Set<Subscriber>>} */
+    this.subscribers = new Map();
+    /** @type {WebSocket | null} */
+    this.socket = null;
+    this.state = 'offline';
+    this.error = '';
+    this.delay = 250;
+    this.timer = 0;
+    this.disposed = false;
+  }
+
+  /**
+   * Follow a session: `subscriber` gets its frames after `lastSeq()`, now and after reconnects.
+   * @param {string} sid
+   * @param {Subscriber} subscriber
+   * @returns {() => void} unsubscribe
+   */
+  subscribe(sid, subscriber) {
+    let subs = this.subscribers.get(sid);
+    if (!subs) {
+      subs = new Set();
+      this.subscribers.set(sid, subs);
+    }
+    subs.add(subscriber);
+    subscriber.onState(this.state, this.error);
+    this.ensureOpen();
+    this.sendSubscribe(sid, subscriber.lastSeq());
+    return () => {
+      const set = this.subscribers.get(sid);
+      set?.delete(subscriber);
+      if (set && set.size === 0) {
+        this.subscribers.delete(sid);
+        this.send({ type: 'unsubscribe', session_id: sid });
+      }
+    };
+  }
+
+  /**
+   * Send a frame now, or drop it with false when the socket is not open.
+   * @param {ClientFrame} frame
+   * @returns {boolean}
+   */
+  send(frame) {
+    if (this.socket?.readyState !== WebSocket.OPEN) {
+      return false;
+    }
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /**
+   * @param {string} sid
+   * @param {number} afterSeq
+   */
+  sendSubscribe(sid, afterSeq) {
+    this.send({ type: 'subscribe', session_id: sid, after_seq: afterSeq });
+  }
+
+  ensureOpen() {
+    if (this.disposed || this.socket) {
+      return;
+    }
+    let url = URLExt.join(this.settings.wsUrl, 'opencode', 'stream');
+    if (this.settings.token) {
+      url += `?token=${encodeURIComponent(this.settings.token)}`;
+    }
+    this.setState(this.state === 'connected' ? 'reconnecting' : 'connecting', '');
+    const socket = new this.settings.WebSocket(url);
+    this.socket = socket;
+    socket.onmessage = event => this.onMessage(String(event.data));
+    socket.onclose = event => {
+      if (this.socket !== socket) {
+        return;
+      }
+      this.socket = null;
+      if (this.disposed) {
+        return;
+      }
+      this.setState('reconnecting', event.reason || '');
+      this.timer = window.setTimeout(() => this.ensureOpen(), this.delay);
+      this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+    };
+  }
+
+  /** @param {string} data */
+  onMessage(data) {
+    /** @type {any} */
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (frame.type === 'connected') {
+      this.delay = 250;
+      this.setState('connected', '');
+      for (const [sid, subs] of this.subscribers) {
+        const seq = Math.min(...[...subs].map(s => s.lastSeq()));
+        this.sendSubscribe(sid, seq);
+      }
+      return;
+    }
+    if (frame.type === 'error') {
+      console.warn('jupyter-opencode: the stream refused a frame:', frame.message);
+      return;
+    }
+    for (const sub of this.subscribers.get(frame.session_id) ?? []) {
+      sub.onFrame(frame);
+    }
+  }
+
+  /**
+   * @param {string} state
+   * @param {string} error
+   */
+  setState(state, error) {
+    this.state = state;
+    this.error = error;
+    for (const subs of this.subscribers.values()) {
+      for (const sub of subs) {
+        sub.onState(state, error);
+      }
+    }
+  }
+
+  dispose() {
+    this.disposed = true;
+    clearTimeout(this.timer);
+    this.socket?.close();
+    this.socket = null;
+  }
+}

@@ -1,0 +1,144 @@
+// One session's messages as a client sees them, built from the stream's frames into renderer ops.
+// The browser-side twin of the kernel's Conversation (kernel/conversation.py): same rules.
+import { FINAL_STATUSES } from "./protocol.js";
+
+/** @typedef {import("./types.js").Message} Message */
+/** @typedef {import("./protocol.js").Op} Op */
+/** @typedef {import("./protocol.js").ServerFrame} ServerFrame */
+
+const STATUS_TEXT = {
+  starting: "Starting the opencode worker…",
+  thinking: "Thinking…",
+  permission: "Waiting for your permission",
+};
+
+export class Conversation {
+  constructor() {
+    /** @type {Message[]} */
+    this.messages = [];
+    /** @type {Map<string, Message>} */
+    this.byId = new Map();
+    /** Last seq applied: resubscribe with it to get exactly the rest. */
+    this.seq = 0;
+    this.status = "";
+  }
+
+  /**
+   * Replace everything with a page read over REST (oldest first).
+   * @param {Message[]} messages
+   */
+  reset(messages) {
+    this.messages = messages.map((m) => structuredClone(m));
+    this.byId = new Map(this.messages.map((m) => [m.id, m]));
+  }
+
+  /** Whether an answer is in progress. */
+  get busy() {
+    return this.messages.some((m) => m.role === "assistant" && !FINAL_STATUSES.has(m.status));
+  }
+
+  /**
+   * Apply one stream frame; return the ops the renderer needs.
+   * @param {ServerFrame} frame
+   * @returns {Op[]}
+   */
+  apply(frame) {
+    if (frame.type !== "chunk" && frame.type !== "message") return [];
+    if (frame.seq <= this.seq) return []; // replayed twice
+    this.seq = frame.seq;
+    if (frame.type === "message") return this.upsert(frame.message);
+    if (frame.kind === "status") {
+      this.status = statusText(frame);
+      return [];
+    }
+    /** @type {Op[]} */
+    const ops = [];
+    let message = this.byId.get(frame.message_id);
+    if (!message) {
+      ops.push(...this.upsert(placeholder(frame.message_id, frame.session_id)));
+      message = /** @type {Message} */ (this.byId.get(frame.message_id));
+    } else if (FINAL_STATUSES.has(message.status)) {
+      return [];
+    }
+    if (message.status === "pending") message.status = "streaming";
+    if (frame.kind === "text" || frame.kind === "reasoning") {
+      if (frame.kind === "text") message.content += frame.delta;
+      else appendReasoning(message, frame.delta);
+      ops.push({ op: "delta", id: message.id, kind: frame.kind, text: frame.delta });
+    } else if (frame.kind === "tool") {
+      const parts = (message.parts ??= []);
+      const index = parts.findIndex((p) => p.kind === "tool" && p.call_id === frame.tool.call_id);
+      const part = { ...frame.tool, kind: /** @type {const} */ ("tool") };
+      if (index >= 0) parts[index] = part;
+      else parts.push(part);
+      ops.push({ op: "tool", id: message.id, tool: frame.tool });
+    } else if (frame.kind === "permission") {
+      ops.push({ op: "permission", id: message.id, permission: frame.permission });
+    }
+    return ops;
+  }
+
+  /**
+   * Add or update a whole message.
+   * @param {Message} message
+   * @returns {Op[]}
+   */
+  upsert(message) {
+    const existing = this.byId.get(message.id);
+    if (!existing) {
+      const copy = { ...structuredClone(message), content: message.content ?? "", parts: message.parts ?? [] };
+      this.messages.push(copy);
+      this.byId.set(copy.id, copy);
+      return [{ op: "message", message }];
+    }
+    const final = FINAL_STATUSES.has(message.status);
+    if (FINAL_STATUSES.has(existing.status) && !final) return [];
+    if (!final) {
+      // A pending/streaming copy may lag behind the deltas seen: keep the streamed body.
+      const { content, parts, ...rest } = message;
+      Object.assign(existing, rest);
+      return [];
+    }
+    const streamed = existing.content;
+    Object.assign(existing, structuredClone(message));
+    // The renderer built this text from the deltas: the body is never sent twice.
+    if (streamed === message.content) {
+      const { content, ...rest } = message;
+      return [{ op: "message", message: rest }];
+    }
+    return [{ op: "message", message }];
+  }
+}
+
+/**
+ * The status line text of a status chunk.
+ * @param {import("./protocol.js").StatusChunk} frame
+ * @returns {string}
+ */
+export function statusText(frame) {
+  if (frame.status === "idle") return "";
+  if (frame.status === "error") return "Error";
+  if (frame.status === "retrying") return `Retrying (${frame.attempt ?? 0}/5): ${frame.message ?? ""}`;
+  if (frame.message) return frame.message;
+  return STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (frame.status)] ?? "";
+}
+
+/**
+ * @param {string} id
+ * @param {string} sessionId
+ * @returns {Message}
+ */
+function placeholder(id, sessionId) {
+  return { id, session_id: sessionId, role: "assistant", status: "streaming", content: "", parts: [] };
+}
+
+/**
+ * @param {Message} message
+ * @param {string} text
+ */
+function appendReasoning(message, text) {
+  const parts = (message.parts ??= []);
+  const last = parts[parts.length - 1];
+  if (last?.kind === "reasoning") last.text += text;
+  else parts.push({ kind: "reasoning", text });
+}

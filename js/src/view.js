@@ -1,0 +1,133 @@
+// The conversation view shared by the notebook panel (anywidget) and the JupyterLab tab:
+// header, connection banner, notices, message list, status line, context chips, composer.
+import "./chat.css";
+import { ContextChips } from "./chips.js";
+import { Composer } from "./composer.js";
+import { h } from "./dom.js";
+import { Header } from "./header.js";
+import { MessageList } from "./messages.js";
+import { Notices } from "./notices.js";
+
+/** @typedef {import("./types.js").Message} Message */
+/** @typedef {import("./types.js").Chip} Chip */
+/** @typedef {import("./types.js").SessionInfo} SessionInfo */
+/** @typedef {import("./types.js").ModelInfo} ModelInfo */
+/** @typedef {import("./protocol.js").Op} Op */
+/**
+ * What the host does when the user acts.
+ * @typedef {{
+ *   onSend: (text: string) => void, onStop: () => void,
+ *   onSwitch: (id: string) => void, onNew: () => void, onFork: () => void,
+ *   onModel: (id: string) => void,
+ *   onPermission: (permissionId: string, reply: string) => void,
+ *   onLoadOlder: (before: string) => void,
+ *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
+ * }} ViewActions
+ */
+
+const CONNECTION_TEXT = {
+  connecting: "Connecting to the opencode server…",
+  reconnecting: "Connection lost, reconnecting…",
+  offline: "Offline: not connected to the opencode server.",
+};
+
+export class ChatView {
+  /** @param {ViewActions} actions */
+  constructor(actions) {
+    this.el = h("div", { class: "jo-chat" });
+    this.header = new Header({
+      onSwitch: actions.onSwitch,
+      onNew: actions.onNew,
+      onFork: actions.onFork,
+      onModel: actions.onModel,
+    });
+    this.banner = h("div", { class: "jo-banner", role: "alert", hidden: true });
+    this.notices = new Notices();
+    this.list = new MessageList({
+      eventRoot: this.el,
+      onPermission: actions.onPermission,
+      onLoadOlder: actions.onLoadOlder,
+    });
+    this.status = h("div", { class: "jo-status", role: "status", "aria-live": "polite" });
+    this.chips = new ContextChips({ onRemove: actions.onRemoveChip, onAutoContext: actions.onAutoContext });
+    this.composer = new Composer({
+      onSend: (text) => {
+        this.notices.clearErrors();
+        this.list.scrollToBottom();
+        actions.onSend(text);
+      },
+      onStop: actions.onStop,
+    });
+    this.el.append(
+      this.header.el,
+      this.banner,
+      this.notices.el,
+      this.list.el,
+      this.status,
+      this.chips.el,
+      this.composer.el,
+    );
+  }
+
+  /** @param {string} text */
+  setStatus(text) {
+    if (this.status.textContent === text) return;
+    this.status.textContent = text;
+    this.status.classList.toggle("jo-status-error", text.startsWith("Error"));
+  }
+
+  /** @param {boolean} busy */
+  setBusy(busy) {
+    if (busy === this.composer.busy && this.el.classList.contains("jo-busy") === busy) return;
+    this.composer.setBusy(busy);
+    this.el.classList.toggle("jo-busy", busy);
+  }
+
+  /**
+   * Show the banner unless connected.
+   * @param {string} state "", "connected", "connecting", "reconnecting" or "offline"
+   * @param {string} error
+   */
+  setConnection(state, error) {
+    const show = state !== "" && state !== "connected";
+    this.banner.hidden = !show;
+    if (!show) return;
+    const text = CONNECTION_TEXT[/** @type {keyof typeof CONNECTION_TEXT} */ (state)] ?? `Connection: ${state}`;
+    this.banner.replaceChildren(h("strong", { text }), error ? h("span", { class: "jo-banner-detail", text: error }) : "");
+  }
+
+  /**
+   * @param {Message[]} messages
+   * @param {boolean} hasMore
+   */
+  reset(messages, hasMore) {
+    this.list.reset(messages, hasMore);
+  }
+
+  /**
+   * @param {Message[]} messages
+   * @param {boolean} hasMore
+   */
+  prepend(messages, hasMore) {
+    this.list.prepend(messages, hasMore);
+  }
+
+  /** @param {Op[]} ops */
+  applyOps(ops) {
+    this.list.applyOps(ops);
+  }
+
+  /**
+   * @param {string} level
+   * @param {string} text
+   */
+  notice(level, text) {
+    this.notices.show(level, text);
+  }
+
+  destroy() {
+    this.list.destroy();
+    this.notices.destroy();
+    this.el.remove();
+  }
+}

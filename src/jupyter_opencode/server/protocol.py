@@ -1,0 +1,129 @@
+"""The frames of the ``opencode/stream`` WebSocket, written down once (JS twin: js/src/protocol.js).
+
+Every ``chunk`` and ``message`` frame carries the session's next ``seq``; a client that
+resubscribes with ``after_seq`` set to the last seq it saw gets exactly the frames after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+ChunkKind = Literal["text", "reasoning", "tool", "permission", "status"]
+Status = Literal["starting", "thinking", "tool", "permission", "retrying", "idle", "error"]
+
+
+class SubscribeFrame(TypedDict):
+    """Client -> server: send me this session's frames after ``after_seq``, then live ones."""
+
+    type: Literal["subscribe"]
+    session_id: str
+    after_seq: int
+
+
+class _PromptFields(TypedDict):
+    type: Literal["prompt"]
+    session_id: str
+    text: str
+
+
+class PromptFrame(_PromptFields, total=False):
+    """Client -> server: ask in this session (same fields as ``POST sessions/{sid}/messages``)."""
+
+    model: str | None
+    context: list[dict[str, Any]]
+
+
+class ConnectedFrame(TypedDict):
+    """Server -> client, first frame after the socket opened."""
+
+    type: Literal["connected"]
+
+
+class ErrorFrame(TypedDict):
+    """Server -> client: a frame of the client was refused."""
+
+    type: Literal["error"]
+    message: str
+    reason: str
+
+
+class AcceptedFrame(TypedDict):
+    """Server -> client: a prompt was taken; the session and both new messages."""
+
+    type: Literal["accepted"]
+    session_id: str
+    session: dict[str, Any]
+    user_message: dict[str, Any]
+    assistant_message: dict[str, Any]
+
+
+class _MessageFields(TypedDict):
+    type: Literal["message"]
+    session_id: str
+    message: dict[str, Any]
+
+
+class MessageFrame(_MessageFields, total=False):
+    """Server -> client: a whole message, new or changed (e.g. the final one)."""
+
+    seq: int
+
+
+class _ChunkFields(TypedDict):
+    type: Literal["chunk"]
+    session_id: str
+    message_id: str
+    kind: ChunkKind
+
+
+class ChunkFrame(_ChunkFields, total=False):
+    """Server -> client: one piece of a streaming answer; the fields present depend on kind.
+
+    text / reasoning: ``delta``; tool: ``tool`` {call_id, name, status, title?, input?,
+    output?, error?}; permission: ``permission`` {id, permission, patterns, metadata};
+    status: ``status`` plus ``message`` / ``attempt``.
+    """
+
+    seq: int
+    delta: str
+    tool: dict[str, Any]
+    permission: dict[str, Any]
+    status: Status
+    message: str | None
+    attempt: int
+
+
+ServerFrame = ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame
+
+
+def chunk_frame(session_id: str, message_id: str, chunk: dict[str, Any]) -> ChunkFrame:
+    """A chunk frame of one answer from a chunk payload built by the turn."""
+    frame: dict[str, Any] = {
+        "type": "chunk",
+        "session_id": session_id,
+        "message_id": message_id,
+        **chunk,
+    }
+    return frame  # type: ignore[return-value]
+
+
+def message_frame(session_id: str, message: dict[str, Any]) -> MessageFrame:
+    """A message frame."""
+    return {"type": "message", "session_id": session_id, "message": message}
+
+
+def text_chunk(session_id: str, message_id: str, kind: str, delta: str, seq: int) -> ChunkFrame:
+    """One text or reasoning chunk (merged deltas of a client that fell behind)."""
+    return {
+        "type": "chunk",
+        "session_id": session_id,
+        "message_id": message_id,
+        "kind": "reasoning" if kind == "reasoning" else "text",
+        "delta": delta,
+        "seq": seq,
+    }
+
+
+def error_frame(message: str, reason: str) -> ErrorFrame:
+    """An error frame."""
+    return {"type": "error", "message": message, "reason": reason}
