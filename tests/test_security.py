@@ -62,15 +62,19 @@ async def test_kernels_get_the_token(jp_serverapp: Any) -> None:
         ("GET", "status", True),
         ("GET", "sessions", True),
         ("GET", f"sessions/{SID}/messages", True),
+        ("PATCH", f"sessions/{SID}", True),
+        ("GET", "templates", True),
         ("DELETE", f"sessions/{SID}", False),
-        ("PATCH", f"sessions/{SID}", False),
+        ("POST", "templates", False),
+        ("DELETE", "templates/x", False),
+        ("POST", "export", False),
         ("GET", "openapi.json", False),
     ],
 )
 async def test_kernel_token_opens_only_kernel_routes(
     jp_fetch: Any, jp_serverapp: Any, method: str, path: str, allowed: bool
 ) -> None:
-    body = b'{"title": "x"}' if method == "PATCH" else None
+    body = b'{"title": "x"}' if method in ("PATCH", "POST") else None
     try:
         response = await jp_fetch(
             "opencode", *path.split("/"), method=method, body=body,

@@ -52,5 +52,5 @@ ROUTES: list[tuple[str, Any]] = [
     ("stream", StreamHandler),
     (r"notebook/tools/(?P<tool>[a-z_]{1,40})", NotebookToolHandler),
     ("notebook/live", LiveNotebookHandler),
-    (f"sessions/{_SID}/messages/(?P<mid>[^/]+)/notebook-changes", NotebookUndoHandler),
+    (f"sessions/{_SID}/messages/{_MID}/notebook-changes", NotebookUndoHandler),
 ]

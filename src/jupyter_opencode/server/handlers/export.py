@@ -69,6 +69,8 @@ class _Download(OpencodeAPIHandler):
 class ExportHandler(_Download):
     """``GET sessions/{sid}/export?format=&timestamps=&context=&redact=``."""
 
+    kernel_methods = frozenset(("GET",))
+
     @web.authenticated
     @authorized
     async def get(self, sid: str) -> None:
@@ -113,6 +115,8 @@ class BulkExportHandler(_Download):
 
 class ImportHandler(OpencodeAPIHandler):
     """``POST sessions/import`` with a JSON export as the body."""
+
+    kernel_methods = frozenset(("POST",))
 
     @web.authenticated
     @authorized

@@ -153,6 +153,8 @@ class LibraryHandler(OpencodeAPIHandler):
 class SearchHandler(LibraryHandler):
     """``GET search?q=&limit=&cursor=``."""
 
+    kernel_methods = frozenset(("GET",))
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -191,6 +193,8 @@ def _offset(cursor: str) -> int:
 class MessageHandler(LibraryHandler):
     """``DELETE sessions/{sid}/messages/{mid}``: rewind."""
 
+    kernel_methods = frozenset(("DELETE",))
+
     @web.authenticated
     @authorized
     async def delete(self, sid: str, mid: str) -> None:
@@ -209,6 +213,8 @@ class MessageHandler(LibraryHandler):
 
 class EditHandler(LibraryHandler):
     """``POST sessions/{sid}/messages/{mid}/edit``."""
+
+    kernel_methods = frozenset(("POST",))
 
     @web.authenticated
     @authorized
@@ -232,6 +238,8 @@ class EditHandler(LibraryHandler):
 
 class AnnotationHandler(LibraryHandler):
     """``PUT sessions/{sid}/messages/{mid}/annotation``."""
+
+    kernel_methods = frozenset(("PUT",))
 
     @web.authenticated
     @authorized
@@ -279,6 +287,8 @@ def check_template(body: dict[str, Any]) -> dict[str, Any]:
 
 class TemplatesHandler(LibraryHandler):
     """``GET|POST templates``."""
+
+    kernel_methods = frozenset(("GET",))
 
     @web.authenticated
     @authorized

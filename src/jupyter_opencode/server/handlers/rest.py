@@ -104,7 +104,8 @@ class SessionsHandler(OpencodeAPIHandler):
 class SessionHandler(OpencodeAPIHandler):
     """``GET|PATCH|DELETE sessions/{sid}``."""
 
-    kernel_methods = frozenset(("GET",))
+    # The panel renames, stars and tags its own conversation; deleting one is the user's alone.
+    kernel_methods = frozenset(("GET", "PATCH"))
 
     @web.authenticated
     @authorized
