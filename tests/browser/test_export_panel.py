@@ -25,7 +25,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
     with run_lab(tmp_path_factory.mktemp("lab"), fake_model.url) as lab:
         kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
         notebook = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})
-        notebook.cells.append(nbformat.v4.new_code_cell("from jupyter_opencode import Chat\nChat()"))
+        cell = nbformat.v4.new_code_cell("from jupyter_opencode import Chat\nChat()")
+        notebook.cells.append(cell)
         nbformat.write(notebook, lab.root / "export.ipynb")
         yield lab
 
