@@ -134,6 +134,8 @@ async def test_bad_imports_are_400_and_create_nothing(api: Api, tmp_path: Path) 
         (_with("messages.1.annotation", {"rating": "meh"}), "bad_import", "annotation.rating"),
         (_with("messages.1.tokens", 1.5), "bad_import", "messages[1].tokens must be an integer"),
         (_with("messages.1.content", "x" * MAX_IMPORT), "import_too_large", "the limit is 200000"),
+        (_with("messages.1.content", "a\ud800b"), "bad_import", "not valid Unicode"),
+        (_with("session.tags", ["\udfff"]), "bad_import", "not valid Unicode"),
     ]
     for body, reason, words in cases:
         code, answer = await import_doc(api, body)
