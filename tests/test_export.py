@@ -194,6 +194,10 @@ async def test_options_and_errors(api: Api, open_stream: Opener, jp_fetch: Any) 
     pdf = await download(jp_fetch, "sessions", SID, "export", format="pdf", redact="yes")
     pdf_text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.body)).pages)
     assert SECRET not in pdf_text and "[REDACTED]" in pdf_text
+    await api.call("PATCH", "sessions", SID, body={"title": f"uses {SECRET}"})
+    named = await download(jp_fetch, "sessions", SID, "export", format="txt", redact="true")
+    assert SECRET not in named.headers["Content-Disposition"] + named.body.decode()
+    assert "uses [REDACTED].txt" in unquote(named.headers["Content-Disposition"])
 
     for params, reason in [
         ({"format": "exe"}, "bad_format"),

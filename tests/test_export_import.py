@@ -134,6 +134,8 @@ async def test_bad_imports_are_400_and_create_nothing(api: Api, tmp_path: Path) 
         (_with("messages.1.annotation", {"rating": "meh"}), "bad_import", "annotation.rating"),
         (_with("messages.1.tokens", 1.5), "bad_import", "messages[1].tokens must be an integer"),
         (_with("messages.1.content", "x" * MAX_IMPORT), "import_too_large", "the limit is 200000"),
+        (_with("messages.1.content", "a\ud800b"), "bad_import", "not valid Unicode"),
+        (_with("session.tags", ["\udfff"]), "bad_import", "not valid Unicode"),
     ]
     for body, reason, words in cases:
         code, answer = await import_doc(api, body)
@@ -151,3 +153,45 @@ async def test_bad_imports_are_400_and_create_nothing(api: Api, tmp_path: Path) 
         ("user", "hi", "complete"),
         ("assistant", "hello", "complete"),
     ]
+
+
+async def test_every_field_survives_import_then_export(api: Api) -> None:
+    rich = {
+        "format": "jupyter-opencode.session",
+        "version": 1,
+        "session": {
+            "title": "Everything", "model": "fake/echo-1", "notebook_path": "work/a.ipynb",
+            "settings": {"system": "be brief", "auto_context": False}, "starred": True,
+            "archived": True, "tags": ["q3", "sales"], "created_at": 1_700_000_000.5,
+            "last_activity": 1_700_000_100.25,
+        },
+        "messages": [
+            {"role": "user", "status": "complete", "content": "first", "error": None,
+             "model": None, "tokens": 0, "cost": 0, "created_at": 1_700_000_001.0,
+             "completed_at": 1_700_000_001.0,
+             "context": [{"kind": "variable", "label": "df", "text": "shape (3, 2)"}],
+             "parts": []},
+            {"role": "assistant", "status": "error", "content": "partial", "error": "boom",
+             "model": "fake/echo-1", "tokens": 42, "cost": 0.25, "created_at": 1_700_000_002.0,
+             "completed_at": 1_700_000_003.0, "context": [],
+             "parts": [{"kind": "reasoning", "text": "hmm"},
+                       {"kind": "tool", "call_id": "c1", "name": "bash", "status": "completed",
+                        "title": "ls", "input": {"command": "ls"}, "output": "a.csv"}]},
+            {"role": "system", "status": "interrupted", "content": "note", "error": None,
+             "model": None, "tokens": 0, "cost": 0, "created_at": 1_700_000_004.0,
+             "completed_at": None, "context": [], "parts": []},
+        ],
+    }  # fmt: skip
+    code, body = await import_doc(api, rich)
+    assert code == 201, body
+    session = body["session"]
+    for field, value in rich["session"].items():
+        if field != "settings":
+            assert session[field] == value, field
+    assert (session["message_count"], session["tokens"], session["cost"]) == (3, 42, 0.25)
+    assert session["first_message_preview"] == "first"
+
+    exported = await export_json(api, session["id"])
+    assert exported["session"]["settings"] == rich["session"]["settings"]
+    copies = [{k: v for k, v in m.items() if k != "id"} for m in exported["messages"]]
+    assert copies == rich["messages"]

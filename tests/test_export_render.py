@@ -153,3 +153,28 @@ def test_import_restores_annotations_with_the_new_message_ids(tmp_path: Path) ->
     found = asyncio.run(scenario())
     assert [a for _, a in found] == [None, {"rating": "down", "note": "wrong axis labels"}]
     assert not any(mid.startswith("old-") for mid, _ in found)
+
+
+def test_control_characters_and_color_codes_do_not_break_documents() -> None:
+    noisy = [
+        {"id": "n1", "role": "user", "status": "complete", "created_at": 1.0,
+         "content": "why?\x00\x07", "context": [{"kind": "error", "label": "In [2]\x1b[0m",
+         "text": "\x1b[31mKeyError\x1b[0m: 'x'\x0c"}]},
+        {"id": "n2", "role": "assistant", "status": "complete", "created_at": 2.0,
+         "model": "m\x1b", "content": "```\n\x1b[1mbold\x1b[0m\x00\n```"},
+    ]  # fmt: skip
+    session = {**SESSION, "title": "Noisy\x00 title\x1b[2J"}
+    out = io.BytesIO()
+    build_docx(session, noisy, OPTIONS, out)
+    document = docx.Document(io.BytesIO(out.getvalue()))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert document.core_properties.title == "Noisy title"
+    assert "KeyError: 'x'" in text and "bold" in text and "\x1b" not in text
+    out = io.BytesIO()
+    build_pdf(session, noisy, OPTIONS, out)
+    pdf = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(out.getvalue())).pages)
+    assert "KeyError: 'x'" in pdf and "[31m" not in pdf
+    page = HtmlRenderer(OPTIONS)
+    html = page.head(session) + page.messages(noisy)
+    assert "KeyError: 'x'" in html
+    assert "\x1b" not in html and "\x00" not in html

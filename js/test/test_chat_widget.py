@@ -254,7 +254,7 @@ def test_composer_keys_and_slash_menu(page: Any) -> None:
 
     box.type("/")
     options = page.get_by_role("listbox", name="Commands").get_by_role("option")
-    assert options.count() == 6
+    assert options.count() == 7
     assert "Start a new session" in options.first.inner_text()
     shot(page, "04-slash-menu")
     box.press("ArrowDown")

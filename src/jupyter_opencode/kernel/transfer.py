@@ -7,13 +7,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..server.export.options import FORMATS
 from .client import OpencodeConnectionError, OpencodeRequestError, ServerClient
 from .commands import CommandError
 
 if TYPE_CHECKING:
     from .widget import Chat
-
-FORMATS = ("md", "txt", "json", "html", "pdf", "docx", "ipynb")
 
 
 def check_format(fmt: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .markdown import message_body, role_heading, session_summary, title_of
+from .markdown import message_body, printable, role_heading, session_summary, title_of
 from .options import ExportOptions
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -154,20 +154,21 @@ def _aligned(rows: list[list[str]]) -> str:
 
 
 def markdown_blocks(text: str) -> list[Block]:
-    """The blocks of a Markdown text."""
-    return _Walker().walk(_MD.parse(text))
+    """The blocks of a Markdown text (control characters left out: PDF and DOCX cannot hold
+    them)."""
+    return _Walker().walk(_MD.parse(printable(text)))
 
 
 def title_blocks(session: dict[str, Any], options: ExportOptions) -> list[Block]:
     """The document title and the summary line."""
     return [
         Block("title", [Run(title_of(session))]),
-        Block("summary", [Run(session_summary(session, options), italic=True)]),
+        Block("summary", [Run(printable(session_summary(session, options)), italic=True)]),
     ]
 
 
 def message_blocks(message: dict[str, Any], options: ExportOptions) -> list[Block]:
     """A message's role heading, then its body's blocks."""
-    heading = Block("role", [Run(role_heading(message, options), bold=True)])
+    heading = Block("role", [Run(printable(role_heading(message, options)), bold=True)])
     heading.role = str(message.get("role") or "")
     return [heading, *markdown_blocks("\n\n".join(message_body(message)))]

@@ -12,7 +12,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from .markdown import message_body, role_heading, session_summary, title_of
+from .markdown import message_body, printable, role_heading, session_summary, title_of
 from .options import ExportOptions
 
 _TAGS = {
@@ -95,7 +95,7 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 def render_markdown(text: str) -> str:
     """Markdown as sanitized HTML."""
-    return str(_CLEANER.clean(_MD.render(text)))
+    return str(_CLEANER.clean(_MD.render(printable(text))))
 
 
 class HtmlRenderer:
@@ -130,7 +130,7 @@ class HtmlRenderer:
 
     def _message(self, message: dict[str, Any]) -> str:
         role = message.get("role") if message.get("role") in ("user", "assistant") else "other"
-        heading = html.escape(role_heading(message, self.options))
+        heading = html.escape(printable(role_heading(message, self.options)))
         body = render_markdown("\n\n".join(message_body(message)))
         return (
             f'<article class="message {role}">\n<h2>{heading}</h2>\n'

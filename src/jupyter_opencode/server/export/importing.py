@@ -125,6 +125,10 @@ def read_export(body: bytes, max_bytes: int) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as e:
         raise ImportRejected(f"the body is not valid JSON: {e}", "bad_json") from e
     _check(isinstance(doc, dict), "the body must be a JSON object (a JSON export)", "bad_json")
+    try:  # JSON can escape a lone surrogate, which no UTF-8 text (or later export) can hold
+        json.dumps(doc, ensure_ascii=False).encode()
+    except UnicodeEncodeError as e:
+        raise ImportRejected(f"the export holds text that is not valid Unicode: {e}") from e
     _check(
         doc.get("format") == FORMAT_NAME,
         f"'format' must be {FORMAT_NAME!r}: this is not a jupyter-opencode JSON export",

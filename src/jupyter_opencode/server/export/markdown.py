@@ -20,6 +20,14 @@ STATUS_NOTES = {
 RATINGS = {"up": "Rated helpful", "down": "Rated unhelpful"}
 TOOL_OUTPUT_LIMIT = 4000
 _BACKTICKS = re.compile(r"`+")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal color codes and the control characters XML cannot hold
+    (tracebacks and tool output carry both)."""
+    return _UNPRINTABLE.sub("", _ANSI.sub("", text))
 
 
 def when(timestamp: float | None) -> str:
@@ -38,7 +46,7 @@ def fence(text: str, language: str = "") -> str:
 
 def title_of(session: dict[str, Any]) -> str:
     """The title shown for a session."""
-    return str(session.get("title") or "").strip() or "Untitled conversation"
+    return printable(str(session.get("title") or "")).strip() or "Untitled conversation"
 
 
 def role_heading(message: dict[str, Any], options: ExportOptions) -> str:

@@ -15,7 +15,7 @@ from .notebook import build_notebook
 from .options import ExportOptions, file_name
 from .pdf import build_pdf
 from .plain import MarkdownRenderer, TextRenderer
-from .redact import redact
+from .redact import redact, redact_text
 from .word import build_docx
 
 CHUNK = 64 * 1024
@@ -47,6 +47,12 @@ def _prepare(messages: list[dict[str, Any]], options: ExportOptions) -> list[dic
     if not options.context:
         messages = [{**m, "context": []} for m in messages]
     return redact(messages) if options.redact else messages
+
+
+def export_title(session: dict[str, Any], options: ExportOptions) -> str:
+    """The title an export's file is named after (redacted when the content is)."""
+    title = str(session.get("title") or "")
+    return redact_text(title) if options.redact else title
 
 
 async def _session(store: SessionStore, session: dict[str, Any], options: ExportOptions) -> Any:
@@ -104,7 +110,7 @@ async def export_zip(
     with SpooledTemporaryFile(SPOOL) as out:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for session in sessions:
-                name = _unique(file_name(session.get("title") or "", fmt), used)
+                name = _unique(file_name(export_title(session, options), fmt), used)
                 with archive.open(name, "w", force_zip64=True) as entry:
                     async for chunk in export_chunks(store, session, fmt, options):
                         entry.write(chunk)

@@ -12,7 +12,7 @@ from tornado.iostream import StreamClosedError
 
 from ..export.importing import ImportRejected, import_session
 from ..export.options import FORMATS, MEDIA_TYPES, ExportOptions, content_disposition
-from ..export.pipeline import export_chunks, export_zip
+from ..export.pipeline import export_chunks, export_title, export_zip
 from .base import SESSION_ID, OpencodeAPIHandler
 
 MAX_BULK = 500
@@ -79,7 +79,8 @@ class ExportHandler(_Download):
         fmt = _format(self.get_argument("format", "md"))
         options = _options(lambda name: self.get_argument(name, None))
         chunks = export_chunks(self.service.store, session, fmt, options)
-        await self.send(chunks, MEDIA_TYPES[fmt], content_disposition(session["title"], fmt))
+        name = content_disposition(export_title(session, options), fmt)
+        await self.send(chunks, MEDIA_TYPES[fmt], name)
 
 
 class BulkExportHandler(_Download):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._version import __version__
+from ..export.options import FORMAT_NAME, FORMAT_VERSION, FORMATS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _SID = {
@@ -70,7 +71,7 @@ _EXPORT_OPTIONS = [
     {"name": "context", "in": "query", "schema": _FLAG, "description": "attached notebook context"},
     {"name": "redact", "in": "query", "schema": _FLAG, "description": "hide API-key-shaped text"},
 ]
-_FORMAT = {"enum": ["md", "txt", "json", "html", "pdf", "docx", "ipynb"]}
+_FORMAT = {"enum": list(FORMATS)}
 _FILE = {"content": {"application/octet-stream": {"schema": {"type": "string"}}}}
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -239,8 +240,8 @@ PATHS: dict[str, dict[str, Any]] = {
                 "type": "object",
                 "required": ["format", "version", "session", "messages"],
                 "properties": {
-                    "format": {"const": "jupyter-opencode.session"},
-                    "version": {"const": 1},
+                    "format": {"const": FORMAT_NAME},
+                    "version": {"const": FORMAT_VERSION},
                     "session": {"type": "object"},
                     "messages": {"type": "array", "items": {"type": "object"}},
                 },
