@@ -13,6 +13,7 @@ const CONNECTION_TEXT = {
   connecting: "Connecting to the opencode server…",
   reconnecting: "Connection lost, reconnecting…",
   offline: "Offline: not connected to the opencode server.",
+  disconnected: "Disconnected.",
 };
 
 /**
@@ -96,6 +97,9 @@ function render({ model, el }) {
     if (!show) return;
     const text = CONNECTION_TEXT[/** @type {keyof typeof CONNECTION_TEXT} */ (state)] ?? `Connection: ${state}`;
     banner.replaceChildren(h("strong", { text }), error ? h("span", { class: "jo-banner-detail", text: error }) : "");
+    if (state === "disconnected") {
+      banner.append(h("button", { class: "jo-btn jo-banner-retry", text: "Retry", onclick: () => send({ type: "retry" }) }));
+    }
   }
 
   /** @type {[string, () => void][]} */

@@ -46,6 +46,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         chat.new()
     elif kind == "fork":
         fork(chat)
+    elif kind == "retry":
+        chat._client.retry()
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
