@@ -58,14 +58,19 @@ def _added_ms(ours: list[tuple[float, str]], direct: list[Delta]) -> list[float]
 
 
 async def _stream_answers(
-    streams: list[Stream], sids: list[str], events: DirectEvents, base: int
+    streams: list[Stream], sids: list[str], events: DirectEvents, base: int, pace: str = ""
 ) -> tuple[list[float], int]:
-    """Answer one prompt per session at once; the added latencies and how many were exact."""
+    """Answer one prompt per session at once; the added latencies and how many were exact.
+
+    Without ``pace`` the model streams as fast as it can (a burst); with ``pace`` ("0.01")
+    each session gets a token every ``pace`` seconds, like a fast real model.
+    """
     counts = [base + i for i in range(len(sids))]
+    directive = [f"[[slow:{count}:{pace}]]" if pace else f"[[long:{count}]]" for count in counts]
     marks = [len(s.frames) for s in streams]
     first = len(events.deltas)
-    for stream, sid, count in zip(streams, sids, counts, strict=True):
-        stream.send(type="prompt", session_id=sid, text=f"[[long:{count}]] {sid}")
+    for stream, sid, prompt in zip(streams, sids, directive, strict=True):
+        stream.send(type="prompt", session_id=sid, text=f"{prompt} {sid}")
     await asyncio.gather(
         *(
             s.wait_for(is_final(sid), m, 300.0)
@@ -79,10 +84,10 @@ async def _stream_answers(
     by_length = {sum(len(d.text) for d in ds): ds for ds in by_session.values()}
     added: list[float] = []
     exact = 0
-    for stream, sid, mark, count in zip(streams, sids, marks, counts, strict=True):
+    for stream, sid, mark, prompt in zip(streams, sids, marks, directive, strict=True):
         ours = [(t, f["delta"]) for t, f in stream.frames[mark:] if is_text(sid)(f)]
         text = "".join(piece for _, piece in ours)
-        exact += text == expected_text(f"[[long:{count}]]")
+        exact += text == expected_text(prompt)
         direct = by_length.get(len(text), [])
         added += _added_ms(ours, direct)
     return added, exact
@@ -124,6 +129,8 @@ async def bench(tmp: Path) -> list[Figure]:
             await _stream_answers(streams[:1], sids[:1], events, CHUNKS)  # warm-up
             single, _ = await _stream_answers(streams[:1], sids[:1], events, CHUNKS)
             many, exact = await _stream_answers(streams, sids, events, CHUNKS)
+            paced_one, _ = await _stream_answers(streams[:1], sids[:1], events, 200, "0.01")
+            paced, paced_exact = await _stream_answers(streams, sids, events, 200, "0.01")
             quiet = sum(len(c.frames) == 1 for c in idle)
             done, early, late, seconds = await _many_prompts(server, streams[0])
             events.close()
@@ -136,9 +143,18 @@ async def bench(tmp: Path) -> list[Figure]:
         Figure(BENCH, f"added latency p50, {STREAMING} at once", _percentile(many, 0.5), "ms"),
         Figure(BENCH, f"added latency p99, {STREAMING} at once", many99, "ms",
                note=f"beside {IDLE} idle subscribers"),
-        Figure(BENCH, "p99 ratio, 20 at once / one", many99 / max(single99, 0.001), "x", 2.0),
-        Figure(BENCH, "sessions with exactly their own text", exact, f"of {STREAMING}",
-               STREAMING, at_least=True),
+        Figure(BENCH, "p99 ratio, 20 at once / one", many99 / max(single99, 0.001), "x", 2.0,
+               note="burst: the model sends every token at once"),
+        Figure(BENCH, "paced: added latency p50 / p99, one session",
+               _percentile(paced_one, 0.5), "ms",
+               note=f"p99 {_percentile(paced_one, 0.99):.1f} ms"),
+        Figure(BENCH, f"paced: added latency p50 / p99, {STREAMING} at once",
+               _percentile(paced, 0.5), "ms", note=f"p99 {_percentile(paced, 0.99):.1f} ms"),
+        Figure(BENCH, "paced: p99 ratio, 20 at once / one",
+               _percentile(paced, 0.99) / max(_percentile(paced_one, 0.99), 0.001), "x", 2.0,
+               note="100 tokens/s per session, like a fast real model"),
+        Figure(BENCH, "sessions with exactly their own text", exact + paced_exact,
+               f"of {2 * STREAMING}", 2 * STREAMING, at_least=True),
         Figure(BENCH, "idle subscribers that got nothing", quiet, f"of {IDLE}", IDLE,
                at_least=True),
         Figure(BENCH, "prompts answered", done, "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth.authorizer import Authorizer
-from tornado.httpclient import HTTPClientError
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyter_opencode.server.service import _context_prompt
+from jupyter_opencode.testing import FakeModelProcess, opencode_config
 from jupyter_opencode.worker.environment import (
     ProviderChoice,
     permission_modes,
@@ -160,3 +162,59 @@ def test_attached_text_cannot_close_its_context_tag() -> None:
     prompt = _context_prompt("question", [{"kind": "cell", "label": "c1", "text": hostile}])
     assert prompt.count("</context>") == 1 and prompt.count("<context ") == 1
     assert prompt.endswith("</context>\n\nquestion")
+
+
+async def test_worker_listens_on_loopback_behind_its_password(jp_serverapp: Any) -> None:
+    client = await jp_serverapp.web_app.settings["jupyter_opencode_service"].supervisor.ready()
+    port = int(client.base_url.rsplit(":", 1)[1])
+    listening = [
+        line.split()[1]
+        for table in ("/proc/net/tcp", "/proc/net/tcp6")
+        if Path(table).exists()
+        for line in Path(table).read_text().splitlines()[1:]
+        if line.split()[3] == "0A" and int(line.split()[1].rsplit(":", 1)[1], 16) == port
+    ]
+    assert listening == [f"0100007F:{port:04X}"]
+    http = AsyncHTTPClient(force_instance=True)
+    try:
+        for headers in ({}, {"Authorization": "Basic b3BlbmNvZGU6d3Jvbmc="}):  # opencode:wrong
+            response = await http.fetch(
+                f"{client.base_url}/global/health", headers=headers, raise_error=False
+            )
+            assert response.code == 401
+        assert await client.health(timeout=5.0) is not None
+    finally:
+        http.close()
+
+
+SECRET = "sk-jo-test-NEVER-SHOWN-4242"
+
+
+@pytest.fixture
+def secret_config(
+    jp_server_config: dict[str, Any], tmp_path: Path, fake_model: FakeModelProcess
+) -> dict[str, Any]:
+    """The worker's provider has an API key that must stay inside opencode."""
+    config = opencode_config(fake_model.url, ask_bash=True)
+    config["provider"]["fake"]["options"]["apiKey"] = SECRET
+    path = tmp_path / "secret-opencode.json"
+    path.write_text(json.dumps(config))
+    jp_server_config["OpencodeExtension"]["opencode_config"] = str(path)
+    return jp_server_config
+
+
+async def test_provider_key_never_shows(
+    secret_config: dict[str, Any], api: Api, open_stream: Opener, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stream = await open_stream()
+    frames = await stream.answer(api, "security-secret", "what is my key?")
+    assert frames[-1]["message"]["status"] == "complete"
+    seen = [
+        json.dumps((await api.call("GET", "status"))[1]),
+        json.dumps((await api.call("GET", "sessions"))[1]),
+        json.dumps(await api.messages("security-secret")),
+        json.dumps(stream.frames),
+        caplog.text,
+    ]
+    assert all(SECRET not in text for text in seen)

@@ -33,6 +33,7 @@ function render({ model, el }) {
     onLoadOlder: (before) => send({ type: "load_older", before }),
     onRemoveChip: (id) => send({ type: "remove_context", id }),
     onAutoContext: (on) => save("auto_context", on),
+    onRetry: () => send({ type: "retry" }),
   });
   el.append(view.el);
   const actions = new MessageActions({ root: view.el, list: view.list.el, send });

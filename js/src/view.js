@@ -22,6 +22,7 @@ import { Notices } from "./notices.js";
  *   onPermission: (permissionId: string, reply: string) => void,
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
+ *   onRetry?: () => void,
  * }} ViewActions
  */
 
@@ -29,12 +30,14 @@ const CONNECTION_TEXT = {
   connecting: "Connecting to the opencode server…",
   reconnecting: "Connection lost, reconnecting…",
   offline: "Offline: not connected to the opencode server.",
+  disconnected: "Disconnected.",
 };
 
 export class ChatView {
   /** @param {ViewActions} actions */
   constructor(actions) {
     this.el = h("div", { class: "jo-chat" });
+    this.onRetry = actions.onRetry;
     this.header = new Header({
       onSwitch: actions.onSwitch,
       onNew: actions.onNew,
@@ -94,6 +97,10 @@ export class ChatView {
     if (!show) return;
     const text = CONNECTION_TEXT[/** @type {keyof typeof CONNECTION_TEXT} */ (state)] ?? `Connection: ${state}`;
     this.banner.replaceChildren(h("strong", { text }), error ? h("span", { class: "jo-banner-detail", text: error }) : "");
+    const retry = this.onRetry;
+    if (state === "disconnected" && retry) {
+      this.banner.append(h("button", { class: "jo-btn jo-banner-retry", text: "Retry", onclick: () => retry() }));
+    }
   }
 
   /**

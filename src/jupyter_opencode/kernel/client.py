@@ -87,12 +87,15 @@ class ServerClient:
         request_timeout: float = 30.0,
         initial_backoff: float = 0.5,
         max_backoff: float = 10.0,
+        max_reconnects: int = 5,
     ) -> None:
         self._explicit = ServerInfo(normalize_url(url), token or "") if url else None
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
+        self.max_reconnects = max_reconnects
+        self._retry: asyncio.Event | None = None
         self.connection = "connecting"
         self.connection_error = ""
         self._server: ServerInfo | None = None
@@ -160,6 +163,15 @@ class ServerClient:
         self._loop.call_soon_threadsafe(
             self._write, {"type": "unsubscribe", "session_id": session_id}
         )
+
+    def retry(self) -> None:
+        """Try to connect again after the client gave up (state ``disconnected``)."""
+
+        def wake() -> None:
+            if self._retry is not None:
+                self._retry.set()
+
+        self._loop.call_soon_threadsafe(wake)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         """Run `callback` on the client thread after `delay` seconds."""
@@ -319,8 +331,14 @@ class ServerClient:
             self._http = AsyncHTTPClient(force_instance=True)
         return self._http
 
+    async def _wait_for_retry(self) -> None:
+        self._retry = asyncio.Event()
+        await self._retry.wait()
+        self._retry = None
+
     async def _socket_loop(self) -> None:
         backoff = self.initial_backoff
+        failures = 0
         was_connected = False
         while not self._closing:
             server: ServerInfo | None = None
@@ -336,12 +354,19 @@ class ServerClient:
                 )
             except (OpencodeConnectionError, HTTPClientError, OSError, TimeoutError) as exc:
                 error = str(exc) if server is None else _error_message(exc, server)
+                failures += 1
+                if was_connected and failures >= self.max_reconnects:
+                    # Stop hammering a server that is gone: say so, and wait for a retry.
+                    self._set_state("disconnected", f"{error} (gave up after {failures} tries)")
+                    await self._wait_for_retry()
+                    failures, backoff = 0, self.initial_backoff
+                    continue
                 self._set_state("reconnecting" if was_connected else "offline", error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             self._ws, self._server = ws, server
-            backoff = self.initial_backoff
+            backoff, failures = self.initial_backoff, 0
             was_connected = True
             with self._lock:
                 sessions = list(self._listeners)

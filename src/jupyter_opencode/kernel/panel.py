@@ -52,6 +52,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         fork(chat)
     elif kind in BROWSER_ACTIONS:
         browser_action(chat, kind, content)
+    elif kind == "retry":
+        chat._client.retry()
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 

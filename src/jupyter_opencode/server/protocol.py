@@ -39,12 +39,16 @@ class ConnectedFrame(TypedDict):
     type: Literal["connected"]
 
 
-class ErrorFrame(TypedDict):
-    """Server -> client: a frame of the client was refused."""
-
+class _ErrorFields(TypedDict):
     type: Literal["error"]
     message: str
     reason: str
+
+
+class ErrorFrame(_ErrorFields, total=False):
+    """Server -> client: a frame of the client was refused (naming its session, if valid)."""
+
+    session_id: str
 
 
 class AcceptedFrame(TypedDict):

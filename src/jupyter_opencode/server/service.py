@@ -314,7 +314,13 @@ class ChatService:
 
     async def _save_failed(self, turn: Turn, reason: str) -> tuple[int, str, Delta | None]:
         """The final error frame of an answer whose normal ending could not be saved."""
-        message = {**turn.final_message("error", reason), "model": turn.model, "role": "assistant"}
+        message = {
+            **turn.final_message("error", reason),
+            "model": turn.model,
+            "role": "assistant",
+            "created_at": turn.created_at,
+            "context": [],
+        }
         try:
             await self.store.finish_message(message)
         except Exception:

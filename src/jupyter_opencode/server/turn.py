@@ -26,6 +26,7 @@ class Turn:
     finished: bool = False
     prompted_ms: float = float("inf")
     heard_at: float = field(default_factory=time.monotonic)
+    created_at: float = field(default_factory=time.time)
     _text: list[str] = field(default_factory=list)
     _joined: str | None = ""
     tokens: int = 0

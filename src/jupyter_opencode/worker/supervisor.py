@@ -158,8 +158,7 @@ class WorkerSupervisor(LoggingConfigurable):
             return
         self.client = client
         self.state = "ready"
-        # Idle time counts from now: a slow start must not use up the waiters' idle window.
-        self.touch()
+        self.touch()  # idle time counts from now: a slow start is not idleness
         self._on_ready(client)
         self._settle(client)
 

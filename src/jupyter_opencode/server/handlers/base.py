@@ -80,9 +80,11 @@ class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
         """The request body as a JSON object, or a 400 that says what is wrong."""
         try:
             body = json.loads(self.request.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, RecursionError) as e:
             raise web.HTTPError(
-                400, f"request body is not valid JSON: {e}", reason="bad_json"
+                400,
+                f"request body is not valid JSON (or nested too deeply): {e}",
+                reason="bad_json",
             ) from e
         if not isinstance(body, dict):
             raise web.HTTPError(400, "request body must be a JSON object", reason="bad_json")

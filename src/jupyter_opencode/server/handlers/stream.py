@@ -109,8 +109,12 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         self._queue.append(json.dumps(data))
         self._wakeup.set()
 
-    def _error(self, message: str, reason: str) -> None:
-        self._send(error_frame(message, reason))
+    def _error(self, message: str, reason: str, sid: str | None = None) -> None:
+        """An error frame; it names the session when the refused frame named a valid one."""
+        frame = error_frame(message, reason)
+        if sid:
+            frame["session_id"] = sid
+        self._send(frame)
 
     async def _send_loop(self) -> None:
         try:
@@ -130,8 +134,8 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         """Handle subscribe, unsubscribe and prompt frames."""
         try:
             data = json.loads(message)
-        except ValueError:
-            self._error("frame is not valid JSON", "bad_json")
+        except (ValueError, RecursionError):
+            self._error("frame is not valid JSON (or nested too deeply)", "bad_json")
             return
         if not isinstance(data, dict):
             self._error("frame must be a JSON object", "bad_json")
@@ -147,12 +151,13 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         if kind == "subscribe":
             after = data.get("after_seq", 0)
             if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-                self._error("'after_seq' must be a non-negative integer", "bad_after_seq")
+                self._error("'after_seq' must be a non-negative integer", "bad_after_seq", sid)
                 return
             if sid not in self._sent and len(self._sent) >= MAX_SUBSCRIPTIONS:
                 self._error(
                     f"at most {MAX_SUBSCRIPTIONS} sessions per socket: unsubscribe from some first",
                     "too_many_subscriptions",
+                    sid,
                 )
                 return
             self._sent[sid] = after
@@ -163,7 +168,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         elif kind == "prompt":
             self._spawn(self._prompt(sid, data))
         else:
-            self._error("'type' must be subscribe, unsubscribe or prompt", "bad_type")
+            self._error("'type' must be subscribe, unsubscribe or prompt", "bad_type", sid)
 
     def _spawn(self, coro: Any) -> None:
         """Handle a frame in the background, after the frames received before it."""
@@ -183,17 +188,17 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
 
     async def _prompt(self, sid: str, data: dict[str, Any]) -> None:
         if not await self._allowed("write"):
-            self._error("you may read these sessions but not send prompts", "forbidden")
+            self._error("you may read these sessions but not send prompts", "forbidden", sid)
             return
         limit = self.settings["jupyter_opencode_app"].max_message_bytes
         try:
             text, model, context = parse_prompt(data, limit)
             result = await self.service.prompt(sid, text, model, context)
         except web.HTTPError as e:
-            self._error(e.log_message or "bad prompt", e.reason or "bad_request")
+            self._error(e.log_message or "bad prompt", e.reason or "bad_request", sid)
             return
         except SessionBusy:
-            self._error("the session is still answering the previous message", "busy")
+            self._error("the session is still answering the previous message", "busy", sid)
             return
         self._send(
             {

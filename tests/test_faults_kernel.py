@@ -1,0 +1,81 @@
+"""The kernel side under faults: a server gone for good, and a kernel that dies mid-answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jupyter_opencode.kernel import Chat, ServerClient
+from jupyter_opencode.testing import expected_text
+
+from .streams import Opener
+from .test_kernel_integration import SETUP, Starter, start_kernel  # noqa: F401
+from .test_kernel_widget import TOKEN, FakeOpencodeServer, from_browser, wait_for
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpencodeServer]:
+    """A stand-in of the extension's server, in a thread."""
+    server = FakeOpencodeServer()
+    yield server
+    server.stop()
+
+
+def test_reconnect_gives_up_after_five_tries_then_retries(fake: FakeOpencodeServer) -> None:
+    client = ServerClient(fake.url, TOKEN, connect_timeout=1.0, initial_backoff=0.02,
+                          max_backoff=0.05)  # fmt: skip
+    chat = Chat(client=client)
+    try:
+        wait_for(lambda: chat.connection == "connected")
+        states: list[str] = []
+        chat.observe(lambda change: states.append(change["new"]), names="connection")
+        fake.refuse = True
+        fake.drop_sockets()
+        wait_for(lambda: chat.connection == "disconnected", timeout=10)
+        assert states[0] == "reconnecting"
+        assert "gave up after 5 tries" in chat.connection_error
+        assert "503" in chat.connection_error
+        time.sleep(0.3)  # no more tries until the user asks
+        assert chat.connection == "disconnected"
+        fake.refuse = False
+        from_browser(chat, {"type": "retry"})
+        wait_for(lambda: chat.connection == "connected", timeout=10)
+    finally:
+        chat.close()
+        client.close()
+
+
+async def test_kernel_restarted_mid_answer_a_new_chat_shows_the_rest(
+    jp_serverapp: Any,
+    start_kernel: Starter,  # noqa: F811
+    open_stream: Opener,
+) -> None:
+    first = await start_kernel()
+    stream = await open_stream()
+    sid = (await first.run(SETUP + "print(json.dumps(chat.session_id))")).json()
+    stream.subscribe(sid)
+    question = "[[slow:150:0.03]] outlive the kernel"
+    await first.run(
+        "import threading\n"
+        f"threading.Thread(target=lambda: chat.ask({question!r}, display_reply=False)).start()"
+    )
+    await stream.until(lambda f: f.get("kind") == "text")
+    manager = jp_serverapp.kernel_manager
+    (kernel_id,) = manager.list_kernel_ids()
+    await manager.restart_kernel(kernel_id, now=True)  # the kernel dies mid-answer
+    await first.client.wait_for_ready(timeout=60)
+    answer = (
+        await first.run(
+            "import json, time\nfrom jupyter_opencode import Chat\n"
+            f"chat = Chat(session={sid!r})\n"
+            "deadline = time.time() + 60\n"
+            "while time.time() < deadline and not (chat.messages and chat.messages[-1]"
+            "['status'] == 'complete'):\n"
+            "    time.sleep(0.1)\n"
+            "print(json.dumps([chat.messages[-1]['status'], chat.messages[-1]['content']]))"
+        )
+    ).json()
+    assert answer == ["complete", expected_text(question)]
