@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,27 @@ def test_match_expression_never_passes_syntax_through() -> None:
     with pytest.raises(EmptyQuery):
         match_expression("  ")
     assert highlighted("a \x02b\x03 c \x02dd\x03") == ("a b c dd", [[2, 3], [6, 8]])
+
+
+def test_any_text_is_a_valid_search() -> None:
+    """Random text from every corner of Unicode, FTS5 operators included, never fails to run."""
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE VIRTUAL TABLE t USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    db.execute("INSERT INTO t VALUES ('groupby sum ² ʹx café 数据 ｆｕｌｌ')")
+    rng = random.Random(11)
+    alphabet = (
+        list('"*:^-+(){}[],.;\'\\/ \t\n') + ["AND", "OR", "NOT", "NEAR", "NEAR("]
+        + [chr(c) for c in (0x2B9, 0xB2, 0x301, 0x200D, 0xFE0F, 0x1F600, 0x5B57, 0xFF46, 0x0)]
+        + [chr(rng.randint(0x20, 0x2FFFF)) for _ in range(400)]
+    )  # fmt: skip
+    for _ in range(3000):
+        query = "".join(rng.choices(alphabet, k=rng.randint(1, 12)))
+        try:
+            expression = match_expression(query)
+        except EmptyQuery:
+            assert not query.strip()
+            continue
+        if expression is not None:
+            db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expression,)).fetchone()
