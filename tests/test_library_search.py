@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,31 @@ HOSTILE = [
 ]  # fmt: skip
 
 
+FILLERS = 300
+
+
+async def _fill(jp_serverapp: Any) -> None:
+    """Many more finished sessions, stored the way the chat service stores them."""
+    app = jp_serverapp.web_app.settings["jupyter_opencode_app"]
+    await app.open()
+    store = app.store
+    for n in range(FILLERS):
+        sid = f"session-filler-{n:04d}"
+        now = time.time()
+        user = {
+            "id": f"filler-user-{n}", "session_id": sid, "role": "user", "status": "complete",
+            "content": f"weekly sales report {n} for the northern stores", "error": None,
+            "model": None, "created_at": now, "completed_at": now, "context": [],
+        }  # fmt: skip
+        answer = {**user, "id": f"filler-answer-{n}", "role": "assistant", "status": "pending",
+                  "content": "", "completed_at": None}  # fmt: skip
+        await store.start_turn(sid, user, answer, None)
+        await store.finish_message({
+            **answer, "status": "complete", "content": f"Report {n}: revenue grew in region {n}",
+            "parts": [], "tokens": 3, "cost": 0.0, "completed_at": now,
+        })  # fmt: skip
+
+
 async def _converse(api: Api) -> None:
     for sid, prompts in SESSIONS.items():
         for text in prompts:
@@ -41,8 +67,10 @@ def _marked(hit: dict[str, Any]) -> list[str]:
     return [hit["snippet"][a:b] for a, b in hit["highlights"]]
 
 
-async def test_search_prefix_phrase_and_hostile_queries(api: Api, open_stream: Opener) -> None:
+async def test_search_prefix_phrase_and_hostile_queries(api: Api, jp_serverapp: Any) -> None:
     await _converse(api)
+    await _fill(jp_serverapp)
+    assert len((await api.call("GET", "sessions", limit="200"))[1]["sessions"]) == 200
     third = (await api.messages("session-lib-two"))[2]
     assert "groupby" in third["content"]
 
@@ -57,6 +85,17 @@ async def test_search_prefix_phrase_and_hostile_queries(api: Api, open_stream: O
     assert await _search(api, '"region groupby"') == []  # a phrase keeps its word order
     both = await _search(api, "histogram plot")
     assert {h["session_id"] for h in both} == {"session-lib-two"}
+    # A word in every filler: the pages of hits hold each match once, the target among them.
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        code, page = await api.call("GET", "search", q="region", limit="100", cursor=cursor)
+        assert code == 200
+        seen += [h["message_id"] for h in page["hits"]]
+        if not page["next_cursor"]:
+            break
+        cursor = page["next_cursor"]
+    assert third["id"] in seen and len(seen) == len(set(seen)) > FILLERS
 
     for q in HOSTILE:
         code, body = await api.call("GET", "search", q=q)
