@@ -131,6 +131,7 @@ async def bench(tmp: Path) -> list[Figure]:
         "q (rare word)": SessionFilter(q=NEEDLE),
         "q (common word)": SessionFilter(q=COMMON),
         "tag + starred + archived=all": SessionFilter(tag="finance", starred=True, archived=None),
+        "tag + notebook": SessionFilter(tag="finance", notebook="notebooks/analysis-0.ipynb"),
     }
     figures = [
         Figure(BENCH, "FTS search, rare word, first page", fts_ms, "ms",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,31 @@ HOSTILE = [
 ]  # fmt: skip
 
 
+FILLERS = 300
+
+
+async def _fill(jp_serverapp: Any) -> None:
+    """Many more finished sessions, stored the way the chat service stores them."""
+    app = jp_serverapp.web_app.settings["jupyter_opencode_app"]
+    await app.open()
+    store = app.store
+    for n in range(FILLERS):
+        sid = f"session-filler-{n:04d}"
+        now = time.time()
+        user = {
+            "id": f"filler-user-{n}", "session_id": sid, "role": "user", "status": "complete",
+            "content": f"weekly sales report {n} for the northern stores", "error": None,
+            "model": None, "created_at": now, "completed_at": now, "context": [],
+        }  # fmt: skip
+        answer = {**user, "id": f"filler-answer-{n}", "role": "assistant", "status": "pending",
+                  "content": "", "completed_at": None}  # fmt: skip
+        await store.start_turn(sid, user, answer, None)
+        await store.finish_message({
+            **answer, "status": "complete", "content": f"Report {n}: revenue grew in region {n}",
+            "parts": [], "tokens": 3, "cost": 0.0, "completed_at": now,
+        })  # fmt: skip
+
+
 async def _converse(api: Api) -> None:
     for sid, prompts in SESSIONS.items():
         for text in prompts:
@@ -40,8 +67,10 @@ def _marked(hit: dict[str, Any]) -> list[str]:
     return [hit["snippet"][a:b] for a, b in hit["highlights"]]
 
 
-async def test_search_prefix_phrase_and_hostile_queries(api: Api, open_stream: Opener) -> None:
+async def test_search_prefix_phrase_and_hostile_queries(api: Api, jp_serverapp: Any) -> None:
     await _converse(api)
+    await _fill(jp_serverapp)
+    assert len((await api.call("GET", "sessions", limit="200"))[1]["sessions"]) == 200
     third = (await api.messages("session-lib-two"))[2]
     assert "groupby" in third["content"]
 
@@ -56,6 +85,17 @@ async def test_search_prefix_phrase_and_hostile_queries(api: Api, open_stream: O
     assert await _search(api, '"region groupby"') == []  # a phrase keeps its word order
     both = await _search(api, "histogram plot")
     assert {h["session_id"] for h in both} == {"session-lib-two"}
+    # A word in every filler: the pages of hits hold each match once, the target among them.
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        code, page = await api.call("GET", "search", q="region", limit="100", cursor=cursor)
+        assert code == 200
+        seen += [h["message_id"] for h in page["hits"]]
+        if not page["next_cursor"]:
+            break
+        cursor = page["next_cursor"]
+    assert third["id"] in seen and len(seen) == len(set(seen)) > FILLERS
 
     for q in HOSTILE:
         code, body = await api.call("GET", "search", q=q)
@@ -159,3 +199,27 @@ def test_match_expression_never_passes_syntax_through() -> None:
     with pytest.raises(EmptyQuery):
         match_expression("  ")
     assert highlighted("a \x02b\x03 c \x02dd\x03") == ("a b c dd", [[2, 3], [6, 8]])
+
+
+def test_any_text_is_a_valid_search() -> None:
+    """Random text from every corner of Unicode, FTS5 operators included, never fails to run."""
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE VIRTUAL TABLE t USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    db.execute("INSERT INTO t VALUES (?)", ("groupby sum \u00b2 \u02b9x caf\u00e9 \u6570 \uff46",))
+    rng = random.Random(11)
+    alphabet = (
+        list('"*:^-+(){}[],.;\'\\/ \t\n') + ["AND", "OR", "NOT", "NEAR", "NEAR("]
+        + [chr(c) for c in (0x2B9, 0xB2, 0x301, 0x200D, 0xFE0F, 0x1F600, 0x5B57, 0xFF46, 0x0)]
+        + [chr(rng.randint(0x20, 0x2FFFF)) for _ in range(400)]
+    )  # fmt: skip
+    for _ in range(3000):
+        query = "".join(rng.choices(alphabet, k=rng.randint(1, 12)))
+        try:
+            expression = match_expression(query)
+        except EmptyQuery:
+            assert not query.strip()
+            continue
+        if expression is not None:
+            db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expression,)).fetchone()

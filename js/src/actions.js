@@ -170,7 +170,9 @@ export class MessageActions {
     // A user message goes with its answer; after an answer, rewinding keeps it.
     const rewindFrom = known.role === "user" ? known.id : next;
     if (rewindFrom) {
-      const rewind = button("Rewind to here: remove what follows", "↺ Rewind", () => {
+      const label =
+        known.role === "user" ? "Rewind: take back this message and what follows" : "Rewind to here: remove what follows";
+      const rewind = button(label, "↺ Rewind", () => {
         if (rewind.dataset.confirm) {
           this.send({ type: "rewind", message_id: rewindFrom });
           this.hideBar();

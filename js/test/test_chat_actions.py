@@ -83,6 +83,10 @@ def test_edit_and_rewind(page: Any) -> None:
     shot(page, "actions-03-rewind")
     rewind.click()
     assert sent(page)[-1] == {"type": "rewind", "message_id": "m3"}
+    question = _hover(page, "m3")
+    question.get_by_role("button", name="Rewind: take back this message and what follows").click()
+    question.get_by_role("button", name="Rewind: take back this message and what follows").click()
+    assert sent(page)[-1] == {"type": "rewind", "message_id": "m3"}
     last = _hover(page, "m4")
     assert last.get_by_role("button", name="Rewind to here: remove what follows").count() == 0
     custom(

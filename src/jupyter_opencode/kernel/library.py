@@ -146,13 +146,6 @@ def templates(chat: Chat) -> list[dict[str, Any]]:
     return list(_wait(chat, chat._client.request("GET", "templates"))["templates"])
 
 
-def describe_hits(hits: list[dict[str, Any]]) -> str:
-    """Search hits as plain text."""
-    if not hits:
-        return "No matches."
-    return "\n".join(f"{h.get('title') or h['session_id']}: {h['snippet']}" for h in hits)
-
-
 def run_in_background(chat: Chat, what: str, work: Any, *args: Any) -> None:
     """Run a blocking library call off the kernel's main thread; failures become notices."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..worker.adapter import OpencodeClient
@@ -34,9 +36,16 @@ class LibraryService:
         self.chat = chat
         self.library = Library(chat.store)
 
-    def _idle(self, sid: str) -> None:
-        if sid in self.chat.turns:
+    @contextmanager
+    def _exclusive(self, sid: str) -> Iterator[None]:
+        """Hold off prompts to a session while it is rewound or branched (busy: SessionBusy)."""
+        if sid in self.chat.turns or sid in self.chat.reserved:
             raise SessionBusy(sid)
+        self.chat.reserved.add(sid)
+        try:
+            yield
+        finally:
+            self.chat.reserved.discard(sid)
 
     async def _position(self, sid: str, mid: str) -> int:
         position = await self.library.message_position(sid, mid)
@@ -79,20 +88,20 @@ class LibraryService:
 
     async def fork(self, sid: str, message_id: str | None) -> dict[str, Any]:
         """A new session with the messages up to and including ``message_id`` (default all)."""
-        self._idle(sid)
-        until = await self._position(sid, message_id) if message_id else None
-        return await self._branch(sid, until)
+        with self._exclusive(sid):
+            until = await self._position(sid, message_id) if message_id else None
+            return await self._branch(sid, until)
 
     async def edit(self, sid: str, mid: str, text: str, model: str | None) -> dict[str, Any]:
         """Resend an edited user message in a new branch taken just before it."""
-        self._idle(sid)
-        message = await self.chat.store.get_message(mid)
-        if message is None or message["session_id"] != sid:
-            raise UnknownMessage(mid)
-        if message["role"] != "user":
-            raise NotAUserMessage(mid)
-        position = await self._position(sid, mid)
-        branch = await self._branch(sid, position - 1)
+        with self._exclusive(sid):
+            message = await self.chat.store.get_message(mid)
+            if message is None or message["session_id"] != sid:
+                raise UnknownMessage(mid)
+            if message["role"] != "user":
+                raise NotAUserMessage(mid)
+            position = await self._position(sid, mid)
+            branch = await self._branch(sid, position - 1)
         # Through our own prompt: the branch keeps the agent its template chose.
         return await self.prompt(branch["id"], text, model, message["context"])
 
@@ -163,19 +172,18 @@ class LibraryService:
 
     async def rewind(self, sid: str, mid: str) -> list[str]:
         """Remove a message and everything after it, here and in opencode; the removed ids."""
-        self._idle(sid)
-        session = await self.chat.store.get_session(sid)
-        if session is None:
-            raise UnknownSession(sid)
-        position = await self._position(sid, mid)
-        ocid = session["opencode_session_id"]
-        if ocid:
-            client = await self.chat.supervisor.ready()
-            if await client.get_session(ocid) is not None:
-                cut = await self._opencode_cut(client, session, position - 1)
-                if cut is not None:
-                    await client.revert(ocid, cut)
-        self._idle(sid)
-        seq, frame, removed = await self.library.truncate(sid, position)
+        with self._exclusive(sid):
+            session = await self.chat.store.get_session(sid)
+            if session is None:
+                raise UnknownSession(sid)
+            position = await self._position(sid, mid)
+            ocid = session["opencode_session_id"]
+            if ocid:
+                client = await self.chat.supervisor.ready()
+                if await client.get_session(ocid) is not None:
+                    cut = await self._opencode_cut(client, session, position - 1)
+                    if cut is not None:
+                        await client.revert(ocid, cut)
+            seq, frame, removed = await self.library.truncate(sid, position)
         self.chat.deliver(sid, seq, frame)
         return removed

@@ -90,6 +90,7 @@ class ChatService:
         self.writer = ChunkWriter(store)
         self.hub = EventHub(self)
         self.turns: dict[str, Turn] = {}
+        self.reserved: set[str] = set()  # sessions being rewound or branched: no prompts
         self._by_opencode: dict[str, Turn] = {}
         self._subscribers: defaultdict[str, set[Subscriber]] = defaultdict(set)
         self._replaying: dict[tuple[int, str], list[tuple[int, str]]] = {}
@@ -183,7 +184,7 @@ class ChatService:
         system: str | None = None,
     ) -> dict[str, Any]:
         """Save the prompt and a pending answer, start answering in the background."""
-        if sid in self.turns:
+        if sid in self.turns or sid in self.reserved:
             raise SessionBusy(sid)
         now = time.time()
         user: dict[str, Any] = {

@@ -76,10 +76,15 @@ class Library:
             args += cursor
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         order = "ORDER BY updated_at DESC, id DESC"
+        # A tag or a search gives a list of ids: sort them in the covering index (3x faster
+        # on a tag of 2,000 sessions than reading their rows; the planner does not see it).
+        # A notebook narrows further through its own index.
+        by_ids = (filters.tag or filters.q) and filters.notebook is None
+        source = "sessions INDEXED BY sessions_page" if by_ids else "sessions"
         # The page's ids first, whole rows after: sorting narrow rows is 3x faster on a tag
         # of 2,000 sessions.
         return await self.store.select_sessions(
-            f"WHERE id IN (SELECT id FROM sessions {clause} {order} LIMIT ?) {order}",
+            f"WHERE id IN (SELECT id FROM {source} {clause} {order} LIMIT ?) {order}",
             (*args, limit),
         )
 

@@ -62,6 +62,7 @@ MIGRATIONS: list[str] = [
     # Search documents (message text, titles, annotation notes) are kept by triggers, so every
     # way of writing messages indexes them once they are final (never per streamed chunk).
     """
+    CREATE INDEX IF NOT EXISTS sessions_page ON sessions (id, updated_at, archived, starred);
     CREATE INDEX IF NOT EXISTS sessions_by_notebook
         ON sessions (notebook_path, updated_at DESC, id DESC);
     CREATE TABLE IF NOT EXISTS session_tags (

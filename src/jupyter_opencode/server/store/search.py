@@ -64,25 +64,28 @@ def highlighted(marked: str) -> tuple[str, list[list[int]]]:
 async def search(
     db: aiosqlite.Connection, expression: str, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    """Hits best first (bm25, then most recent), one page of ``limit`` after ``offset``."""
-    # Rank and cut the page inside FTS5 (its own ORDER BY rank), so snippets and joins are
-    # computed for one page only: 5x faster on a word in 50,000 messages.
+    """Hits best first (bm25, then newest), one page of ``limit`` after ``offset``."""
+    # The page is ranked and cut on rowids alone (ties: the newest document first, so pages
+    # never overlap); snippets and joins are then made for that page only.
     sql = f"""
         WITH best AS (
-            SELECT rowid AS doc, rank,
-                snippet(search_index, 0, '{_OPEN}', '{_CLOSE}', '…', {SNIPPET_TOKENS}) AS marked
-            FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ? OFFSET ?
+            SELECT rowid AS doc, rank FROM search_index WHERE search_index MATCH :expression
+            ORDER BY rank, rowid DESC LIMIT :limit OFFSET :offset
         )
         SELECT d.session_id, d.message_id, d.kind, s.title, m.role,
-            coalesce(m.created_at, s.created_at) AS created_at, best.marked
+            coalesce(m.created_at, s.created_at) AS created_at,
+            snippet(search_index, 0, '{_OPEN}', '{_CLOSE}', '…', {SNIPPET_TOKENS}) AS marked
         FROM best
+        JOIN search_index ON search_index.rowid = best.doc
         JOIN search_docs d ON d.id = best.doc
         JOIN sessions s ON s.id = d.session_id
         LEFT JOIN messages m ON m.id = d.message_id
-        ORDER BY best.rank, created_at DESC, best.doc DESC
+        WHERE search_index MATCH :expression
+        ORDER BY best.rank, best.doc DESC
     """
     hits = []
-    async with db.execute(sql, (expression, limit, offset)) as rows:
+    query = {"expression": expression, "limit": limit, "offset": offset}
+    async with db.execute(sql, query) as rows:
         async for row in rows:
             snippet, ranges = highlighted(row["marked"])
             hits.append(
