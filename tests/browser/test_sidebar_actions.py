@@ -192,8 +192,8 @@ def test_palette_commands_and_shortcut(page: Page, lab: Lab) -> None:
     open_lab(page, lab)
     page.keyboard.press("Control+Shift+C")
     palette = page.locator(".lm-CommandPalette")
-    palette.locator("input").fill("chat")
     for label in ("New Chat", "Open Chat Sessions", "Search Chat Sessions", "Export Chat Session…"):
+        palette.locator("input").fill(label)
         expect(palette.locator(".lm-CommandPalette-item", has_text=label).first).to_be_visible()
     shot(page, "actions-6-palette")
     page.keyboard.press("Escape")
