@@ -30,6 +30,8 @@ const CHARS_PER_LINE = 90;
 const FRAME_BUDGET = 16;
 /** A longer frame was interrupted by other work (a hidden tab, a busy machine): not ours. */
 const MAX_FRAME_MS = 50;
+/** Streamed text never waits longer than this for its frame, whatever frames cost. */
+const MAX_WAIT_MS = 120;
 
 export class MessageList {
   /** @param {ListOptions} options */
@@ -443,7 +445,8 @@ export class MessageList {
     } else if (this.waiting) {
       return;
     }
-    const wait = this.frameAt + this.frameCost * FRAME_BUDGET - performance.now();
+    const pause = Math.min(this.frameCost * FRAME_BUDGET, MAX_WAIT_MS);
+    const wait = this.frameAt + pause - performance.now();
     if (wait > 0 && !urgent) {
       this.waiting = window.setTimeout(() => {
         this.waiting = 0;

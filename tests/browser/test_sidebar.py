@@ -31,6 +31,11 @@ def new_id() -> str:
 def prompt(lab: Lab, sid: str, text: str, timeout: float = 90.0) -> list[dict[str, Any]]:
     """Ask over REST and wait for the answer to end; return the session's messages."""
     lab.call("POST", f"opencode/sessions/{sid}/messages", {"text": text})
+    return answered(lab, sid, timeout)
+
+
+def answered(lab: Lab, sid: str, timeout: float = 90.0) -> list[dict[str, Any]]:
+    """Wait until the session's last answer has ended; return the session's messages."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         messages: list[dict[str, Any]] = lab.call("GET", f"opencode/sessions/{sid}/messages")[

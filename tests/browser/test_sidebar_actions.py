@@ -3,8 +3,10 @@ archive, tags, export, compare, and the palette and shortcut."""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from jupyter_opencode.testing import FakeModelProcess
 
 from .lab import Lab, chromium, run_lab, shot
-from .test_sidebar import command, new_id, open_lab, prompt, set_theme, sidebar
+from .test_sidebar import answered, command, new_id, open_lab, prompt, set_theme, sidebar
 
 pytestmark = pytest.mark.browser
 
@@ -192,8 +194,8 @@ def test_palette_commands_and_shortcut(page: Page, lab: Lab) -> None:
     open_lab(page, lab)
     page.keyboard.press("Control+Shift+C")
     palette = page.locator(".lm-CommandPalette")
-    palette.locator("input").fill("chat")
     for label in ("New Chat", "Open Chat Sessions", "Search Chat Sessions", "Export Chat Session…"):
+        palette.locator("input").fill(label)
         expect(palette.locator(".lm-CommandPalette-item", has_text=label).first).to_be_visible()
     shot(page, "actions-6-palette")
     page.keyboard.press("Escape")
@@ -238,3 +240,32 @@ def test_new_from_template(page: Page, lab: Lab) -> None:
     expect(tab.locator(".jo-msg.jo-assistant").last).to_have_class(
         re.compile("jo-status-complete"), timeout=60_000
     )
+
+
+def test_infinite_scroll_pages_with_the_cursor(page: Page, lab: Lab) -> None:
+    made = [new_id() for _ in range(12)]
+    for sid in made:
+        lab.call("POST", f"opencode/sessions/{sid}/messages", {"text": f"Paging {sid[:6]}"})
+    for sid in made:
+        answered(lab, sid)
+    total = len(lab.call("GET", "opencode/sessions?limit=200")["sessions"])
+    settings = json.dumps({"raw": json.dumps({"pageSize": 10})}).encode()
+    request = urllib.request.Request(
+        f"{lab.url}lab/api/settings/jupyter-opencode:sessions",
+        data=settings,
+        method="PUT",
+        headers={"Authorization": f"token {lab.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+    pages: list[str] = []
+    page.on("request", lambda r: pages.append(r.url) if "/opencode/sessions?" in r.url else None)
+    open_lab(page, lab)
+    panel = sidebar(page)
+    rows = panel.locator(".jo-side-item")
+    expect(rows).to_have_count(total, timeout=30_000)
+    assert any("cursor=" in url for url in pages), pages
+    assert all("limit=10" in url for url in pages if "cursor=" in url)
+    rows.last.scroll_into_view_if_needed()
+    ids = [rows.nth(i).get_attribute("data-session") for i in range(total)]
+    assert len(set(ids)) == total
