@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
@@ -184,7 +185,7 @@ async def test_openapi_document_matches_routes(api: Api) -> None:
     assert code == 200 and document["openapi"].startswith("3.")
     served = {}
     for pattern, handler in ROUTES:
-        path = "/" + pattern.replace("(?P<sid>[^/]+)", "{sid}").replace("(?P<pid>[^/]+)", "{pid}")
+        path = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
         methods = {m for m in ("get", "post", "patch", "delete") if m in vars(handler)}
         served[path] = methods
     documented = {

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_opencode.server.store import SessionStore
+from jupyter_opencode.server.store.schema import MIGRATIONS
 from jupyter_opencode.server.writer import ChunkWriter
 
 
@@ -53,7 +54,7 @@ def test_recovery_marks_open_messages_interrupted(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     with sqlite3.connect(tmp_path / "s.db") as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 

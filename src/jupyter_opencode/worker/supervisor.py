@@ -154,6 +154,7 @@ class WorkerSupervisor(LoggingConfigurable):
             return
         self.client = client
         self.state = "ready"
+        self.touch()  # idle time counts from here: a slow start is not idleness
         self._on_ready(client)
         self._settle(client)
 
