@@ -11,6 +11,8 @@ import nbformat
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
+from jupyter_opencode.notebook.mcp_server import INSTRUCTIONS
+from jupyter_opencode.testing import FakeModelProcess
 
 from .streams import Api, Frame, Opener, StreamClient, final
 
@@ -64,7 +66,7 @@ def asked(frames: list[Frame]) -> list[dict[str, Any]]:
 
 
 async def test_change_a_closed_notebook_through_the_contents_manager(
-    api: Api, open_stream: Opener, jp_root_dir: Path
+    api: Api, open_stream: Opener, jp_root_dir: Path, fake_model: FakeModelProcess
 ) -> None:
     name = "closed.ipynb"
     path = write_notebook(jp_root_dir, name)
@@ -87,6 +89,8 @@ async def test_change_a_closed_notebook_through_the_contents_manager(
     assert sources_of(path) == ["print(b)", "b = a + 41", "# Done"]
     said = message["content"]
     assert said.startswith(NOTEBOOK_REPLY)
+    system = json.dumps([m for m in fake_model.requests()[-1]["messages"] if m["role"] == "system"])
+    assert json.dumps(INSTRUCTIONS)[1:-1] in system, "the agent was not told about notebooks"
     assert "closed.ipynb: 3 cells" in said and "--- cell 1 id=c1" in said
     assert "Edited cell; as re-read from the notebook file" in said and "b = a + 41" in said
     assert "Moved cell" in said and "Deleted cell 1 (id c0)" in said
