@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -247,3 +248,24 @@ async def test_live_socket_takes_no_kernel_token(jp_serverapp: Any, jp_ws_fetch:
         raise AssertionError("a kernel token opened the live notebook socket")
     ws = await jp_ws_fetch("opencode", "notebook", "live")  # Jupyter's own token
     ws.close()
+
+
+async def test_a_change_waits_for_a_client_and_shows_when_one_connects(
+    api: Api, open_stream: Opener, jp_root_dir: Path
+) -> None:
+    path = write_notebook(jp_root_dir, "later.ipynb")
+    sid = "nb-later-client"
+    await api.prompt(sid, calls(("edit_cell", {"path": "later.ipynb", "cell": 2, "source": "b"})))
+    await asyncio.sleep(3.0)  # nobody is connected: the change waits for an answer
+    assert sources_of(path) == SOURCES
+    stream = await open_stream()
+    stream.subscribe(sid)
+    frames = await stream.until(lambda f: f.get("kind") == "permission")
+    prompt = frames[-1]["permission"]
+    assert (prompt["notebook"]["before"], prompt["notebook"]["after"]) == ("print(b)", "b")
+    reply = {"reply": "once"}
+    code, _ = await api.call("POST", "sessions", sid, "permissions", prompt["id"], body=reply)
+    assert code == 200
+    message = (await stream.until(final(sid)))[-1]["message"]
+    assert "Edited cell" in message["content"]
+    assert sources_of(path) == ["a = 1", "b = a + 1", "b"]
