@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -11,6 +12,8 @@ import nbformat
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
+from jupyter_opencode.notebook.mcp_server import INSTRUCTIONS
+from jupyter_opencode.testing import FakeModelProcess
 
 from .streams import Api, Frame, Opener, StreamClient, final
 
@@ -64,7 +67,7 @@ def asked(frames: list[Frame]) -> list[dict[str, Any]]:
 
 
 async def test_change_a_closed_notebook_through_the_contents_manager(
-    api: Api, open_stream: Opener, jp_root_dir: Path
+    api: Api, open_stream: Opener, jp_root_dir: Path, fake_model: FakeModelProcess
 ) -> None:
     name = "closed.ipynb"
     path = write_notebook(jp_root_dir, name)
@@ -87,6 +90,8 @@ async def test_change_a_closed_notebook_through_the_contents_manager(
     assert sources_of(path) == ["print(b)", "b = a + 41", "# Done"]
     said = message["content"]
     assert said.startswith(NOTEBOOK_REPLY)
+    system = json.dumps([m for m in fake_model.requests()[-1]["messages"] if m["role"] == "system"])
+    assert json.dumps(INSTRUCTIONS)[1:-1] in system, "the agent was not told about notebooks"
     assert "closed.ipynb: 3 cells" in said and "--- cell 1 id=c1" in said
     assert "Edited cell; as re-read from the notebook file" in said and "b = a + 41" in said
     assert "Moved cell" in said and "Deleted cell 1 (id c0)" in said
@@ -243,3 +248,24 @@ async def test_live_socket_takes_no_kernel_token(jp_serverapp: Any, jp_ws_fetch:
         raise AssertionError("a kernel token opened the live notebook socket")
     ws = await jp_ws_fetch("opencode", "notebook", "live")  # Jupyter's own token
     ws.close()
+
+
+async def test_a_change_waits_for_a_client_and_shows_when_one_connects(
+    api: Api, open_stream: Opener, jp_root_dir: Path
+) -> None:
+    path = write_notebook(jp_root_dir, "later.ipynb")
+    sid = "nb-later-client"
+    await api.prompt(sid, calls(("edit_cell", {"path": "later.ipynb", "cell": 2, "source": "b"})))
+    await asyncio.sleep(3.0)  # nobody is connected: the change waits for an answer
+    assert sources_of(path) == SOURCES
+    stream = await open_stream()
+    stream.subscribe(sid)
+    frames = await stream.until(lambda f: f.get("kind") == "permission")
+    prompt = frames[-1]["permission"]
+    assert (prompt["notebook"]["before"], prompt["notebook"]["after"]) == ("print(b)", "b")
+    reply = {"reply": "once"}
+    code, _ = await api.call("POST", "sessions", sid, "permissions", prompt["id"], body=reply)
+    assert code == 200
+    message = (await stream.until(final(sid)))[-1]["message"]
+    assert "Edited cell" in message["content"]
+    assert sources_of(path) == ["a = 1", "b = a + 1", "b"]

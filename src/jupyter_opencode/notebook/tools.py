@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import posixpath
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_server.utils import ensure_async
 
 from . import kernels
-from .approvals import CHANGE_TOOLS, Approvals
+from .approvals import CHANGE_TOOLS, Approvals, ToolCall
 from .cells import (
     Cell,
     Change,
@@ -73,6 +75,8 @@ class NotebookTools:
         self.live = live
         self.records = records
         self.approvals = approvals
+        # One change at a time per notebook: each is read, applied and re-read as a whole.
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def document(self, path: str) -> NotebookDocument:
         """The open notebook if a browser holds it (never write a file under an editor)."""
@@ -167,6 +171,10 @@ class NotebookTools:
         call = self.approvals.take(tool, args)
         if call is None:
             raise NotApproved(f"{tool} on {args['path']} was not approved by the user")
+        async with self._locks[args["path"]]:
+            return await self._change(tool, args, call)
+
+    async def _change(self, tool: str, args: dict[str, Any], call: ToolCall) -> ToolResult:
         document = self.document(args["path"])
         change = plan(tool, args, await document.cells())
         if change.op == "run":
@@ -211,20 +219,28 @@ class NotebookTools:
         skipped: list[dict[str, Any]] = []
         done: list[int] = []
         for record in reversed(records):
-            change: Change = record["change"]
-            document = self.document(record["path"])
-            cells = await document.cells()
-            current = next((c for c in cells if c.get("id") == change.cell_id), None)
-            where = {"path": record["path"], "cell_id": change.cell_id, "op": change.op}
-            reason = _edited_since(change, current)
-            if reason:
-                skipped.append({**where, "reason": reason})
-                continue
-            index, cell = await document.change(inverse(change))
-            restored.append({**where, "cell": summary(cell, index) if cell else None})
-            done.append(int(record["id"]))
+            async with self._locks[record["path"]]:
+                outcome = await self._undo_one(record)
+            if "reason" in outcome:
+                skipped.append(outcome)
+            else:
+                restored.append(outcome)
+                done.append(int(record["id"]))
         await self.records.mark_undone(done)
         return {"restored": restored, "skipped": skipped}
+
+    async def _undo_one(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Undo one recorded change; what was restored, or why it was left (``reason``)."""
+        change: Change = record["change"]
+        document = self.document(record["path"])
+        cells = await document.cells()
+        current = next((c for c in cells if c.get("id") == change.cell_id), None)
+        where = {"path": record["path"], "cell_id": change.cell_id, "op": change.op}
+        reason = _edited_since(change, current)
+        if reason:
+            return {**where, "reason": reason}
+        index, cell = await document.change(inverse(change))
+        return {**where, "cell": summary(cell, index) if cell else None}
 
 
 def _timeout(value: Any) -> float:
