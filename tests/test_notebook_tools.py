@@ -269,3 +269,26 @@ async def test_a_change_waits_for_a_client_and_shows_when_one_connects(
     message = (await stream.until(final(sid)))[-1]["message"]
     assert "Edited cell" in message["content"]
     assert sources_of(path) == ["a = 1", "b = a + 1", "b"]
+
+
+async def test_the_agent_is_told_which_notebook_the_conversation_belongs_to(
+    api: Api, fake_model: FakeModelProcess
+) -> None:
+    sid = f"nb-{uuid.uuid4().hex[:8]}"
+    answer = await api.ask(sid, "fix the cell above", notebook_path="work/analysis.ipynb")
+    assert answer["status"] == "complete", answer
+    _, session = await api.call("GET", "sessions", sid)
+    assert session["notebook_path"] == "work/analysis.ipynb"
+    request = next(
+        r for r in reversed(fake_model.requests())
+        if any("fix the cell above" in json.dumps(m) for m in r["messages"])
+    )  # fmt: skip
+    system = json.dumps([m for m in request["messages"] if m["role"] == "system"])
+    assert "belongs to the notebook `work/analysis.ipynb`" in system
+    unbound = await api.ask(f"nb-{uuid.uuid4().hex[:8]}", "and without a notebook?")
+    assert unbound["status"] == "complete"
+    request = next(
+        r for r in reversed(fake_model.requests())
+        if any("and without a notebook?" in json.dumps(m) for m in r["messages"])
+    )  # fmt: skip
+    assert "belongs to the notebook" not in json.dumps(request["messages"])

@@ -67,6 +67,18 @@ def _defuse_tags(text: str) -> str:
     return _CONTEXT_TAG.sub(lambda m: "<\\" + m.group(1), text)
 
 
+def _notebook_binding(session: dict[str, Any]) -> str:
+    """What the agent is told about the notebook this conversation belongs to, if any."""
+    path = session.get("notebook_path")
+    if not path:
+        return ""
+    return (
+        f"This conversation belongs to the notebook `{path}` (relative to the Jupyter root):"
+        ' "this notebook", "the cell above" or "my last cell" mean that notebook. Read it'
+        " with the notebook tools, using that path, before changing it."
+    )
+
+
 def _context_prompt(text: str, context: list[dict[str, Any]]) -> str:
     """The prompt with its attachments wrapped in tags their own text cannot open or close."""
     blocks = [
@@ -230,6 +242,7 @@ class ChatService:
         if self.supervisor.state != "ready":
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = history + _context_prompt(text, context)
+        system = "\n\n".join(filter(None, [system, _notebook_binding(session)])) or None
         self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
