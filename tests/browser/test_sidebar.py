@@ -220,8 +220,12 @@ def test_xss_in_search_snippets_is_inert(page: Page, lab: Lab, sessions: dict[st
     panel.get_by_role("searchbox", name="Search sessions").fill("onerror")
     hits = panel.locator(".jo-hit-item")
     expect(hits.first).to_be_visible(timeout=10_000)
+    # The payload shows as text in the snippet, its match marked, and nothing of it became markup.
+    snippet = hits.first.locator(".jo-hit-snippet")
+    expect(snippet).to_contain_text("<img src=x onerror=")
+    expect(snippet.locator("mark").first).to_have_text(re.compile("onerror", re.I))
     assert panel.locator("img, script, [onerror]").count() == 0
-    expect(hits.first).to_contain_text("onerror")
+    shot(page, "sidebar-6-search-xss")
 
 
 NOTEBOOK = {
