@@ -205,6 +205,9 @@ def test_search_narrows_and_hit_opens_at_message(
         sessions["pandas"]
     }
     expect(hits.first.locator("mark").first).to_contain_text(re.compile("zebrafish", re.I))
+    # Each hit says where it matched: a message's role, or the title.
+    kinds = {meta.split(" · ")[0] for meta in hits.locator(".jo-side-meta").all_inner_texts()}
+    assert kinds == {"user", "assistant", "title"}, kinds
     shot(page, "sidebar-5-search")
     hits.first.locator(".jo-side-open").click()
     tab = page.locator(f"{TAB}[data-session='{sessions['pandas']}']")
@@ -225,7 +228,7 @@ def test_xss_in_search_snippets_is_inert(page: Page, lab: Lab, sessions: dict[st
     expect(snippet).to_contain_text("<img src=x onerror=")
     expect(snippet.locator("mark").first).to_have_text(re.compile("onerror", re.I))
     assert panel.locator("img, script, [onerror]").count() == 0
-    shot(page, "sidebar-6-search-xss")
+    shot(page, "sidebar-5-search-xss")
 
 
 NOTEBOOK = {

@@ -337,7 +337,7 @@ export class SessionsSidebar extends Widget {
         { type: 'button', class: 'jo-side-open', onclick: open,
           'aria-label': `Open ${hit.title || 'Untitled'} at this match` },
         h('span', { class: 'jo-side-name', text: hit.title || 'Untitled' }),
-        h('span', { class: 'jo-side-meta', text: `${hit.role} · ${when(hit.created_at)}` }),
+        h('span', { class: 'jo-side-meta', text: `${hit.role ?? hit.kind} · ${when(hit.created_at)}` }),
         snippetElement(hit.snippet ?? '', hit.highlights ?? [])
       )
     );
