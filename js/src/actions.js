@@ -281,7 +281,7 @@ export class MessageActions {
           "button",
           {
             type: "button",
-            class: "jo-hit",
+            class: "jo-result",
             onclick: () => {
               this.results.hidden = true;
               this.send({ type: "switch", session_id: hit.session_id });

@@ -50,6 +50,8 @@ export class MessageList {
     this.hasMore = false;
     this.loadingOlder = false;
     this.stick = true;
+    /** @type {string | null} the revealed message (a search hit), marked whenever it is mounted */
+    this.hitId = null;
     this.frame = 0;
     this.waiting = 0;
     this.frameAt = -Infinity;
@@ -59,6 +61,8 @@ export class MessageList {
       this.frameCost = Math.min(MAX_FRAME_MS, performance.now() - ev.data);
     };
     this.olderTimer = 0;
+    /** @type {{entry: Entry, at: number} | null} the message an older page must not move */
+    this.anchor = null;
     /** Scroll position and viewport height, cached so a frame never forces a layout. */
     this.scrollTop = 0;
     this.viewport = 0;
@@ -129,13 +133,26 @@ export class MessageList {
       this.layout();
       this.el.scrollTop = this.scrollTop;
       // The offset came from estimated heights; the mounted messages above have real ones.
-      const drift = (anchor.el?.getBoundingClientRect().top ?? listTop) - listTop - anchorAt;
-      this.el.scrollTop += drift;
-      this.scrollTop = this.el.scrollTop;
+      this.holdAnchor(anchor, anchorAt);
+      // What decorates the new messages later (e.g. footers) moves them again: hold it once more.
+      this.anchor = { entry: anchor, at: anchorAt };
     } else {
       this.layout();
     }
     this.maybeFillUp();
+  }
+
+  /**
+   * Scroll so that a message's top is `at` pixels below the list's top again.
+   * @param {Entry} entry
+   * @param {number} at
+   */
+  holdAnchor(entry, at) {
+    if (!entry.el) return;
+    const drift = entry.el.getBoundingClientRect().top - this.el.getBoundingClientRect().top - at;
+    if (Math.abs(drift) < 0.5) return;
+    this.el.scrollTop += drift;
+    this.scrollTop = this.el.scrollTop;
   }
 
   /**
@@ -184,7 +201,8 @@ export class MessageList {
     this.scrollTop = Math.max(0, this.inner.offsetTop + this.offsetOf(entry) - 40);
     this.layout();
     this.el.scrollTop = this.scrollTop;
-    for (const old of this.el.querySelectorAll(".jo-hit")) old.classList.remove("jo-hit");
+    this.hitId = id;
+    for (const old of this.el.querySelectorAll(".jo-msg.jo-hit")) old.classList.remove("jo-hit");
     entry.el?.classList.add("jo-hit");
     entry.el?.scrollIntoView({ block: "start" });
     return true;
@@ -225,16 +243,21 @@ export class MessageList {
 
   onScroll() {
     const { scrollTop, scrollHeight, clientHeight } = this.el;
-    this.scrollTop = scrollTop;
     this.viewport = clientHeight;
     this.innerOffset = this.inner.offsetTop;
-    this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX;
+    // Only the user scrolling up leaves the bottom: content that grew between a programmatic
+    // scroll to the bottom and its scroll event (e.g. message footers added) does not.
+    this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX || (this.stick && scrollTop >= this.scrollTop);
+    this.scrollTop = scrollTop;
     if (scrollTop < TOP_PX) this.requestOlder();
     this.schedule(true);
   }
 
   /** @param {ResizeObserverEntry[]} records */
   onResize(records) {
+    const held = this.anchor;
+    this.anchor = null;
+    if (held && !this.stick) this.holdAnchor(held.entry, held.at);
     let changed = false;
     let resized = false;
     for (const record of records) {
@@ -335,8 +358,11 @@ export class MessageList {
       else if (seen) below += entry.height;
       else above += entry.height;
     }
+    const moved = this.top.style.height !== `${above}px` || this.bottom.style.height !== `${below}px`;
     this.top.style.height = `${above}px`;
     this.bottom.style.height = `${below}px`;
+    // No message resizes when only the spacers change: keep the newest message in view here.
+    if (moved && this.stick) this.el.scrollTop = this.el.scrollHeight;
   }
 
   /** @param {Entry} entry */
@@ -374,7 +400,9 @@ export class MessageList {
     const { msg } = entry;
     const el = /** @type {HTMLElement} */ (entry.el);
     const live = LIVE.has(msg.status);
-    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"} jo-status-${msg.status}${live ? " jo-live" : ""}`;
+    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"} jo-status-${msg.status}${live ? " jo-live" : ""}${
+      msg.id === this.hitId ? " jo-hit" : ""
+    }`;
     syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? []);
     if (entry.markdown) entry.markdown.set(msg.content, live);
     else if (entry.body && entry.body.textContent !== msg.content) entry.body.textContent = msg.content;

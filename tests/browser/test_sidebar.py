@@ -205,6 +205,9 @@ def test_search_narrows_and_hit_opens_at_message(
         sessions["pandas"]
     }
     expect(hits.first.locator("mark").first).to_contain_text(re.compile("zebrafish", re.I))
+    # Each hit says where it matched: a message's role, or the title.
+    kinds = {meta.split(" · ")[0] for meta in hits.locator(".jo-side-meta").all_inner_texts()}
+    assert kinds == {"user", "assistant", "title"}, kinds
     shot(page, "sidebar-5-search")
     hits.first.locator(".jo-side-open").click()
     tab = page.locator(f"{TAB}[data-session='{sessions['pandas']}']")
@@ -220,8 +223,12 @@ def test_xss_in_search_snippets_is_inert(page: Page, lab: Lab, sessions: dict[st
     panel.get_by_role("searchbox", name="Search sessions").fill("onerror")
     hits = panel.locator(".jo-hit-item")
     expect(hits.first).to_be_visible(timeout=10_000)
+    # The payload shows as text in the snippet, its match marked, and nothing of it became markup.
+    snippet = hits.first.locator(".jo-hit-snippet")
+    expect(snippet).to_contain_text("<img src=x onerror=")
+    expect(snippet.locator("mark").first).to_have_text(re.compile("onerror", re.I))
     assert panel.locator("img, script, [onerror]").count() == 0
-    expect(hits.first).to_contain_text("onerror")
+    shot(page, "sidebar-5-search-xss")
 
 
 NOTEBOOK = {

@@ -13,8 +13,9 @@ import { ServerConnection } from '@jupyterlab/services';
  *   updated_at?: number, last_activity?: number, message_count?: number,
  *   first_message_preview?: string, starred?: boolean | number, archived?: boolean | number,
  *   tags?: string[] | string}} Session
- * @typedef {{session_id: string, message_id: string, title: string, role: string,
- *   created_at: number, snippet: string, highlights: [number, number][]}} SearchHit
+ * @typedef {{session_id: string, message_id: string | null, kind: 'message' | 'title' | 'note',
+ *   title: string, role: string | null, created_at: number, snippet: string,
+ *   highlights: [number, number][]}} SearchHit
  * @typedef {{q?: string, starred?: boolean, archived?: boolean, tag?: string,
  *   notebook?: string, cursor?: string | null, limit?: number}} SessionQuery
  * @typedef {{name: string, model?: string, agent?: string, instructions?: string}} Template

@@ -166,6 +166,9 @@ export class SessionsSidebar extends Widget {
     }, { root: this.scroller, rootMargin: '200px' });
     this.observer.observe(this.sentinel);
     document.addEventListener('click', this.closeMenus, true);
+    // A fixed menu would stay behind while its row scrolls away.
+    this.scroller.addEventListener('scroll', this.closeMenu, { passive: true });
+    window.addEventListener('resize', this.closeMenu);
   }
 
   /**
@@ -182,10 +185,44 @@ export class SessionsSidebar extends Widget {
   /** Close an open action menu when the user clicks elsewhere. */
   closeMenus = (/** @type {Event} */ event) => {
     if (this.openMenu && !this.openMenu.parentElement?.contains(/** @type {Node} */ (event.target))) {
+      this.closeMenu();
+    }
+  };
+
+  closeMenu = () => {
+    if (this.openMenu) {
       this.openMenu.hidden = true;
       this.openMenu = null;
     }
   };
+
+  /**
+   * Open a row's menu (or close it) beside its button. The menu is fixed to the viewport so
+   * that neither the rows after it nor the scrolling list can cover or clip it.
+   * @param {HTMLElement} menu
+   * @param {HTMLElement} button
+   */
+  toggleMenu(menu, button) {
+    const wasOpen = this.openMenu === menu;
+    this.closeMenu();
+    if (wasOpen) {
+      return;
+    }
+    menu.hidden = false;
+    this.openMenu = menu;
+    const anchor = button.getBoundingClientRect();
+    const size = menu.getBoundingClientRect();
+    const left = Math.max(4, Math.min(anchor.right - size.width, window.innerWidth - size.width - 4));
+    // Below the button, or above it when the viewport has no room below.
+    const below = anchor.bottom + 2;
+    const top = below + size.height <= window.innerHeight - 4 ? below : Math.max(4, anchor.top - size.height - 2);
+    menu.style.left = `${left}px`;
+    menu.style.top = `${top}px`;
+    // An ancestor that is a containing block for fixed elements would shift the menu: undo it.
+    const placed = menu.getBoundingClientRect();
+    menu.style.left = `${2 * left - placed.left}px`;
+    menu.style.top = `${2 * top - placed.top}px`;
+  }
 
   /** Focus the search box. */
   focusSearch() {
@@ -300,7 +337,7 @@ export class SessionsSidebar extends Widget {
         { type: 'button', class: 'jo-side-open', onclick: open,
           'aria-label': `Open ${hit.title || 'Untitled'} at this match` },
         h('span', { class: 'jo-side-name', text: hit.title || 'Untitled' }),
-        h('span', { class: 'jo-side-meta', text: `${hit.role} · ${when(hit.created_at)}` }),
+        h('span', { class: 'jo-side-meta', text: `${hit.role ?? hit.kind} · ${when(hit.created_at)}` }),
         snippetElement(hit.snippet ?? '', hit.highlights ?? [])
       )
     );
@@ -352,13 +389,7 @@ export class SessionsSidebar extends Widget {
         h('button', {
           type: 'button', class: 'jo-icon-btn jo-more', 'aria-label': `Actions for ${title}`,
           'aria-haspopup': 'menu', text: '⋯',
-          onclick: () => {
-            if (this.openMenu && this.openMenu !== menu) {
-              this.openMenu.hidden = true;
-            }
-            menu.hidden = !menu.hidden;
-            this.openMenu = menu.hidden ? null : menu;
-          }
+          onclick: (/** @type {MouseEvent} */ ev) => this.toggleMenu(menu, /** @type {HTMLElement} */ (ev.currentTarget))
         }),
         menu)
     );
@@ -390,8 +421,7 @@ export class SessionsSidebar extends Widget {
             type: 'button', role: 'menuitem', class: `jo-menu-item${action === 'delete' ? ' jo-danger' : ''}`,
             text: label,
             onclick: () => {
-              menu.hidden = true;
-              this.openMenu = null;
+              this.closeMenu();
               void this.act(action, session);
             }
           }))
@@ -437,6 +467,7 @@ export class SessionsSidebar extends Widget {
   dispose() {
     this.observer.disconnect();
     document.removeEventListener('click', this.closeMenus, true);
+    window.removeEventListener('resize', this.closeMenu);
     super.dispose();
   }
 }
