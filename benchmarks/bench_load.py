@@ -22,6 +22,7 @@ from harness import (
     Relay,
     Server,
     Stream,
+    cpu_seconds,
     is_final,
     is_text,
     main,
@@ -154,9 +155,15 @@ async def bench(tmp: Path) -> list[Figure]:
             paced_one, _, relay_paced_one = await _stream_answers(
                 streams[:1], sids[:1], events, relay, 200, "0.01"
             )
+            assert server.proc is not None
+            pids = {"our server": server.proc.pid, "opencode": worker["pid"]}
+            cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            started = time.perf_counter()
             paced, paced_exact, relay_paced = await _stream_answers(
                 streams, sids, events, relay, 200, "0.01"
             )
+            wall = time.perf_counter() - started
+            busy = {name: (cpu_seconds(pid) - cpu[name]) / wall for name, pid in pids.items()}
             quiet = sum(len(c.frames) == 1 for c in idle)
             done, early, late, seconds = await _many_prompts(server, streams[0])
             events.close()
@@ -192,6 +199,9 @@ async def bench(tmp: Path) -> list[Figure]:
                "x", note="what our pipeline adds beyond the machine's floor"),
         Figure(BENCH, "paced: p99 of 20 at once, ours / bare relay's",
                _ratio(paced, relay_paced), "x"),
+        Figure(BENCH, "paced, 20 at once: CPU share of our server", 100 * busy["our server"], "%",
+               note=f"opencode {100 * busy['opencode']:.0f} % of one core; "
+                    f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"),
         Figure(BENCH, "sessions with exactly their own text", exact + paced_exact,
                f"of {2 * STREAMING}", 2 * STREAMING, at_least=True),
         Figure(BENCH, "idle subscribers that got nothing", quiet, f"of {IDLE}", IDLE,
