@@ -173,10 +173,11 @@ async def bench(tmp: Path) -> list[Figure]:
     single99, many99 = _percentile(single, 0.99), _percentile(many, 0.99)
     return [
         Figure(BENCH, "added latency p50, one session", _percentile(single, 0.5), "ms"),
-        Figure(BENCH, "added latency p99, one session", single99, "ms"),
+        Figure(BENCH, "added latency p99, one session", single99, "ms",
+               note=f"{len(single)} deltas matched; paced {len(paced_one)}"),
         Figure(BENCH, f"added latency p50, {STREAMING} at once", _percentile(many, 0.5), "ms"),
         Figure(BENCH, f"added latency p99, {STREAMING} at once", many99, "ms",
-               note=f"beside {IDLE} idle subscribers"),
+               note=f"beside {IDLE} idle subscribers; {len(many)} deltas, paced {len(paced)}"),
         Figure(BENCH, "p99 ratio, 20 at once / one", _ratio(many, single), "x", 2.0,
                note="burst: the model sends every token at once"),
         Figure(BENCH, "paced: added latency p50 / p99, one session",
