@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tornado.httpclient import HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from jupyter_opencode.testing import FakeModelProcess, JupyterProcess, opencode_config
@@ -277,6 +277,142 @@ class DirectEvents:
             self.proc.kill()
 
 
+class LoopEvents:
+    """opencode's own ``GET /event``, read in the benchmark's own event loop.
+
+    Its timestamps and those of our WebSocket frames then wait for the same loop: the
+    difference is what our server adds, not how late one client process was scheduled.
+    """
+
+    def __init__(self) -> None:
+        self.deltas: list[Delta] = []
+        self._buffer = b""
+        self._connected = asyncio.Event()
+        self._client = AsyncHTTPClient(force_instance=True, max_body_size=2**40)
+        self._fetch: asyncio.Future[Any] | None = None
+
+    @classmethod
+    async def open(cls, base_url: str, password: str) -> LoopEvents:
+        """Start reading and wait until opencode greeted us."""
+        events = cls()
+        token = base64.b64encode(f"opencode:{password}".encode()).decode()
+        request = HTTPRequest(
+            f"{base_url}/event", headers={"Authorization": f"Basic {token}"},
+            streaming_callback=events._on_data, connect_timeout=10, request_timeout=24 * 3600,
+        )  # fmt: skip
+        events._fetch = asyncio.ensure_future(events._client.fetch(request, raise_error=False))
+        await asyncio.wait_for(events._connected.wait(), 30.0)
+        return events
+
+    def _on_data(self, data: bytes) -> None:
+        arrived = time.perf_counter()
+        *lines, self._buffer = (self._buffer + data).split(b"\n")
+        for line in lines:
+            if not line.startswith(b"data:"):
+                continue
+            if b"server.connected" in line:
+                self._connected.set()
+            elif b"message.part.delta" in line:
+                props = json.loads(line[5:]).get("properties") or {}
+                if props.get("field") == "text":
+                    self.deltas.append(
+                        Delta(arrived, str(props.get("sessionID")), props.get("delta") or "")
+                    )
+
+    def close(self) -> None:
+        """Stop reading."""
+        if self._fetch is not None:  # closing the client ends it with a 599: expected here
+            self._fetch.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._client.close()
+
+
+class Relay:
+    """The floor: a separate process that only relays opencode's text deltas over a WebSocket.
+
+    It does what any relay must (read opencode's stream, parse each event, send a frame to a
+    client in another process) and nothing else, so its added latency, measured beside ours in
+    the same run, is what the machine imposes on any server at that load.
+    """
+
+    def __init__(self, proc: asyncio.subprocess.Process, ws: WebSocketClientConnection) -> None:
+        self.proc = proc
+        self.ws = ws
+        self.deltas: list[Delta] = []
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def open(cls, base_url: str, password: str) -> Relay:
+        """Start the relay process and connect to it."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, base_url, "relay",
+            env={**os.environ, "OPENCODE_SERVER_PASSWORD": password},
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        port = int(await asyncio.wait_for(proc.stdout.readline(), 30.0))
+        ws = await websocket_connect(f"ws://127.0.0.1:{port}/", max_message_size=2**30)
+        assert await asyncio.wait_for(ws.read_message(), 30.0) == "connected"
+        return cls(proc, ws)
+
+    async def _read(self) -> None:
+        while (message := await self.ws.read_message()) is not None:
+            arrived = time.perf_counter()
+            session, delta = json.loads(message)
+            self.deltas.append(Delta(arrived, session, delta))
+
+    def close(self) -> None:
+        """Stop the relay."""
+        self._reader.cancel()
+        self.ws.close()
+        if self.proc.returncode is None:
+            self.proc.kill()
+
+
+def _relay(base_url: str, password: str) -> None:
+    """In the relay process: print the port, then send ``[sessionID, delta]`` per text delta."""
+    from tornado.web import Application
+    from tornado.websocket import WebSocketHandler
+
+    clients: list[WebSocketHandler] = []
+    connected = asyncio.Event()
+
+    class Client(WebSocketHandler):
+        def open(self, *args: Any, **kwargs: Any) -> None:
+            clients.append(self)
+            if connected.is_set():
+                self.write_message("connected")
+
+    buffer = b""
+
+    def on_data(data: bytes) -> None:
+        nonlocal buffer
+        *lines, buffer = (buffer + data).split(b"\n")
+        for line in lines:
+            if line.startswith(b"data:") and b"server.connected" in line:
+                connected.set()
+                for client in clients:
+                    client.write_message("connected")
+            elif line.startswith(b"data:") and b"message.part.delta" in line:
+                props = json.loads(line[5:]).get("properties") or {}
+                if props.get("field") == "text":
+                    frame = json.dumps([props.get("sessionID"), props.get("delta") or ""])
+                    for client in clients:
+                        client.write_message(frame)
+
+    async def run() -> None:
+        server = Application([("/", Client)]).listen(0, "127.0.0.1")
+        port = next(iter(server._sockets.values())).getsockname()[1]
+        print(port, flush=True)
+        token = base64.b64encode(f"opencode:{password}".encode()).decode()
+        request = HTTPRequest(
+            f"{base_url}/event", headers={"Authorization": f"Basic {token}"},
+            streaming_callback=on_data, request_timeout=24 * 3600,
+        )  # fmt: skip
+        await AsyncHTTPClient(max_body_size=2**40).fetch(request, raise_error=False)
+
+    asyncio.run(run())
+
+
 def _read_events(base_url: str, password: str) -> None:
     """In the reader process: ``connected``, then ``<perf_counter> <sessionID> <JSON text>``s."""
     token = base64.b64encode(f"opencode:{password}".encode()).decode()
@@ -320,4 +456,7 @@ async def ready_worker(server: Server, stream: Stream, timeout: float = 90.0) ->
 
 
 if __name__ == "__main__":
-    _read_events(sys.argv[1], os.environ["OPENCODE_SERVER_PASSWORD"])
+    if sys.argv[2:] == ["relay"]:
+        _relay(sys.argv[1], os.environ["OPENCODE_SERVER_PASSWORD"])
+    else:
+        _read_events(sys.argv[1], os.environ["OPENCODE_SERVER_PASSWORD"])

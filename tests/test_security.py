@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth.authorizer import Authorizer
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
 
 from jupyter_opencode.server.service import _context_prompt
 from jupyter_opencode.testing import FakeModelProcess, opencode_config
@@ -218,3 +219,69 @@ async def test_provider_key_never_shows(
         caplog.text,
     ]
     assert all(SECRET not in text for text in seen)
+
+
+def _with_token(app: Any, name: str) -> dict[str, str]:
+    return {"Authorization": f"token {app.settings[f'jupyter_opencode_{name}_token']}"}
+
+
+async def test_worker_token_opens_only_the_notebook_tools(
+    jp_serverapp: Any, jp_fetch: Any, api: Api, db_path: Path
+) -> None:
+    """The worker's token (in opencode's environment) is for its tool calls and nothing else."""
+    await api.prompt(SID, "keep me")
+    code, document = await api.call("GET", "openapi.json")
+    assert code == 200
+    before = db_path.read_bytes()
+    values = {"sid": SID, "mid": "message-1", "pid": "permission-1", "name": "t", "tool": "x"}
+    tried = 0
+    for path, item in document["paths"].items():
+        for method in ("get", "put", "post", "patch", "delete"):
+            if method not in item or path in (
+                "/stream",
+                "/notebook/live",
+                "/notebook/tools/{tool}",
+            ):
+                continue  # the sockets are tried below, the tool route is the worker's own
+            segments = [
+                values[s[1:-1]] if s.startswith("{") else s for s in path.strip("/").split("/")
+            ]
+            body = b"{}" if method in ("put", "post", "patch") else None
+            response = await jp_fetch(
+                "opencode", *segments, method=method.upper(), body=body, raise_error=False,
+                headers=_with_token(jp_serverapp.web_app, "worker"),
+                allow_nonstandard_methods=True,
+            )  # fmt: skip
+            assert response.code == 403, (method, path, response.code)
+            tried += 1
+    assert tried >= 24
+    base = jp_serverapp.connection_url.replace("http", "ws", 1)
+    for route in ("stream", "notebook/live"):
+        request = HTTPRequest(
+            f"{base}opencode/{route}", headers=_with_token(jp_serverapp.web_app, "worker")
+        )
+        with pytest.raises(HTTPClientError) as refused:
+            await websocket_connect(request)
+        assert refused.value.code == 403, route
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("token", ["kernel", "jupyter", "worker"])
+async def test_notebook_tools_take_the_worker_token_only(
+    jp_serverapp: Any, jp_fetch: Any, token: str
+) -> None:
+    """The kernel's token (and Jupyter's own) cannot call a notebook tool; the worker's can."""
+    headers = (
+        {"Authorization": f"token {jp_serverapp.identity_provider.token}"}
+        if token == "jupyter"
+        else _with_token(jp_serverapp.web_app, token)
+    )
+    response = await jp_fetch(
+        "opencode", "notebook", "tools", "list_notebooks", method="POST", body=b"{}",
+        headers=headers, raise_error=False,
+    )  # fmt: skip
+    if token == "worker":
+        assert response.code != 403, response.body
+    else:
+        assert response.code == 403
+        assert json.loads(response.body)["reason"] == "forbidden"

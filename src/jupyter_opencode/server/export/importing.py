@@ -122,8 +122,10 @@ def read_export(body: bytes, max_bytes: int) -> dict[str, Any]:
     )
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ImportRejected(f"the body is not valid JSON: {e}", "bad_json") from e
+    except (ValueError, RecursionError) as e:  # RecursionError: JSON nested too deeply
+        raise ImportRejected(
+            f"the body is not valid JSON (or nested too deeply): {e}", "bad_json"
+        ) from e
     _check(isinstance(doc, dict), "the body must be a JSON object (a JSON export)", "bad_json")
     try:  # JSON can escape a lone surrogate, which no UTF-8 text (or later export) can hold
         json.dumps(doc, ensure_ascii=False).encode()

@@ -50,7 +50,7 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/messages/{_MID}/edit", EditHandler),
     (f"sessions/{_SID}/messages/{_MID}/annotation", AnnotationHandler),
     ("stream", StreamHandler),
-    (r"notebook/tools/(?P<tool>[a-z_]{1,40})", NotebookToolHandler),
+    ("notebook/tools/(?P<tool>[^/]+)", NotebookToolHandler),  # unknown tools: a JSON 400
     ("notebook/live", LiveNotebookHandler),
     (f"sessions/{_SID}/messages/{_MID}/notebook-changes", NotebookUndoHandler),
 ]

@@ -142,7 +142,7 @@ class LiveNotebookHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         """``{type: open, paths}`` or ``{type: reply, id, result|error}``."""
         try:
             frame = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply
             return
         if not isinstance(frame, dict):
             return
