@@ -26,12 +26,13 @@ const TOP_PX = 120;
 const OVERSCAN_PX = 800;
 const LINE_PX = 19;
 const CHARS_PER_LINE = 90;
-/** Our frames may take at most 1/FRAME_BUDGET of the main thread while a reply streams. */
-const FRAME_BUDGET = 16;
-/** A longer frame was interrupted by other work (a hidden tab, a busy machine): not ours. */
-const MAX_FRAME_MS = 50;
-/** Streamed text never waits longer than this for its frame, whatever frames cost. */
-const MAX_WAIT_MS = 120;
+/**
+ * Streamed text is shown at most once per this many ms (a fast stream then costs a bounded
+ * number of page frames); text after a quieter pause shows in the very next frame.
+ */
+const TEXT_FRAME_MS = 40;
+/** Message heights that changed settle the mounted range this much later (not urgent). */
+const RELAYOUT_MS = 250;
 
 export class MessageList {
   /** @param {ListOptions} options */
@@ -53,11 +54,9 @@ export class MessageList {
     this.frame = 0;
     this.waiting = 0;
     this.frameAt = -Infinity;
-    this.frameCost = 0;
-    this.probe = new MessageChannel();
-    this.probe.port1.onmessage = (ev) => {
-      this.frameCost = Math.min(MAX_FRAME_MS, performance.now() - ev.data);
-    };
+    this.relayoutTimer = 0;
+    /** The scrollTop we set to follow the newest message: its scroll event needs no frame. */
+    this.autoScrolled = -1;
     this.olderTimer = 0;
     /** Scroll position and viewport height, cached so a frame never forces a layout. */
     this.scrollTop = 0;
@@ -161,8 +160,8 @@ export class MessageList {
     this.resizer.disconnect();
     cancelAnimationFrame(this.frame);
     clearTimeout(this.waiting);
+    clearTimeout(this.relayoutTimer);
     clearTimeout(this.olderTimer);
-    this.probe.port1.close();
   }
 
   /** Scroll to the newest message and keep following it. */
@@ -230,6 +229,8 @@ export class MessageList {
     this.innerOffset = this.inner.offsetTop;
     this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX;
     if (scrollTop < TOP_PX) this.requestOlder();
+    // Following a growing answer moves nothing into range that the next frame would not.
+    if (this.stick && Math.abs(scrollTop - this.autoScrolled) < 1) return;
     this.schedule(true);
   }
 
@@ -251,10 +252,29 @@ export class MessageList {
       }
     }
     if (!changed) return;
+    // Read first, then write: the observer runs after layout, so the reads force none.
+    const { scrollHeight, clientHeight } = this.el;
+    // A chat grown to its maximum height gets it as a fixed height: then (with size
+    // containment, see chat.css) a growing answer relays out the chat alone, not the notebook.
+    this.options.eventRoot.classList.toggle("jo-capped", scrollHeight > clientHeight + 1);
     // Spacers stand for unmounted messages only: a mounted one growing leaves them as they are.
-    if (this.stick && performance.now() - this.clickedAt > 500) this.el.scrollTop = this.el.scrollHeight;
-    // A growing message may bring others into range: the next (paced) frame mounts them.
-    this.schedule(resized);
+    if (this.stick && performance.now() - this.clickedAt > 500) {
+      const bottom = scrollHeight - clientHeight;
+      if (Math.abs(this.el.scrollTop - bottom) >= 1) {
+        this.el.scrollTop = bottom;
+        this.autoScrolled = this.el.scrollTop;
+      }
+    }
+    if (resized) {
+      this.schedule(true);
+    } else if (!this.relayoutTimer) {
+      // A grown message may bring others into (or out of) the overscan: settle it soon, not in
+      // an extra frame per streamed word.
+      this.relayoutTimer = window.setTimeout(() => {
+        this.relayoutTimer = 0;
+        this.schedule(true);
+      }, RELAYOUT_MS);
+    }
   }
 
   /**
@@ -431,10 +451,8 @@ export class MessageList {
 
   /**
    * Render and lay out at most once per animation frame, whatever arrived in between, and
-   * only as often as keeps the page's cost of our frames (style, layout, paint: measured)
-   * under 1/FRAME_BUDGET of the main thread. A fast stream then updates the DOM less often
-   * on a slow machine or a heavy page, never more than the page can take. Scrolling and
-   * resizing are `urgent`: they lay out in the next frame.
+   * streamed text at most once per TEXT_FRAME_MS. Scrolling, resizing, new messages and
+   * statuses are `urgent`: they show in the next frame.
    * @param {boolean} [urgent]
    */
   schedule(urgent = false) {
@@ -445,8 +463,7 @@ export class MessageList {
     } else if (this.waiting) {
       return;
     }
-    const pause = Math.min(this.frameCost * FRAME_BUDGET, MAX_WAIT_MS);
-    const wait = this.frameAt + pause - performance.now();
+    const wait = this.frameAt + TEXT_FRAME_MS - performance.now();
     if (wait > 0 && !urgent) {
       this.waiting = window.setTimeout(() => {
         this.waiting = 0;
@@ -454,27 +471,19 @@ export class MessageList {
       }, wait);
       return;
     }
+    // Counted from the request, not the frame: text arriving at a steady, slower pace than
+    // this never waits for a timer, only for its frame.
+    this.frameAt = performance.now();
     this.frame = requestAnimationFrame(() => this.flush());
   }
 
   flush() {
     this.frame = 0;
-    const started = performance.now();
-    /** @type {Set<Entry>} */
-    const stale = new Set();
-    for (const entry of this.pending) {
-      if (!entry.el) continue;
-      this.renderEntry(entry);
-      // The open block of a streaming answer is re-rendered in a later (paced) frame.
-      if (entry.markdown?.catchUp()) stale.add(entry);
-    }
-    this.pending = stale;
+    clearTimeout(this.relayoutTimer);
+    this.relayoutTimer = 0;
+    for (const entry of this.pending) if (entry.el) this.renderEntry(entry);
+    this.pending.clear();
     this.layout();
-    // A message posted now is handled once this frame is rendered: the time in between
-    // is what the frame cost the page.
-    this.frameAt = started;
-    this.probe.port2.postMessage(started);
-    if (stale.size) this.schedule();
   }
 
   /** @param {Message} message */
