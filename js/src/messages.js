@@ -85,10 +85,13 @@ export class MessageList {
     this.el.addEventListener("click", (ev) => handleCodeClick(ev, options.eventRoot));
     // Keep the newest message in view while content grows, except right after the user
     // clicked inside the list (e.g. opened a tool block).
-    this.clickedAt = 0;
+    this.clickedAt = -Infinity;
     this.el.addEventListener("pointerdown", () => (this.clickedAt = performance.now()), { passive: true });
     this.resizer = new ResizeObserver((records) => this.onResize(records));
     this.resizer.observe(this.el);
+    // Spacers resized by a layout change the scroll height too: follow the newest message.
+    this.resizer.observe(this.top);
+    this.resizer.observe(this.bottom);
   }
 
   /**
@@ -169,6 +172,7 @@ export class MessageList {
     this.stick = true;
     this.layout();
     this.el.scrollTop = this.el.scrollHeight;
+    this.autoScrolled = this.scrollTop = this.el.scrollTop;
   }
 
   /**
@@ -224,13 +228,16 @@ export class MessageList {
 
   onScroll() {
     const { scrollTop, scrollHeight, clientHeight } = this.el;
+    const down = scrollTop >= this.scrollTop - 1;
     this.scrollTop = scrollTop;
     this.viewport = clientHeight;
     this.innerOffset = this.inner.offsetTop;
-    this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX;
-    if (scrollTop < TOP_PX) this.requestOlder();
-    // Following a growing answer moves nothing into range that the next frame would not.
+    // Our own scroll to follow a growing answer: nothing comes into range that the next frame
+    // would not mount.
     if (this.stick && Math.abs(scrollTop - this.autoScrolled) < 1) return;
+    // Only scrolling up stops following (content growing above, e.g. scroll anchoring, does not).
+    if (!this.stick || !down) this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX;
+    if (scrollTop < TOP_PX) this.requestOlder();
     this.schedule(true);
   }
 
@@ -245,6 +252,10 @@ export class MessageList {
         changed = resized = true;
         continue;
       }
+      if (record.target === this.top || record.target === this.bottom) {
+        changed = true;
+        continue;
+      }
       const entry = this.byElement.get(record.target);
       if (entry && entry.el === record.target && size > 0 && Math.abs(size - entry.height) > 0.5) {
         entry.height = size;
@@ -253,28 +264,29 @@ export class MessageList {
     }
     if (!changed) return;
     // Read first, then write: the observer runs after layout, so the reads force none.
-    const { scrollHeight, clientHeight } = this.el;
-    // A chat grown to its maximum height gets it as a fixed height: then (with size
-    // containment, see chat.css) a growing answer relays out the chat alone, not the notebook.
-    this.options.eventRoot.classList.toggle("jo-capped", scrollHeight > clientHeight + 1);
+    const { scrollTop, scrollHeight, clientHeight } = this.el;
     // Spacers stand for unmounted messages only: a mounted one growing leaves them as they are.
-    if (this.stick && performance.now() - this.clickedAt > 500) {
-      const bottom = scrollHeight - clientHeight;
-      if (Math.abs(this.el.scrollTop - bottom) >= 1) {
-        this.el.scrollTop = bottom;
-        this.autoScrolled = this.el.scrollTop;
-      }
+    const bottom = scrollHeight - clientHeight;
+    if (this.stick && performance.now() - this.clickedAt > 500 && Math.abs(scrollTop - bottom) >= 1) {
+      this.el.scrollTop = bottom;
+      this.autoScrolled = this.scrollTop = bottom;
     }
-    if (resized) {
+    if (resized || !this.streaming()) {
       this.schedule(true);
     } else if (!this.relayoutTimer) {
-      // A grown message may bring others into (or out of) the overscan: settle it soon, not in
-      // an extra frame per streamed word.
+      // A growing answer may bring others into (or out of) the overscan: settle it soon, not
+      // in an extra frame per streamed word.
       this.relayoutTimer = window.setTimeout(() => {
         this.relayoutTimer = 0;
         this.schedule(true);
       }, RELAYOUT_MS);
     }
+  }
+
+  /** Whether a mounted message is still streaming. */
+  streaming() {
+    for (const entry of this.mounted) if (LIVE.has(entry.msg.status)) return true;
+    return false;
   }
 
   /**
