@@ -16,12 +16,14 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from chrome_trace import traced
 from harness import Figure, print_table
 from jupyter_opencode.server.store import SessionStore
 from jupyter_opencode.testing import FakeModelProcess
@@ -50,6 +52,8 @@ NOTEBOOK = {
     "nbformat_minor": 5,
 }
 COMPLETE = ".jo-msg.jo-assistant.jo-status-complete"
+# Set by --trace: where the long reply's main-thread time goes (tracing adds its own cost).
+TRACE = False
 
 
 def metrics(cdp: Any) -> dict[str, float]:
@@ -67,6 +71,11 @@ def cost(cdp: Any, action: Any) -> tuple[float, float, float]:
     spent = {k: after[k] - before[k] for k in after if k.endswith(("Duration", "Count"))}
     print("  ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
     return spent["TaskDuration"], spent["LayoutDuration"], wall
+
+
+def tracing(browser: Any, page: Page) -> AbstractContextManager[None]:
+    """A Chromium trace of the page summed by event name, with --trace; else nothing."""
+    return traced(browser, page) if TRACE else nullcontext()
 
 
 def ask(page: Page, scope: str, text: str) -> None:
@@ -106,7 +115,8 @@ def panel(lab: Lab, browser: Any) -> list[Figure]:
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
-    task, layout, wall = cost(cdp, lambda: stream_reply(page, ".jo-chat"))
+    with tracing(browser, page):
+        task, layout, wall = cost(cdp, lambda: stream_reply(page, ".jo-chat"))
     page.close()
     note = f"{CHUNKS} chunks in {wall:.1f} s; idle page for {CHUNKS * PACE:.0f} s: {idle:.2f} s"
     return [
@@ -138,7 +148,8 @@ def sidebar(lab: Lab, browser: Any, long_session: str) -> list[Figure]:
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
-    task, layout, wall = cost(cdp, lambda: stream_reply(page, tab))
+    with tracing(browser, page):
+        task, layout, wall = cost(cdp, lambda: stream_reply(page, tab))
     note = f"{CHUNKS} chunks in {wall:.1f} s; idle page for {CHUNKS * PACE:.0f} s: {idle:.2f} s"
     figures = [
         Figure(BENCH, "sidebar tab: main thread, long reply", task, "s", 1.0, note=note),
@@ -182,7 +193,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--panel-only", action="store_true", help="skip the sidebar tab")
+    parser.add_argument("--trace", action="store_true", help="print main-thread time by event")
     args = parser.parse_args()
+    global TRACE
+    TRACE = args.trace
     with tempfile.TemporaryDirectory(prefix="jo-bench-render-") as name, FakeModelProcess() as fake:
         tmp = Path(name)
         long_session = asyncio.run(seed_long_session(tmp / "sessions.db"))

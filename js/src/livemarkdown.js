@@ -1,14 +1,15 @@
 // A message body whose Markdown is rendered in proportion to what changed while it streams:
 // finished blocks are rendered once and left alone, only the open (last) block is re-rendered,
-// and between two of those renders new text is appended as plain text.
+// and only when new text can change its Markdown; plain words are appended as a text node.
 import { decorateCodeBlocks } from "./codeblocks.js";
 import { h } from "./dom.js";
 import { lexBlocks, renderBlocks, renderMarkdown } from "./markdown.js";
 
-/** The open block is re-rendered at most this often... */
-const MIN_RENDER_MS = 50;
-/** ...and at most 1/COST_RATIO of the time (a long open block renders less often). */
-const COST_RATIO = 20;
+/**
+ * Text that renders as itself when appended inside a line that already has text: no line
+ * break, no Markdown or HTML syntax, nothing GFM could turn into an autolink (`.`, `:`, `@`).
+ */
+const PLAIN = /^[^\n\r\\`*_~[\]()<>!&|#.:@]*$/;
 
 export class MarkdownBody {
   /** @param {HTMLElement} el */
@@ -24,10 +25,6 @@ export class MarkdownBody {
     this.tail = null;
     /** @type {HTMLElement | null} */
     this.cursor = null;
-    this.renderedAt = -Infinity;
-    this.cost = 0;
-    /** Whether plain text was appended since the open block was last rendered. */
-    this.stale = false;
     el.replaceChildren(this.settled, this.open);
   }
 
@@ -48,26 +45,26 @@ export class MarkdownBody {
     this.source = text;
     const wasLive = this.live;
     this.live = live;
-    if (live && wasLive && appended && this.wait() > 0) {
+    if (live && wasLive && appended && this.cursor && PLAIN.test(delta) && this.inLine(text, delta)) {
       this.appendRaw(delta);
-      this.stale = true;
       return;
     }
     this.render(live);
   }
 
-  /** Milliseconds before the open block may be rendered again. */
-  wait() {
-    return this.renderedAt + Math.max(MIN_RENDER_MS, this.cost * COST_RATIO) - performance.now();
-  }
-
   /**
-   * Render the open block if plain text was appended since and its pause is over.
-   * @returns {boolean} whether plain text is still waiting for a render
+   * Whether `delta` extends a line that already had text (a line's first characters decide
+   * its block: list item, heading, code...).
+   * @param {string} text
+   * @param {string} delta
    */
-  catchUp() {
-    if (this.stale && this.wait() <= 0) this.render(this.live);
-    return this.stale;
+  inLine(text, delta) {
+    for (let i = text.length - delta.length - 1; i >= 0; i--) {
+      const c = text[i];
+      if (c === "\n") return false;
+      if (c !== " " && c !== "\t") return true;
+    }
+    return false;
   }
 
   /**
@@ -88,8 +85,6 @@ export class MarkdownBody {
    * @param {boolean} live
    */
   render(live) {
-    this.stale = false;
-    const started = performance.now();
     const text = this.source.slice(this.settledChars);
     /** @type {DocumentFragment} */
     let fragment;
@@ -116,8 +111,9 @@ export class MarkdownBody {
     this.cursor = live ? appendCursor(fragment) : null;
     decorateCodeBlocks(fragment);
     this.open.replaceChildren(fragment);
-    this.renderedAt = performance.now();
-    this.cost = this.renderedAt - started;
+    // Markdown drops a paragraph's trailing spaces; the next appended word needs its space.
+    const trailing = /[ \t]+$/.exec(text);
+    if (live && trailing && !this.cursor?.closest("pre")) this.appendRaw(" ");
   }
 }
 

@@ -26,12 +26,13 @@ const TOP_PX = 120;
 const OVERSCAN_PX = 800;
 const LINE_PX = 19;
 const CHARS_PER_LINE = 90;
-/** Our frames may take at most 1/FRAME_BUDGET of the main thread while a reply streams. */
-const FRAME_BUDGET = 16;
-/** A longer frame was interrupted by other work (a hidden tab, a busy machine): not ours. */
-const MAX_FRAME_MS = 50;
-/** Streamed text never waits longer than this for its frame, whatever frames cost. */
-const MAX_WAIT_MS = 120;
+/**
+ * Streamed text is shown at most once per this many ms (a fast stream then costs a bounded
+ * number of page frames); text after a quieter pause shows in the very next frame.
+ */
+const TEXT_FRAME_MS = 40;
+/** Message heights that changed settle the mounted range this much later (not urgent). */
+const RELAYOUT_MS = 250;
 
 export class MessageList {
   /** @param {ListOptions} options */
@@ -55,11 +56,9 @@ export class MessageList {
     this.frame = 0;
     this.waiting = 0;
     this.frameAt = -Infinity;
-    this.frameCost = 0;
-    this.probe = new MessageChannel();
-    this.probe.port1.onmessage = (ev) => {
-      this.frameCost = Math.min(MAX_FRAME_MS, performance.now() - ev.data);
-    };
+    this.relayoutTimer = 0;
+    /** The scrollTop we set to follow the newest message: its scroll event needs no frame. */
+    this.autoScrolled = -1;
     this.olderTimer = 0;
     /** @type {{entry: Entry, at: number} | null} the message an older page must not move */
     this.anchor = null;
@@ -90,10 +89,13 @@ export class MessageList {
     this.el.addEventListener("click", (ev) => handleCodeClick(ev, options.eventRoot));
     // Keep the newest message in view while content grows, except right after the user
     // clicked inside the list (e.g. opened a tool block).
-    this.clickedAt = 0;
+    this.clickedAt = -Infinity;
     this.el.addEventListener("pointerdown", () => (this.clickedAt = performance.now()), { passive: true });
     this.resizer = new ResizeObserver((records) => this.onResize(records));
     this.resizer.observe(this.el);
+    // Spacers resized by a layout change the scroll height too: follow the newest message.
+    this.resizer.observe(this.top);
+    this.resizer.observe(this.bottom);
   }
 
   /**
@@ -178,8 +180,8 @@ export class MessageList {
     this.resizer.disconnect();
     cancelAnimationFrame(this.frame);
     clearTimeout(this.waiting);
+    clearTimeout(this.relayoutTimer);
     clearTimeout(this.olderTimer);
-    this.probe.port1.close();
   }
 
   /** Scroll to the newest message and keep following it. */
@@ -187,6 +189,7 @@ export class MessageList {
     this.stick = true;
     this.layout();
     this.el.scrollTop = this.el.scrollHeight;
+    this.autoScrolled = this.scrollTop = this.el.scrollTop;
   }
 
   /**
@@ -243,12 +246,15 @@ export class MessageList {
 
   onScroll() {
     const { scrollTop, scrollHeight, clientHeight } = this.el;
+    const down = scrollTop >= this.scrollTop - 1;
+    this.scrollTop = scrollTop;
     this.viewport = clientHeight;
     this.innerOffset = this.inner.offsetTop;
-    // Only the user scrolling up leaves the bottom: content that grew between a programmatic
-    // scroll to the bottom and its scroll event (e.g. message footers added) does not.
-    this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX || (this.stick && scrollTop >= this.scrollTop);
-    this.scrollTop = scrollTop;
+    // Our own scroll to follow a growing answer: nothing comes into range that the next frame
+    // would not mount.
+    if (this.stick && Math.abs(scrollTop - this.autoScrolled) < 1) return;
+    // Only scrolling up stops following (content growing above, e.g. scroll anchoring, does not).
+    if (!this.stick || !down) this.stick = scrollHeight - scrollTop - clientHeight < STICK_PX;
     if (scrollTop < TOP_PX) this.requestOlder();
     this.schedule(true);
   }
@@ -267,6 +273,10 @@ export class MessageList {
         changed = resized = true;
         continue;
       }
+      if (record.target === this.top || record.target === this.bottom) {
+        changed = true;
+        continue;
+      }
       const entry = this.byElement.get(record.target);
       if (entry && entry.el === record.target && size > 0 && Math.abs(size - entry.height) > 0.5) {
         entry.height = size;
@@ -274,10 +284,30 @@ export class MessageList {
       }
     }
     if (!changed) return;
+    // Read first, then write: the observer runs after layout, so the reads force none.
+    const { scrollTop, scrollHeight, clientHeight } = this.el;
     // Spacers stand for unmounted messages only: a mounted one growing leaves them as they are.
-    if (this.stick && performance.now() - this.clickedAt > 500) this.el.scrollTop = this.el.scrollHeight;
-    // A growing message may bring others into range: the next (paced) frame mounts them.
-    this.schedule(resized);
+    const bottom = scrollHeight - clientHeight;
+    if (this.stick && performance.now() - this.clickedAt > 500 && Math.abs(scrollTop - bottom) >= 1) {
+      this.el.scrollTop = bottom;
+      this.autoScrolled = this.scrollTop = bottom;
+    }
+    if (resized || !this.streaming()) {
+      this.schedule(true);
+    } else if (!this.relayoutTimer) {
+      // A growing answer may bring others into (or out of) the overscan: settle it soon, not
+      // in an extra frame per streamed word.
+      this.relayoutTimer = window.setTimeout(() => {
+        this.relayoutTimer = 0;
+        this.schedule(true);
+      }, RELAYOUT_MS);
+    }
+  }
+
+  /** Whether a mounted message is still streaming. */
+  streaming() {
+    for (const entry of this.mounted) if (LIVE.has(entry.msg.status)) return true;
+    return false;
   }
 
   /**
@@ -459,10 +489,8 @@ export class MessageList {
 
   /**
    * Render and lay out at most once per animation frame, whatever arrived in between, and
-   * only as often as keeps the page's cost of our frames (style, layout, paint: measured)
-   * under 1/FRAME_BUDGET of the main thread. A fast stream then updates the DOM less often
-   * on a slow machine or a heavy page, never more than the page can take. Scrolling and
-   * resizing are `urgent`: they lay out in the next frame.
+   * streamed text at most once per TEXT_FRAME_MS. Scrolling, resizing, new messages and
+   * statuses are `urgent`: they show in the next frame.
    * @param {boolean} [urgent]
    */
   schedule(urgent = false) {
@@ -473,8 +501,7 @@ export class MessageList {
     } else if (this.waiting) {
       return;
     }
-    const pause = Math.min(this.frameCost * FRAME_BUDGET, MAX_WAIT_MS);
-    const wait = this.frameAt + pause - performance.now();
+    const wait = this.frameAt + TEXT_FRAME_MS - performance.now();
     if (wait > 0 && !urgent) {
       this.waiting = window.setTimeout(() => {
         this.waiting = 0;
@@ -482,27 +509,19 @@ export class MessageList {
       }, wait);
       return;
     }
+    // Counted from the request, not the frame: text arriving at a steady, slower pace than
+    // this never waits for a timer, only for its frame.
+    this.frameAt = performance.now();
     this.frame = requestAnimationFrame(() => this.flush());
   }
 
   flush() {
     this.frame = 0;
-    const started = performance.now();
-    /** @type {Set<Entry>} */
-    const stale = new Set();
-    for (const entry of this.pending) {
-      if (!entry.el) continue;
-      this.renderEntry(entry);
-      // The open block of a streaming answer is re-rendered in a later (paced) frame.
-      if (entry.markdown?.catchUp()) stale.add(entry);
-    }
-    this.pending = stale;
+    clearTimeout(this.relayoutTimer);
+    this.relayoutTimer = 0;
+    for (const entry of this.pending) if (entry.el) this.renderEntry(entry);
+    this.pending.clear();
     this.layout();
-    // A message posted now is handled once this frame is rendered: the time in between
-    // is what the frame cost the page.
-    this.frameAt = started;
-    this.probe.port2.postMessage(started);
-    if (stale.size) this.schedule();
   }
 
   /** @param {Message} message */
