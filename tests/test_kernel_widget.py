@@ -408,7 +408,7 @@ def test_ready_resets_and_load_restores_a_session(client: ServerClient) -> None:
     second = Chat(first.session_id, client=client)
     wait_for(lambda: len(second.messages) == 2)
     assert second.messages[0]["content"] == "remember me"
-    assert second.title == "Fake"
+    wait_for(lambda: second.title == "Fake")  # the title is read after the messages
     from_browser(second, {"type": "ready"})
     reset = customs(second, "reset")[-1]
     assert [m["role"] for m in reset["messages"]] == ["user", "assistant"]
