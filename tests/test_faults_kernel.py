@@ -12,7 +12,7 @@ from jupyter_opencode.kernel import Chat, ServerClient
 from jupyter_opencode.testing import expected_text
 
 from .streams import Opener
-from .test_kernel_integration import SETUP, Starter, start_kernel  # noqa: F401
+from .test_kernel_integration import SETUP, Kernel, Starter, start_kernel  # noqa: F401
 from .test_kernel_widget import TOKEN, FakeOpencodeServer, from_browser, wait_for
 
 
@@ -66,9 +66,14 @@ async def test_kernel_restarted_mid_answer_a_new_chat_shows_the_rest(
     manager = jp_serverapp.kernel_manager
     (kernel_id,) = manager.list_kernel_ids()
     await manager.restart_kernel(kernel_id, now=True)  # the kernel dies mid-answer
-    await first.client.wait_for_ready(timeout=60)
-    answer = (
-        await first.run(
+    # A client of its own for the new kernel: one reader per iopub socket, never two at once.
+    first.close()
+    client = manager.get_kernel(kernel_id).client()
+    client.start_channels()
+    await client.wait_for_ready(timeout=60)
+    second = Kernel(client)
+    try:
+        shown = await second.run(
             "import json, time\nfrom jupyter_opencode import Chat\n"
             f"chat = Chat(session={sid!r})\n"
             "deadline = time.time() + 60\n"
@@ -77,5 +82,6 @@ async def test_kernel_restarted_mid_answer_a_new_chat_shows_the_rest(
             "    time.sleep(0.1)\n"
             "print(json.dumps([chat.messages[-1]['status'], chat.messages[-1]['content']]))"
         )
-    ).json()
-    assert answer == ["complete", expected_text(question)]
+    finally:
+        second.close()
+    assert shown.json() == ["complete", expected_text(question)]
