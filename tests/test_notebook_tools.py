@@ -292,3 +292,47 @@ async def test_the_agent_is_told_which_notebook_the_conversation_belongs_to(
         if any("and without a notebook?" in json.dumps(m) for m in r["messages"])
     )  # fmt: skip
     assert "belongs to the notebook" not in json.dumps(request["messages"])
+
+
+async def test_rewinding_before_an_answer_offers_to_undo_its_notebook_changes(
+    api: Api, open_stream: Opener, jp_root_dir: Path
+) -> None:
+    name = "rewound.ipynb"
+    path = write_notebook(jp_root_dir, name)
+    before = path.read_text()
+    sid = f"nb-{uuid.uuid4().hex[:8]}"
+    stream = await open_stream()
+    text = calls(
+        ("edit_cell", {"path": name, "cell": 0, "source": "a = 2"}),
+        ("delete_cell", {"path": name, "cell": "c2"}),
+    )
+    _, answer = await ask(api, stream, sid, text, ["once", "once"])
+    assert sources_of(path) == ["a = 2", "b = a + 1"]
+    await api.prompt(sid, "no tools this time")  # still subscribed: no replay of the first
+    later = await stream.until(lambda f: final(sid)(f) and f["message"]["id"] != answer["id"])
+    plain = later[-1]["message"]
+    code, body = await api.call("GET", "sessions", sid, "messages")
+    assert code == 200, body
+    question = next(m for m in body["messages"] if m["role"] == "user")
+
+    code, body = await api.call("DELETE", "sessions", sid, "messages", question["id"])
+    assert code == 200, body
+    assert answer["id"] in body["removed"] and plain["id"] in body["removed"]
+    assert body["notebook_changes"] == [answer["id"]]
+    rewound = await stream.until(lambda f: f.get("type") == "rewind")
+    assert rewound[-1]["notebook_changes"] == [answer["id"]]
+
+    changes = ["sessions", sid, "messages", answer["id"], "notebook-changes"]
+    code, body = await api.call("GET", *changes)
+    assert code == 200 and [c["op"] for c in body["changes"]] == ["set_source", "delete"]
+    code, body = await api.call("POST", *changes)
+    assert code == 200 and len(body["restored"]) == 2 and body["skipped"] == []
+    restored = nbformat.read(path, as_version=4)
+    assert [(c.id, c.source) for c in restored.cells] == [
+        (f"c{i}", s) for i, s in enumerate(SOURCES)
+    ]
+    assert nbformat.reads(before, as_version=4).cells == restored.cells
+    code, body = await api.call(
+        "POST", "sessions", sid, "messages", plain["id"], "notebook-changes"
+    )
+    assert (code, body["reason"]) == (404, "unknown_message")

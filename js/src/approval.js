@@ -151,10 +151,21 @@ export function undoNotebookChanges(message, live) {
     (p) => p.kind === "tool" && p.status === "completed" && CHANGING_TOOLS.has(p.name),
   );
   if (live || message.role !== "assistant" || !changed) return null;
+  return undoButton(message.session_id, [message.id]);
+}
+
+/**
+ * "Undo notebook changes" for these answers (one, or those a rewind removed), with a note
+ * saying what the undo did.
+ * @param {string | undefined} sessionId
+ * @param {string[]} messageIds
+ * @returns {HTMLElement}
+ */
+export function undoButton(sessionId, messageIds) {
   const note = h("span", { class: "jo-nbundo-note", role: "status" });
-  const said = undone.get(message.id);
-  if (said) {
-    note.textContent = said;
+  const said = messageIds.map((id) => undone.get(id)).filter(Boolean);
+  if (said.length === messageIds.length) {
+    note.textContent = said.join(" ");
     return h("div", { class: "jo-nbundo" }, note);
   }
   const button = h("button", {
@@ -162,17 +173,25 @@ export function undoNotebookChanges(message, live) {
     class: "jo-btn",
     text: "Undo notebook changes",
     onclick: async () => {
-      /** @type {{session_id?: string, message_id: string, result: Promise<UndoResult> | null}} */
-      const detail = { session_id: message.session_id, message_id: message.id, result: null };
-      button.dispatchEvent(new CustomEvent(UNDO_EVENT, { bubbles: true, composed: true, detail }));
-      if (!detail.result) {
-        note.textContent = "Undo works in JupyterLab with the jupyter-opencode extension.";
-        return;
+      const results = [];
+      for (const id of messageIds) {
+        /** @type {{session_id?: string, message_id: string, result: Promise<UndoResult> | null}} */
+        const detail = { session_id: sessionId, message_id: id, result: null };
+        button.dispatchEvent(new CustomEvent(UNDO_EVENT, { bubbles: true, composed: true, detail }));
+        if (!detail.result) {
+          note.textContent = "Undo works in JupyterLab with the jupyter-opencode extension.";
+          return;
+        }
+        results.push(detail.result);
       }
       button.setAttribute("disabled", "");
       try {
-        const text = undoSummary(await detail.result);
-        undone.set(message.id, text);
+        const done = await Promise.all(results);
+        const text = undoSummary({
+          restored: done.flatMap((r) => r.restored),
+          skipped: done.flatMap((r) => r.skipped),
+        });
+        for (const id of messageIds) undone.set(id, text);
         button.remove();
         note.textContent = text;
       } catch (error) {

@@ -77,6 +77,7 @@ function render({ model, el }) {
     else if (msg.type === "older") view.prepend(msg.messages ?? [], msg.has_more);
     else if (msg.type === "frame") view.applyOps(msg.ops ?? []);
     else if (msg.type === "notice") view.notice(msg.level, msg.text ?? "");
+    else if (msg.type === "rewound") view.rewound(msg.session_id, msg.notebook_changes ?? []);
     else if (msg.type === "download") saveDownload(msg, buffers);
     actions.onCustom(msg);
   };

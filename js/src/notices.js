@@ -11,7 +11,8 @@ export class Notices {
     this.timers = new Set();
     this.errors = h("div", { class: "jo-errors", role: "alert" });
     this.info = h("div", { class: "jo-info", role: "status", "aria-live": "polite" });
-    this.el = h("div", { class: "jo-notices" }, this.errors, this.info);
+    this.offers = h("div", { class: "jo-offers" });
+    this.el = h("div", { class: "jo-notices" }, this.errors, this.offers, this.info);
   }
 
   /**
@@ -45,6 +46,28 @@ export class Notices {
       this.timers.delete(timer);
     }, Math.min(INFO_MAX_MS, INFO_MS + text.length * 50));
     this.timers.add(timer);
+  }
+
+  /**
+   * A notice with something to do about it (e.g. an undo button); it stays until dismissed.
+   * @param {string} text
+   * @param {HTMLElement} control
+   */
+  offer(text, control) {
+    const item = h(
+      "div",
+      { class: "jo-offer" },
+      h("span", { class: "jo-offer-text", text }),
+      control,
+      h("button", {
+        type: "button",
+        class: "jo-dismiss",
+        "aria-label": "Dismiss",
+        text: "×",
+        onclick: () => item.remove(),
+      }),
+    );
+    this.offers.append(item);
   }
 
   /** Drop error notices (the user acted again). */

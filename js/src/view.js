@@ -1,12 +1,15 @@
 // The conversation view shared by the notebook panel (anywidget) and the JupyterLab tab:
 // header, connection banner, notices, message list, status line, context chips, composer.
 import "./chat.css";
+import { undoButton } from "./approval.js";
 import { ContextChips } from "./chips.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
 import { Header } from "./header.js";
 import { MessageList } from "./messages.js";
 import { Notices } from "./notices.js";
+
+const REWOUND_TEXT = "The answers taken back had changed notebooks.";
 
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").Chip} Chip */
@@ -130,6 +133,16 @@ export class ChatView {
    */
   notice(level, text) {
     this.notices.show(level, text);
+  }
+
+  /**
+   * A rewind removed answers whose notebook changes are not undone: offer to undo them.
+   * @param {string | undefined} sessionId
+   * @param {string[]} messageIds
+   */
+  rewound(sessionId, messageIds) {
+    if (!messageIds.length) return;
+    this.notices.offer(REWOUND_TEXT, undoButton(sessionId, messageIds));
   }
 
   destroy() {

@@ -194,6 +194,30 @@ def test_reject_leaves_the_open_notebook(page: Page) -> None:
     assert sources(page, OTHER) == before
 
 
+def test_rewinding_before_a_change_offers_its_undo(page: Page, lab: Lab) -> None:
+    before = sources(page, OTHER)
+    ask(page, ("edit_cell", {"path": OTHER, "cell": 1, "source": "y = 'rewound'"}))
+    answer(page, "Allow once")
+    last_answer(page)
+    assert sources(page, OTHER) == [before[0], "y = 'rewound'"]
+    question = page.locator(".jo-chat .jo-msg.jo-user").last
+    question.hover()
+    rewind = question.get_by_role("button", name="Rewind: take back this message and what follows")
+    rewind.click()
+    rewind.click()
+    offer = page.locator(".jo-chat .jo-offer")
+    expect(offer).to_contain_text("The answers taken back had changed notebooks.", timeout=30_000)
+    shot(page, "notebook-rewound-offer")
+    offer.get_by_role("button", name="Undo notebook changes").click()
+    expect(offer.locator(".jo-nbundo-note")).to_have_text(
+        "Restored 1 cell change(s).", timeout=30_000
+    )
+    assert sources(page, OTHER) == before
+    shot(page, "notebook-rewound-undone")
+    offer.get_by_role("button", name="Dismiss").click()
+    expect(offer).to_have_count(0)
+
+
 PNG = (  # a 1x1 PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"
     "awAAAABJRU5ErkJggg=="

@@ -61,27 +61,52 @@ def user_messages(chat: Chat) -> list[dict[str, Any]]:
     return [m for m in messages if m.get("role") == "user"]
 
 
+REWOUND_CHANGES = (
+    "The answers taken back had changed notebooks: their changes stay until you click"
+    ' "Undo notebook changes" in the chat panel (in JupyterLab).'
+)
+
+
 def rewind(chat: Chat, count: int) -> list[str]:
-    """Take back the last ``count`` exchanges; the ids of the removed messages."""
+    """Take back the last ``count`` exchanges; the ids of the removed messages.
+
+    Says so when the removed answers changed notebooks, and how to undo that.
+    """
+    removed, changed = _rewind_to(chat, _exchange_start(chat, count))
+    if changed:
+        print(REWOUND_CHANGES)
+    return removed
+
+
+def _exchange_start(chat: Chat, count: int) -> str:
+    """The id of the user message starting the ``count``-th last exchange."""
     if count < 1:
         raise ValueError("rewind takes back at least one exchange")
     users = user_messages(chat)
     if not users:
         raise ValueError("nothing to rewind: this conversation has no messages yet")
-    target = users[-min(count, len(users))]
-    return rewind_to(chat, target["id"])
+    return str(users[-min(count, len(users))]["id"])
 
 
 def rewind_to(chat: Chat, message_id: str) -> list[str]:
     """Remove a message and every later one (the panel follows by the server's rewind frame)."""
+    return _rewind_to(chat, message_id)[0]
+
+
+def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str]]:
+    """The removed ids, and those of removed answers whose notebook changes are not undone."""
     future = chat._client.request("DELETE", session_path(chat.session_id, "messages", message_id))
-    removed = list(_wait(chat, future)["removed"])
-    on_rewind(chat, removed)
-    return removed
+    body = _wait(chat, future)
+    removed, changed = list(body["removed"]), list(body.get("notebook_changes") or [])
+    on_rewind(chat, removed, changed)
+    return removed, changed
 
 
-def on_rewind(chat: Chat, removed: list[str]) -> None:
-    """Drop removed messages from the panel (from our own rewind or another view's)."""
+def on_rewind(chat: Chat, removed: list[str], changed: list[str]) -> None:
+    """Drop removed messages from the panel (from our own rewind or another view's).
+
+    When removed answers changed notebooks, the panel offers to undo that.
+    """
     gone = set(removed)
     with chat._lock:
         kept = [m for m in chat._conversation.messages if m.get("id") not in gone]
@@ -90,6 +115,8 @@ def on_rewind(chat: Chat, removed: list[str]) -> None:
         chat._conversation.reset(kept, chat._conversation.has_more)
         chat.busy = False
     chat._send_reset()
+    if changed:
+        chat.send({"type": "rewound", "session_id": chat.session_id, "notebook_changes": changed})
 
 
 def edit(chat: Chat, message_id: str, text: str) -> str:
@@ -218,7 +245,8 @@ def _tag(chat: Chat, arg: str) -> None:
 
 
 def _rewind(chat: Chat, _arg: str) -> None:
-    removed = rewind(chat, 1)
+    # The panel shows the rewind and offers any notebook undo: nothing to print here.
+    removed = rewind_to(chat, _exchange_start(chat, 1))
     chat._notice("info", f"Took back the last exchange ({len(removed)} messages)")
 
 

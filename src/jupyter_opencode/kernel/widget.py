@@ -434,7 +434,8 @@ class Chat(anywidget.AnyWidget):
             if event.get("session_id") != self.session_id:
                 return
             if event.get("type") == "rewind":
-                library.on_rewind(self, list(event.get("removed") or []))
+                removed, changed = event.get("removed"), event.get("notebook_changes")
+                library.on_rewind(self, list(removed or []), list(changed or []))
                 return
             if event.get("type") == "chunk":
                 self._on_chunk_status(event)

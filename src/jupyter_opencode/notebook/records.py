@@ -42,6 +42,14 @@ class NotebookRecords:
                 (session_id, message_id, path, json.dumps(asdict(change)), time.time()),
             )
 
+    async def made_any(self, session_id: str, message_id: str) -> bool:
+        """Whether an answer of this session changed notebooks (kept after a rewind removed it)."""
+        async with self.store.db.execute(
+            "SELECT 1 FROM notebook_changes WHERE session_id = ? AND message_id = ? LIMIT 1",
+            (session_id, message_id),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
     async def changes(self, message_id: str) -> list[dict[str, Any]]:
         """The changes an answer made that are not undone yet, oldest first."""
         async with self.store.db.execute(

@@ -201,14 +201,15 @@ class MessageHandler(LibraryHandler):
         """Remove this message and every later one, here and in opencode's session."""
         await self.message_or_404(sid, mid)
         try:
-            removed = await self.library.rewind(sid, mid)
+            removed, changed = await self.library.rewind(sid, mid)
         except SessionBusy as e:
             raise busy_error(e, "stop it before rewinding") from e
         except UnknownMessage as e:
             raise web.HTTPError(404, f"no message {mid}", reason="unknown_message") from e
         except (WorkerError, OpencodeError) as e:
             raise worker_error(e) from e
-        self.write_json({"removed": removed, "session": await self.session_or_404(sid)})
+        session = await self.session_or_404(sid)
+        self.write_json({"removed": removed, "notebook_changes": changed, "session": session})
 
 
 class EditHandler(LibraryHandler):

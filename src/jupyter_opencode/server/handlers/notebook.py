@@ -85,7 +85,11 @@ class NotebookUndoHandler(OpencodeAPIHandler):
     async def _check(self, sid: str, mid: str) -> None:
         await self.session_or_404(sid)
         message = await self.service.store.get_message(mid)
-        if message is None or message["session_id"] != sid:
+        if message is None:  # rewound away: its changes are still there to undo
+            known = await _tools(self).records.made_any(sid, mid)
+        else:
+            known = message["session_id"] == sid
+        if not known:
             raise web.HTTPError(404, f"no message {mid} in this session", reason="unknown_message")
 
     @web.authenticated

@@ -146,7 +146,8 @@ PATHS: dict[str, dict[str, Any]] = {
         "parameters": [_SID, _MID],
         "delete": _op(
             "Rewind: remove this message and every later one, here and in opencode (409 while"
-            " answering)",
+            " answering); answers {removed, notebook_changes, session}, notebook_changes naming"
+            " the removed answers whose notebook changes can still be undone",
         ),
     },
     "/sessions/{sid}/messages/{mid}/edit": {
@@ -273,7 +274,7 @@ PATHS: dict[str, dict[str, Any]] = {
             _SID,
             {"name": "mid", "in": "path", "required": True, "schema": {"type": "string"}},
         ],
-        "get": _op("The notebook changes an answer made (not undone yet)"),
+        "get": _op("The notebook changes an answer made (not undone yet; also once rewound)"),
         "post": _op("Undo them: restore the cells; cells edited since are left and listed"),
     },
     "/stream": {
@@ -284,7 +285,8 @@ PATHS: dict[str, dict[str, Any]] = {
                 "Server sends {type: connected}; client sends {type: subscribe, session_id, "
                 "after_seq}, {type: unsubscribe, session_id} or {type: prompt, session_id, text}; "
                 "server sends {type: chunk|message, session_id, seq, ...}, "
-                "{type: rewind, session_id, seq, removed: [message ids]} and {type: error}."
+                "{type: rewind, session_id, seq, removed, notebook_changes: [message ids]} and "
+                "{type: error}."
             ),
         )
     },

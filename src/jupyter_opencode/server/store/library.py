@@ -156,11 +156,12 @@ class Library:
         ) as rows:
             return [(int(row[0]), str(row[1])) async for row in rows]
 
-    async def truncate(self, sid: str, position: int) -> tuple[int, str, list[str]]:
+    async def truncate(self, sid: str, position: int) -> tuple[int, str, list[str], list[str]]:
         """Delete the messages from rowid ``position`` on, with their chunks.
 
         A tombstone chunk takes the next seq, so seqs never go back and subscribers hear of
-        it; returns (seq, frame) of that tombstone and the ids removed.
+        it; returns (seq, frame) of that tombstone, the ids removed and those of the removed
+        answers whose notebook changes are not undone (their records stay, so they still can be).
         """
         now = time.time()
         async with self.store.transaction() as db:
@@ -175,6 +176,12 @@ class Library:
                 row = await cursor.fetchone()
             seq = int(row[0] if row else 0) + 1
             marks = ",".join("?" * len(removed))
+            async with db.execute(
+                "SELECT message_id FROM notebook_changes WHERE session_id = ? AND undone_at IS NULL"
+                f" AND message_id IN ({marks}) GROUP BY message_id ORDER BY min(id)",
+                (sid, *removed),
+            ) as rows:
+                changed = [str(row[0]) async for row in rows]
             await db.execute(
                 f"DELETE FROM chunks WHERE session_id = ? AND message_id IN ({marks})",
                 (sid, *removed),
@@ -184,14 +191,20 @@ class Library:
             )
             await db.execute(_RECOUNT, {"sid": sid, "now": now})
             frame = json.dumps(
-                {"type": "rewind", "session_id": sid, "removed": removed, "seq": seq}
+                {
+                    "type": "rewind",
+                    "session_id": sid,
+                    "removed": removed,
+                    "notebook_changes": changed,
+                    "seq": seq,
+                }
             )
             await db.execute(
                 "INSERT INTO chunks (session_id, seq, message_id, kind, payload)"
                 " VALUES (?, ?, ?, 'rewind', ?)",
                 (sid, seq, removed[0] if removed else "", frame),
             )
-        return seq, frame, removed
+        return seq, frame, removed, changed
 
     # annotations
 
