@@ -22,19 +22,7 @@ export class Notices {
   show(level, text) {
     if (!text) return;
     if (level === "error") {
-      const item = h(
-        "div",
-        { class: "jo-error" },
-        h("span", { class: "jo-error-text", text }),
-        h("button", {
-          type: "button",
-          class: "jo-dismiss",
-          "aria-label": "Dismiss",
-          text: "×",
-          onclick: () => item.remove(),
-        }),
-      );
-      this.errors.append(item);
+      this.errors.append(dismissable("jo-error", text));
       while (this.errors.children.length > MAX_ERRORS) this.errors.firstElementChild?.remove();
       return;
     }
@@ -54,20 +42,7 @@ export class Notices {
    * @param {HTMLElement} control
    */
   offer(text, control) {
-    const item = h(
-      "div",
-      { class: "jo-offer" },
-      h("span", { class: "jo-offer-text", text }),
-      control,
-      h("button", {
-        type: "button",
-        class: "jo-dismiss",
-        "aria-label": "Dismiss",
-        text: "×",
-        onclick: () => item.remove(),
-      }),
-    );
-    this.offers.append(item);
+    this.offers.append(dismissable("jo-offer", text, control));
   }
 
   /** Drop error notices (the user acted again). */
@@ -79,4 +54,22 @@ export class Notices {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
+}
+
+/**
+ * A notice line with its text, an optional control, and a button that removes it.
+ * @param {string} kind CSS class of the line; its text gets `${kind}-text`
+ * @param {string} text
+ * @param {HTMLElement} [control]
+ * @returns {HTMLElement}
+ */
+function dismissable(kind, text, control) {
+  const item = h(
+    "div",
+    { class: kind },
+    h("span", { class: `${kind}-text`, text }),
+    control ?? "",
+    h("button", { type: "button", class: "jo-dismiss", "aria-label": "Dismiss", text: "×", onclick: () => item.remove() }),
+  );
+  return item;
 }

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import Lab, chromium, run_lab, shot, wait_kernel_idle
+from .lab import Lab, run_lab, shot, wait_kernel_idle
 
 pytestmark = pytest.mark.browser
 
@@ -29,13 +29,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
         notebook.cells.append(cell)
         nbformat.write(notebook, lab.root / "export.ipynb")
         yield lab
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright."""
-    with chromium() as browser:
-        yield browser
 
 
 def test_export_command_downloads_the_conversation(browser: Browser, lab: Lab) -> None:

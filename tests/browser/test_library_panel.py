@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import Lab, chromium, run_lab, shot, wait_kernel_idle
+from .lab import Lab, run_lab, shot, wait_kernel_idle
 
 pytestmark = pytest.mark.browser
 
@@ -33,13 +33,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
     with run_lab(tmp_path_factory.mktemp("lab"), fake_model.url) as lab:
         (lab.root / "library.ipynb").write_text(json.dumps(NOTEBOOK))
         yield lab
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright."""
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import QUICKSTART, Lab, chromium, run_lab, shot, wait_kernel_idle
+from .lab import QUICKSTART, Lab, run_lab, shot, wait_kernel_idle
 
 pytestmark = pytest.mark.browser
 
@@ -38,13 +38,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
     with run_lab(tmp_path_factory.mktemp("lab"), fake_model.url) as lab:
         shutil.copy(QUICKSTART, lab.root / "quickstart.ipynb")
         yield lab
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright."""
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
