@@ -5,6 +5,7 @@ import { handleCodeClick } from "./codeblocks.js";
 import { h } from "./dom.js";
 import { MarkdownBody } from "./livemarkdown.js";
 import { permissionPrompt, statusMarker, syncParts } from "./parts.js";
+import { TextPacer } from "./pacer.js";
 
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").Permission} Permission */
@@ -26,11 +27,6 @@ const TOP_PX = 120;
 const OVERSCAN_PX = 800;
 const LINE_PX = 19;
 const CHARS_PER_LINE = 90;
-/**
- * Streamed text is shown at most once per this many ms (a fast stream then costs a bounded
- * number of page frames); text after a quieter pause shows in the very next frame.
- */
-const TEXT_FRAME_MS = 40;
 /** Message heights that changed settle the mounted range this much later (not urgent). */
 const RELAYOUT_MS = 250;
 
@@ -55,7 +51,8 @@ export class MessageList {
     this.hitId = null;
     this.frame = 0;
     this.waiting = 0;
-    this.frameAt = -Infinity;
+    /** How often streamed text may show (a fast stream then costs a bounded share of frames). */
+    this.pacer = new TextPacer();
     this.relayoutTimer = 0;
     /** The scrollTop we set to follow the newest message: its scroll event needs no frame. */
     this.autoScrolled = -1;
@@ -179,6 +176,7 @@ export class MessageList {
   destroy() {
     this.resizer.disconnect();
     cancelAnimationFrame(this.frame);
+    this.pacer.close();
     clearTimeout(this.waiting);
     clearTimeout(this.relayoutTimer);
     clearTimeout(this.olderTimer);
@@ -489,8 +487,8 @@ export class MessageList {
 
   /**
    * Render and lay out at most once per animation frame, whatever arrived in between, and
-   * streamed text at most once per TEXT_FRAME_MS. Scrolling, resizing, new messages and
-   * statuses are `urgent`: they show in the next frame.
+   * streamed text at the pacer's cadence. Scrolling, resizing, new messages and statuses are
+   * `urgent`: they show in the next frame.
    * @param {boolean} [urgent]
    */
   schedule(urgent = false) {
@@ -501,7 +499,7 @@ export class MessageList {
     } else if (this.waiting) {
       return;
     }
-    const wait = this.frameAt + TEXT_FRAME_MS - performance.now();
+    const wait = this.pacer.wait(performance.now());
     if (wait > 0 && !urgent) {
       this.waiting = window.setTimeout(() => {
         this.waiting = 0;
@@ -509,14 +507,13 @@ export class MessageList {
       }, wait);
       return;
     }
-    // Counted from the request, not the frame: text arriving at a steady, slower pace than
-    // this never waits for a timer, only for its frame.
-    this.frameAt = performance.now();
+    this.pacer.requested(performance.now());
     this.frame = requestAnimationFrame(() => this.flush());
   }
 
   flush() {
     this.frame = 0;
+    this.pacer.measure();
     clearTimeout(this.relayoutTimer);
     this.relayoutTimer = 0;
     for (const entry of this.pending) if (entry.el) this.renderEntry(entry);

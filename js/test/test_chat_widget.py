@@ -469,3 +469,38 @@ def test_finished_blocks_are_rendered_once(page: Any) -> None:
     )
     expect(body.locator(".jo-cursor")).to_have_count(0)
     expect(body.locator("p code")).to_have_text("code")
+
+
+# Stream `count` one-word deltas into a new answer, one every 10 ms, and count how often the
+# answer's text changed in the DOM; each change costs the frame showing it `busyMs` more.
+STREAM_AND_COUNT = """async ([id, count, busyMs]) => {
+  window.__model.custom({type: 'frame', ops: [{op: 'message', message: {id, session_id: 's',
+    role: 'assistant', status: 'pending', content: '', created_at: Date.now() / 1000}}]});
+  let shown = 0;
+  const observer = new MutationObserver(() => {
+    shown += 1;
+    const end = performance.now() + busyMs;
+    while (performance.now() < end);
+  });
+  observer.observe(document.querySelector('.jo-list'), {subtree: true, characterData: true,
+                                                      childList: true});
+  for (let i = 0; i < count; i++) {
+    window.__model.custom({type: 'frame', ops: [{op: 'delta', id, kind: 'text', text: `w${i} `}]});
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await new Promise((r) => setTimeout(r, 400));
+  observer.disconnect();
+  const body = document.querySelector(`.jo-msg[data-id="${id}"] .jo-body`).textContent;
+  return {shown, complete: body.includes(`w${count - 1} `)};
+}"""
+
+
+def test_streamed_text_shows_less_often_when_frames_are_expensive(page: Any) -> None:
+    """Streamed text keeps to a share of the main thread: costly frames make it show less often."""
+    custom(page, '{type: "reset", has_more: false, messages: []}')
+    cheap = page.evaluate(STREAM_AND_COUNT, ["cheap", 200, 0])
+    costly = page.evaluate(STREAM_AND_COUNT, ["costly", 200, 12])
+    assert cheap["complete"] and costly["complete"]
+    # 2 s of text: ~25 frames a second when frames are cheap, a few when each costs 12 ms.
+    assert cheap["shown"] >= 25, cheap
+    assert costly["shown"] * 2 <= cheap["shown"], (cheap, costly)

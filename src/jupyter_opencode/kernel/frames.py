@@ -20,7 +20,9 @@ def _message_id(op: Op) -> str | None:
 class FrameCoalescer:
     """Merge consecutive text/reasoning deltas per message and pace the flushes."""
 
-    def __init__(self, interval: float = 0.03) -> None:
+    # The panel shows streamed text at most every 40 ms (js/src/pacer.js): frames sent more
+    # often only cost the browser comm messages.
+    def __init__(self, interval: float = 0.04) -> None:
         self.interval = interval
         self._ops: list[Op] = []
         self._open: dict[tuple[str, str], int] = {}
