@@ -88,6 +88,25 @@ async def test_round_trip_and_continue(
     assert "Imported conversation" not in json.dumps(later[-1]["messages"][-1])
 
 
+async def test_fork_of_an_import_hands_the_agent_its_history(
+    api: Api, open_stream: Opener, fake_model: FakeModelProcess
+) -> None:
+    """A fork of an imported session the agent never saw gets the imported conversation too."""
+    stream = await open_stream()
+    await stream.answer(api, "session-import-fork", "remember the word mango")
+    code, body = await import_doc(api, await export_json(api, "session-import-fork"))
+    assert code == 201, body
+    code, forked = await api.call("POST", "sessions", body["session"]["id"], "fork")
+    assert code == 201, forked
+    fork = forked["session"]
+    assert fork["imported_from"]["session_id"] == "session-import-fork"
+
+    fake_model.clear()
+    await stream.answer(api, fork["id"], "which fruit was it?")
+    asked = [r for r in fake_model.requests() if "which fruit was it" in json.dumps(r)]
+    assert "remember the word mango" in json.dumps(asked[-1]["messages"])
+
+
 def valid() -> dict[str, Any]:
     return {
         "format": "jupyter-opencode.session",

@@ -12,6 +12,11 @@ from jupyter_opencode.testing import expected_text
 from .streams import Api, Opener, StreamClient, final, text_of
 
 
+def final_frame(frames: list[dict[str, Any]], sid: str) -> dict[str, Any]:
+    """The final message of the answer in ``frames``."""
+    return next(f["message"] for f in reversed(frames) if final(sid)(f))
+
+
 def _opencode_children() -> list[int]:
     """``opencode serve`` processes started by this test process."""
     me = str(os.getpid())
@@ -55,6 +60,8 @@ async def test_prompt_streams_exact_reply(api: Api, open_stream: Opener) -> None
     assert messages[1]["status"] == "complete"
     assert messages[1]["content"] == expected_text(text)
     assert messages[0]["content"] == text
+    # Asked without a model: the answer records the one opencode used (its default).
+    assert messages[1]["model"] and messages[1]["model"] == final_frame(frames, sid)["model"]
     _, status = await api.call("GET", "status")
     assert status["worker"]["state"] == "ready" and status["worker"]["version"]
 

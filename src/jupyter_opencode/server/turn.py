@@ -230,6 +230,7 @@ class Turn:
             "parts": self.parts(),
             "tokens": self.tokens,
             "cost": self.cost,
+            "model": self.model,
             "completed_at": time.time(),
         }
 

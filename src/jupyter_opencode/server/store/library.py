@@ -127,11 +127,13 @@ class Library:
         async with self.store.transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO sessions (id, title, model, status, parent_id, fork_message_id,"
-                " notebook_path, settings, created_at, updated_at, last_activity, tags)"
+                " notebook_path, settings, created_at, updated_at, last_activity, tags,"
+                " imported_from)"
                 " SELECT :new, title || ' (fork)', model, 'idle', id,"
                 " (SELECT id FROM messages WHERE session_id = :sid AND rowid <= :limit"
                 " ORDER BY rowid DESC LIMIT 1),"
-                " notebook_path, settings, :now, :now, :now, tags FROM sessions WHERE id = :sid",
+                " notebook_path, settings, :now, :now, :now, tags, imported_from"
+                " FROM sessions WHERE id = :sid",
                 {"new": new_id, "sid": sid, "limit": limit, "now": now},
             )
             if cursor.rowcount == 0:

@@ -331,9 +331,9 @@ class SessionStore:
         async with self._transaction() as db:
             await db.execute(
                 "UPDATE messages SET status = :status, content = :content, error = :error,"
-                " parts = :parts, tokens = :tokens, cost = :cost, completed_at = :completed_at"
-                " WHERE id = :id",
-                {**message, "parts": json.dumps(message["parts"])},
+                " parts = :parts, tokens = :tokens, cost = :cost, completed_at = :completed_at,"
+                " model = coalesce(:model, model) WHERE id = :id",
+                {**message, "model": message.get("model"), "parts": json.dumps(message["parts"])},
             )
             await db.execute(
                 "UPDATE sessions SET status = 'idle', updated_at = :now, last_activity = :now,"
