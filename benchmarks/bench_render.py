@@ -167,7 +167,7 @@ def figures(
     return [
         Figure(BENCH, f"{host}: main thread, long reply", task, "s", 1.0, note=note),
         Figure(BENCH, f"{host}: layout, long reply", layout, "s"),
-        Figure(BENCH, f"{host}: floor, plain text at the same pace", base, "s"),
+        Figure(BENCH, f"{host}: floor, plain text every 40 ms", base, "s"),
         Figure(BENCH, f"{host}: ours / floor", task / max(base, 0.001), "x"),
     ]
 

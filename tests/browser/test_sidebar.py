@@ -301,3 +301,45 @@ def test_tab_and_notebook_panel_are_one_conversation(page: Page, lab: Lab) -> No
     tab.get_by_role("button", name="Add active cell").click()
     expect(tab.locator(".jo-chip")).to_have_count(2)
     shot(page, "sidebar-7-context")
+
+
+def test_tab_socket_dropped_mid_answer_gives_up_then_retry_resumes(page: Page, lab: Lab) -> None:
+    """Five failed reconnects show "Disconnected." with Retry; Retry resumes, no word lost or doubled."""
+    refuse = False
+    routes: list[Any] = []
+
+    def route(socket: Any) -> None:
+        if refuse:
+            socket.close(reason="refused by the test")
+            return
+        routes.append((socket, socket.connect_to_server()))
+
+    page.route_web_socket(re.compile(r"/opencode/stream"), route)
+    open_lab(page, lab)
+    sidebar(page).get_by_role("button", name="New chat").click()
+    tab = page.locator(TAB)
+    box = tab.get_by_role("textbox", name="Message")
+    expect(box).to_be_focused(timeout=10_000)
+    box.fill("[[slow:80:0.05]] drop the socket")
+    box.press("Enter")
+    answer = tab.locator(".jo-msg.jo-assistant").last
+    expect(answer.locator(".jo-body")).to_contain_text("s5 ", timeout=60_000)
+
+    refuse = True
+    for socket, server in routes:
+        server.close()
+        socket.close(reason="dropped by the test")
+    banner = tab.locator(".jo-banner")
+    expect(banner).to_contain_text("Disconnected.", timeout=30_000)
+    expect(banner).to_contain_text("gave up after 5 tries")
+    shot(page, "sidebar-disconnected")
+    sid = tab.get_attribute("data-session")
+    assert sid
+    answered(lab, sid)  # the answer ends on the server while the tab is away
+
+    refuse = False
+    banner.get_by_role("button", name="Retry").click()
+    expect(banner).to_be_hidden(timeout=15_000)
+    expect(answer).to_have_class(re.compile("jo-status-complete"), timeout=30_000)
+    words = answer.locator(".jo-body").inner_text().split()
+    assert words == [f"s{i}" for i in range(80)]

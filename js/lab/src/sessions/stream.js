@@ -14,6 +14,8 @@ import { ServerConnection } from '@jupyterlab/services';
  */
 
 const MAX_DELAY_MS = 10000;
+/** Failed connections in a row before giving up until the user asks again (Retry). */
+const MAX_TRIES = 5;
 
 export class StreamConnection {
   /** @param {ServerConnection.ISettings} [settings] */
@@ -26,8 +28,20 @@ export class StreamConnection {
     this.state = 'offline';
     this.error = '';
     this.delay = 250;
+    this.failures = 0;
     this.timer = 0;
     this.disposed = false;
+  }
+
+  /** Connect again at once after giving up (the banner's Retry). */
+  retry() {
+    if (this.disposed || this.socket) {
+      return;
+    }
+    clearTimeout(this.timer);
+    this.failures = 0;
+    this.delay = 250;
+    this.ensureOpen();
   }
 
   /**
@@ -97,6 +111,12 @@ export class StreamConnection {
       if (this.disposed) {
         return;
       }
+      this.failures += 1;
+      if (this.failures >= MAX_TRIES) {
+        const reason = event.reason || 'the Jupyter server cannot be reached';
+        this.setState('disconnected', `${reason} (gave up after ${this.failures} tries)`);
+        return;
+      }
       this.setState('reconnecting', event.reason || '');
       this.timer = window.setTimeout(() => this.ensureOpen(), this.delay);
       this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
@@ -114,6 +134,7 @@ export class StreamConnection {
     }
     if (frame.type === 'connected') {
       this.delay = 250;
+      this.failures = 0;
       this.setState('connected', '');
       for (const [sid, subs] of this.subscribers) {
         const seq = Math.min(...[...subs].map(s => s.lastSeq()));

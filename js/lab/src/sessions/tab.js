@@ -64,7 +64,8 @@ export class ConversationTab extends Widget {
       onPermission: (pid, reply) => void this.call(() => options.api.permission(this.sessionId, pid, reply)),
       onLoadOlder: before => void this.loadOlder(before),
       onRemoveChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
-      onAutoContext: on => (this.autoContext = on)
+      onAutoContext: on => (this.autoContext = on),
+      onRetry: () => options.stream.retry()
     });
     /** @type {{id: string, name: string}[] | null} */
     this.models = null;
