@@ -121,10 +121,11 @@ export class StreamConnection {
       }
       return;
     }
-    if (frame.type === 'error') {
+    if (frame.type === 'error' && !frame.session_id) {
       console.warn('jupyter-opencode: the stream refused a frame:', frame.message);
       return;
     }
+    // Everything about one session, a refusal naming it included, goes to its views.
     for (const sub of this.subscribers.get(frame.session_id) ?? []) {
       sub.onFrame(frame);
     }
