@@ -137,9 +137,7 @@ def test_edit_and_resend_opens_the_branch(page: Page, lab: Lab) -> None:
     assert len(ids(lab, sid)) == 2, "the original changed"
 
 
-def test_rewind_confirms_and_reaches_every_open_tab(
-    new_page: Callable[[], Page], lab: Lab
-) -> None:
+def test_rewind_confirms_and_reaches_every_open_tab(new_page: Callable[[], Page], lab: Lab) -> None:
     sid = new_id()
     prompt(lab, sid, "First question")
     first, _, second, _ = prompt(lab, sid, "Second question")
