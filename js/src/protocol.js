@@ -14,7 +14,7 @@
  * Server -> client. Every `chunk` and `message` frame carries the session's next `seq`;
  * resubscribing with `after_seq` = the last seq seen replays exactly the rest.
  * @typedef {{type: "connected"}} ConnectedFrame
- * @typedef {{type: "error", message: string, reason: string, session_id?: string}} ErrorFrame
+ * @typedef {{type: "error", message: string, reason: string}} ErrorFrame
  * @typedef {{type: "accepted", session_id: string, session: import("./types.js").SessionInfo,
  *   user_message: import("./types.js").Message,
  *   assistant_message: import("./types.js").Message}} AcceptedFrame

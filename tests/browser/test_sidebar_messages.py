@@ -32,7 +32,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 
 @pytest.fixture
 def new_page(lab: Lab) -> Iterator[Callable[[], Page]]:
-    """Opens JupyterLab windows; none had a page error or ran a script from a payload."""
+    """Opens JupyterLab windows; none had a page error, a dialog or a script from a payload."""
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
@@ -40,6 +40,7 @@ def new_page(lab: Lab) -> Iterator[Callable[[], Page]]:
         def new() -> Page:
             page = context.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("dialog", lambda dialog: errors.append(f"a dialog opened: {dialog.message}"))
             return page
 
         yield new
@@ -97,18 +98,19 @@ def test_rate_and_note_are_stored_and_inert(page: Page, lab: Lab) -> None:
 
     el = message(tab, answer)
     el.get_by_role("button", name="Note").click()
-    el.get_by_role("textbox", name="Note").fill(f"use a line {XSS}")
+    note = f"use a line {XSS} <img src=x onerror=alert(1)>"
+    el.get_by_role("textbox", name="Note").fill(note)
     with page.expect_response(lambda r: "/annotation?" in r.url) as put:
         el.get_by_role("button", name="Save note").click()
     assert put.value.status == 200
-    stored = [m for m in lab.call("GET", f"opencode/sessions/{sid}/messages")["messages"]]
-    assert stored[-1]["annotation"] == {"rating": "up", "note": f"use a line {XSS}"}
+    stored = lab.call("GET", f"opencode/sessions/{sid}/messages")["messages"]
+    assert stored[-1]["annotation"] == {"rating": "up", "note": note}
 
     # After a reload the tab reads them back; the note is text, never markup.
     tab = open_tab(page, lab, sid, 2)
     badge = tab.locator(f".jo-msg[data-id='{answer}'] .jo-annot")
     expect(badge.locator(".jo-annot-icon")).to_have_text("▲ good")
-    expect(badge.locator(".jo-annot-note")).to_have_text(f"use a line {XSS}")
+    expect(badge.locator(".jo-annot-note")).to_have_text(note)
     assert tab.locator(".jo-chat img, .jo-chat script, [onerror]").count() == 0
     shot(page, "tab-actions-note")
 

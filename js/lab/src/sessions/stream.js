@@ -121,11 +121,10 @@ export class StreamConnection {
       }
       return;
     }
-    if (frame.type === 'error' && !frame.session_id) {
+    if (frame.type === 'error') {
       console.warn('jupyter-opencode: the stream refused a frame:', frame.message);
       return;
     }
-    // Everything about one session, a refusal naming it included, goes to its views.
     for (const sub of this.subscribers.get(frame.session_id) ?? []) {
       sub.onFrame(frame);
     }

@@ -203,10 +203,6 @@ export class ConversationTab extends Widget {
       this.rewound(frame.removed, frame.notebook_changes ?? []);
       return;
     }
-    if (frame.type === 'error') {
-      this.view.notice('error', frame.message);
-      return;
-    }
     const ops = this.conversation.apply(frame);
     if (ops.length) {
       this.view.applyOps(ops);
