@@ -13,7 +13,8 @@ from playwright.sync_api import Locator, Page, expect
 from jupyter_opencode.testing import FakeModelProcess
 
 from .lab import Lab, chromium, run_lab, shot
-from .test_sidebar import TAB, XSS, answered, command, new_id, open_lab, prompt, set_theme
+from .test_sidebar import TAB, XSS, answered, command, new_id, open_lab, prompt
+from .test_sidebar import set_theme as switch_theme
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,7 @@ def new_page(lab: Lab) -> Iterator[Callable[[], Page]]:
 
         def new() -> Page:
             page = context.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
             page.on("dialog", lambda dialog: errors.append(f"a dialog opened: {dialog.message}"))
             return page
 
@@ -54,6 +55,13 @@ def new_page(lab: Lab) -> Iterator[Callable[[], Page]]:
 def page(new_page: Callable[[], Page]) -> Page:
     """One JupyterLab window."""
     return new_page()
+
+
+def set_theme(page: Page, dark: bool) -> None:
+    """Switch JupyterLab's theme and wait until its splash is gone (two switches in a row make
+    JupyterLab remove the splash twice: a page error)."""
+    switch_theme(page, dark)
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
 
 
 def open_tab(page: Page, lab: Lab, sid: str, count: int, reset: bool = True) -> Locator:
