@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_lab, shot
+from .lab import Lab, chromium, run_lab, shot, wait_kernel_idle
 from .test_sidebar import TAB, XSS, answered, command, new_id, open_lab, prompt
 from .test_sidebar import set_theme as switch_theme
 
@@ -251,3 +251,46 @@ def test_rewind_offers_undo_of_notebook_changes(page: Page, lab: Lab) -> None:
     )
     assert cells() == ["x = 1"]
     shot(page, "tab-rewind-undone")
+
+
+def test_a_rewind_in_the_notebook_panel_reaches_the_tab_and_back(page: Page, lab: Lab) -> None:
+    sid = new_id()
+    prompt(lab, sid, "Panel first")
+    first, _, second, _ = prompt(lab, sid, "Panel second")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(f"from jupyter_opencode import Chat\nChat(session={sid!r})")
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    (lab.root / "panel.ipynb").write_text(nbformat.writes(notebook))
+    page.goto(lab.notebook_url("panel.ipynb"))
+    wait_kernel_idle(page)
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    panel = page.locator(".jp-Notebook .jo-chat")
+    expect(panel.locator(".jo-msg")).to_have_count(4, timeout=60_000)
+    command(page, "jupyter-opencode:open", {"id": sid})
+    tab = page.locator(f".jo-tab[data-session='{sid}']")
+    expect(tab.locator(".jo-msg")).to_have_count(4, timeout=30_000)
+    page.wait_for_timeout(300)  # subscribed to the stream
+
+    # Rewound in the panel: the tab drops the same messages.
+    command(page, "application:activate-next-tab")
+    question = panel.locator(f".jo-msg[data-id='{second['id']}']")
+    question.hover()
+    rewind = question.get_by_role("button", name="Rewind: take back this message and what follows")
+    rewind.click()
+    rewind.click()
+    expect(panel.locator(".jo-msg")).to_have_count(2, timeout=30_000)
+    expect(tab.locator(".jo-msg")).to_have_count(2, timeout=30_000)
+
+    # Rewound in the tab: the panel drops them too.
+    command(page, "jupyter-opencode:open", {"id": sid})
+    rewind = message(tab, first["id"]).get_by_role(
+        "button", name="Rewind: take back this message and what follows"
+    )
+    rewind.click()
+    rewind.click()
+    expect(tab.locator(".jo-msg")).to_have_count(0, timeout=30_000)
+    expect(panel.locator(".jo-msg")).to_have_count(0, timeout=30_000)
+    assert ids(lab, sid) == []
