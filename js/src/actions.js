@@ -20,7 +20,7 @@ import { highlight } from "./snippet.js";
  *   edit: (messageId: string, text: string) => void,
  *   rewind: (messageId: string) => void,
  *   annotate: (messageId: string, rating: "up" | "down" | null, note: string) => void,
- *   open: (sessionId: string) => void,
+ *   open: (sessionId: string, messageId: string | null) => void,
  * }} ActionRequests
  */
 
@@ -326,7 +326,7 @@ export class MessageActions {
             class: "jo-result",
             onclick: () => {
               this.results.hidden = true;
-              this.requests.open(hit.session_id);
+              this.requests.open(hit.session_id, hit.message_id);
             },
           },
           h("span", { class: "jo-hit-title", text: hit.title || hit.session_id }),

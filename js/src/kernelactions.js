@@ -14,6 +14,7 @@ export function kernelRequests(send) {
     edit: (messageId, text) => send({ type: "edit", message_id: messageId, text }),
     rewind: (messageId) => send({ type: "rewind", message_id: messageId }),
     annotate: (messageId, rating, note) => send({ type: "annotate", message_id: messageId, rating, note }),
+    // The panel switches to the session; where in it the hit was is not sent.
     open: (sessionId) => send({ type: "switch", session_id: sessionId }),
   };
 }

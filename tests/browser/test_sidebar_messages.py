@@ -294,3 +294,30 @@ def test_a_rewind_in_the_notebook_panel_reaches_the_tab_and_back(page: Page, lab
     expect(tab.locator(".jo-msg")).to_have_count(0, timeout=30_000)
     expect(panel.locator(".jo-msg")).to_have_count(0, timeout=30_000)
     assert ids(lab, sid) == []
+
+
+def test_search_and_rewind_commands(page: Page, lab: Lab) -> None:
+    sid = new_id()
+    prompt(lab, sid, "Kumquat harvest totals")
+    messages = prompt(lab, sid, "And per orchard?")
+    other = new_id()
+    prompt(lab, other, "Something else")
+    tab = open_tab(page, lab, other, 2)
+    box = tab.get_by_role("textbox", name="Message")
+    box.fill("/search kumquat")
+    box.press("Enter")
+    results = tab.locator(".jo-search")
+    expect(results).to_be_visible(timeout=10_000)
+    expect(results.locator("mark").first).to_have_text(re.compile("kumquat", re.I))
+    shot(page, "tab-search-results")
+    hit = results.locator(".jo-result").first
+    expect(hit).to_contain_text("Kumquat")
+    hit.click()
+    opened = page.locator(f"{TAB}[data-session='{sid}']")
+    expect(opened.locator(".jo-msg.jo-hit")).to_contain_text("Kumquat", timeout=30_000)
+
+    box = opened.get_by_role("textbox", name="Message")
+    box.fill("/rewind")
+    box.press("Enter")
+    expect(opened.locator(".jo-msg")).to_have_count(2, timeout=30_000)
+    assert ids(lab, sid) == [m["id"] for m in messages[:2]]

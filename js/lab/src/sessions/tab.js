@@ -28,6 +28,12 @@ import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './
  * }} TabOptions
  */
 
+/** Commands a tab knows beyond the composer's (the panel's kernel knows them too). */
+const TAB_COMMANDS = [
+  { name: '/search', help: 'Search every conversation: /search WORDS' },
+  { name: '/rewind', help: 'Take back the last exchange' }
+];
+
 /** A fresh session id (the session is created by its first prompt). */
 export function newSessionId() {
   return crypto.randomUUID().replace(/-/g, '');
@@ -84,7 +90,7 @@ export class ConversationTab extends Widget {
         edit: (mid, text) => void this.edit(mid, text),
         rewind: mid => void this.rewind(mid),
         annotate: (mid, rating, note) => void this.annotate(mid, rating, note),
-        open: id => void options.execute('jupyter-opencode:open', { id })
+        open: (id, message) => void options.execute('jupyter-opencode:open', { id, message: message ?? undefined })
       }
     });
     this.node.append(this.view.el);
@@ -316,8 +322,21 @@ export class ConversationTab extends Widget {
       this.attach(cells.slice(Math.max(0, end - count), end).map((c, i) => cellChip(c, end - count + i)), 'Context');
     } else if (name === '/export') {
       await execute('jupyter-opencode:export', { id: this.sessionId, format: arg || undefined });
+    } else if (name === '/search' && arg) {
+      const found = await this.call(() => this.options.api.search(arg), 'Could not search');
+      if (found) {
+        this.actions.showResults(arg, found.hits);
+      }
+    } else if (name === '/rewind') {
+      const ids = this.view.list.ids();
+      const last = ids.findLast(id => this.conversation.byId.get(id)?.role === 'user');
+      if (last) {
+        await this.rewind(last);
+      } else {
+        this.view.notice('info', 'Nothing to take back.');
+      }
     } else {
-      this.view.notice('info', COMMANDS.map(c => `${c.name}: ${c.help}`).join('\n'));
+      this.view.notice('info', [...COMMANDS, ...TAB_COMMANDS].map(c => `${c.name}: ${c.help}`).join('\n'));
     }
   }
 
