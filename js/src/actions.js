@@ -118,6 +118,8 @@ export class MessageActions {
     if (!known) return;
     known.annotation = annotation;
     this.redecorate();
+    // The bar shows the rating too (e.g. a failed save put the stored one back).
+    if (this.current?.dataset.id === messageId) this.showBar(this.current);
   }
 
   /** Decorate after the renderer has applied the same change. */
