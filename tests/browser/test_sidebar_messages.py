@@ -58,15 +58,15 @@ def page(new_page: Callable[[], Page]) -> Page:
 
 
 def set_theme(page: Page, dark: bool) -> None:
-    """Switch JupyterLab's theme and wait until its splash is gone (two switches in a row make
-    JupyterLab remove the splash twice: a page error)."""
+    """Switch JupyterLab's theme and wait until its splash screen is gone."""
+    # Two switches in a row make JupyterLab remove its splash twice: a page error.
     switch_theme(page, dark)
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
 
 
-def open_tab(page: Page, lab: Lab, sid: str, count: int, reset: bool = True) -> Locator:
+def open_tab(page: Page, lab: Lab, sid: str, count: int) -> Locator:
     """Open JupyterLab and the session's tab; wait until it shows `count` messages."""
-    open_lab(page, lab, reset=reset)
+    open_lab(page, lab)
     command(page, "jupyter-opencode:open", {"id": sid})
     tab = page.locator(f"{TAB}[data-session='{sid}']")
     expect(tab.locator(".jo-msg")).to_have_count(count, timeout=30_000)
