@@ -1,15 +1,27 @@
 // Per-message actions (edit and resend, rewind, rate and note) and /search results.
-// Works beside any message renderer: it only relies on `.jo-msg[data-id]` elements in the list
-// and on the kernel's custom messages, which it follows itself.
+// Works beside any message renderer and any host: it relies on `.jo-msg[data-id]` elements in
+// the list, learns which messages exist from the host (the same messages and ops the renderer
+// gets), and asks the host to act (the panel: its kernel; a JupyterLab tab: the REST API).
 import "./actions.css";
 import { h } from "./dom.js";
+import { highlight } from "./snippet.js";
 
 /** @typedef {import("./types.js").Message} Message */
+/** @typedef {import("./protocol.js").Op} Op */
 /** @typedef {{rating: "up" | "down" | null, note: string}} Annotation */
 /** @typedef {{id: string, role: string, status: string, content: string, annotation: Annotation | null}} Known */
 /**
  * @typedef {{session_id: string, message_id: string | null, kind: string, title: string,
  *   role: string | null, created_at: number, snippet: string, highlights: [number, number][]}} Hit
+ */
+/**
+ * What the host does when the user acts on a message; failures are the host's to show.
+ * @typedef {{
+ *   edit: (messageId: string, text: string) => void,
+ *   rewind: (messageId: string) => void,
+ *   annotate: (messageId: string, rating: "up" | "down" | null, note: string) => void,
+ *   open: (sessionId: string, messageId: string | null) => void,
+ * }} ActionRequests
  */
 
 const LIVE = new Set(["pending", "streaming"]);
@@ -17,12 +29,12 @@ const CONFIRM_MS = 4000;
 
 export class MessageActions {
   /**
-   * @param {{root: HTMLElement, list: HTMLElement, send: (content: Record<string, unknown>) => void}} options
+   * @param {{root: HTMLElement, list: HTMLElement, requests: ActionRequests}} options
    */
-  constructor({ root, list, send }) {
+  constructor({ root, list, requests }) {
     this.root = root;
     this.list = list;
-    this.send = send;
+    this.requests = requests;
     /** @type {Map<string, Known>} */
     this.known = new Map();
     /** @type {string[]} */
@@ -55,31 +67,63 @@ export class MessageActions {
   }
 
   /**
-   * Follow the kernel's messages: which messages exist, their roles and annotations.
-   * @param {any} msg
+   * The conversation now holds exactly these messages (oldest first).
+   * @param {Message[]} messages
    */
-  onCustom(msg) {
-    if (msg.type === "reset") {
-      this.known.clear();
-      this.order = [];
-      this.hideBar();
-      for (const m of msg.messages ?? []) this.remember(m);
-    } else if (msg.type === "older") {
-      const older = (msg.messages ?? []).filter((/** @type {Message} */ m) => !this.known.has(m.id));
-      for (const m of older) this.remember(m, false);
-      this.order = [...older.map((/** @type {Message} */ m) => m.id), ...this.order];
-    } else if (msg.type === "frame") {
-      for (const op of msg.ops ?? []) if (op.op === "message") this.remember(op.message);
-    } else if (msg.type === "annotation") {
-      const known = this.known.get(msg.message_id);
-      if (known) known.annotation = msg.annotation ?? null;
-    } else if (msg.type === "search_results") {
-      this.showResults(msg.query ?? "", msg.hits ?? []);
-      return;
-    } else {
-      return;
+  reset(messages) {
+    this.known.clear();
+    this.order = [];
+    this.hideBar();
+    for (const m of messages) this.remember(m);
+    this.redecorate();
+  }
+
+  /**
+   * Older messages, loaded before the first one.
+   * @param {Message[]} messages
+   */
+  prepend(messages) {
+    const older = messages.filter((m) => !this.known.has(m.id));
+    for (const m of older) this.remember(m, false);
+    this.order = [...older.map((m) => m.id), ...this.order];
+    this.redecorate();
+  }
+
+  /**
+   * The renderer's ops: new and updated messages, streamed text.
+   * @param {Op[]} ops
+   */
+  applyOps(ops) {
+    let changed = false;
+    for (const op of ops) {
+      if (op.op === "message") {
+        this.remember(op.message);
+        changed = true;
+      } else if (op.op === "delta" && op.kind === "text") {
+        const known = this.known.get(op.id);
+        if (known) known.content += op.text;
+      }
     }
-    // After the renderer has applied the same message.
+    // Streamed text alone changes no footer.
+    if (changed) this.redecorate();
+  }
+
+  /**
+   * A message's rating and note as stored.
+   * @param {string} messageId
+   * @param {Annotation | null} annotation
+   */
+  setAnnotation(messageId, annotation) {
+    const known = this.known.get(messageId);
+    if (!known) return;
+    known.annotation = annotation;
+    this.redecorate();
+    // The bar shows the rating too (e.g. a failed save put the stored one back).
+    if (this.current?.dataset.id === messageId) this.showBar(this.current);
+  }
+
+  /** Decorate after the renderer has applied the same change. */
+  redecorate() {
     queueMicrotask(() => this.decorateAll());
   }
 
@@ -174,7 +218,7 @@ export class MessageActions {
         known.role === "user" ? "Rewind: take back this message and what follows" : "Rewind to here: remove what follows";
       const rewind = button(label, "↺ Rewind", () => {
         if (rewind.dataset.confirm) {
-          this.send({ type: "rewind", message_id: rewindFrom });
+          this.requests.rewind(rewindFrom);
           this.hideBar();
           return;
         }
@@ -203,7 +247,7 @@ export class MessageActions {
   rate(known, rating) {
     const note = known.annotation?.note ?? "";
     known.annotation = { rating, note };
-    this.send({ type: "annotate", message_id: known.id, rating, note });
+    this.requests.annotate(known.id, rating, note);
     this.decorateAll();
     if (this.current) this.showBar(this.current);
   }
@@ -231,11 +275,11 @@ export class MessageActions {
     const save = () => {
       if (mode === "edit") {
         if (!text.value.trim()) return;
-        this.send({ type: "edit", message_id: known.id, text: text.value });
+        this.requests.edit(known.id, text.value);
       } else {
         const rating = known.annotation?.rating ?? null;
         known.annotation = { rating, note: text.value };
-        this.send({ type: "annotate", message_id: known.id, rating, note: text.value });
+        this.requests.annotate(known.id, rating, text.value);
         this.decorateAll();
       }
       close();
@@ -284,7 +328,7 @@ export class MessageActions {
             class: "jo-result",
             onclick: () => {
               this.results.hidden = true;
-              this.send({ type: "switch", session_id: hit.session_id });
+              this.requests.open(hit.session_id, hit.message_id);
             },
           },
           h("span", { class: "jo-hit-title", text: hit.title || hit.session_id }),
@@ -319,23 +363,4 @@ export class MessageActions {
     this.bar.remove();
     this.results.remove();
   }
-}
-
-/**
- * Snippet text with its highlighted ranges in <mark>, built from text nodes only.
- * @param {string} snippet
- * @param {[number, number][]} ranges
- * @returns {(string | HTMLElement)[]}
- */
-export function highlight(snippet, ranges) {
-  const out = [];
-  let at = 0;
-  for (const [start, end] of [...(ranges ?? [])].sort((a, b) => a[0] - b[0])) {
-    if (start < at || end <= start || end > snippet.length) continue;
-    if (start > at) out.push(snippet.slice(at, start));
-    out.push(h("mark", { text: snippet.slice(start, end) }));
-    at = end;
-  }
-  if (at < snippet.length) out.push(snippet.slice(at));
-  return out;
 }

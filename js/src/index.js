@@ -2,6 +2,7 @@
 // fed by the kernel's synced traits and custom messages.
 import { ChatView } from "./view.js";
 import { MessageActions } from "./actions.js";
+import { followKernel, kernelRequests } from "./kernelactions.js";
 import { saveDownload } from "./download.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
@@ -36,7 +37,7 @@ function render({ model, el }) {
     onRetry: () => send({ type: "retry" }),
   });
   el.append(view.el);
-  const actions = new MessageActions({ root: view.el, list: view.list.el, send });
+  const actions = new MessageActions({ root: view.el, list: view.list.el, requests: kernelRequests(send) });
 
   const updateSessions = () =>
     view.header.setSessions(model.get("sessions"), model.get("session_id"), model.get("title"));
@@ -79,7 +80,7 @@ function render({ model, el }) {
     else if (msg.type === "notice") view.notice(msg.level, msg.text ?? "");
     else if (msg.type === "rewound") view.rewound(msg.session_id, msg.notebook_changes ?? []);
     else if (msg.type === "download") saveDownload(msg, buffers);
-    actions.onCustom(msg);
+    followKernel(actions, msg);
   };
   model.on("msg:custom", onCustom);
   send({ type: "ready" });

@@ -30,7 +30,9 @@
  *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "retrying" |
  *   "idle" | "error", message?: string, attempt?: number}} StatusChunk
  * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk} ChunkFrame
- * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame} ServerFrame
+ * @typedef {{type: "rewind", session_id: string, seq: number, removed: string[],
+ *   notebook_changes: string[]}} RewindFrame
+ * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame} ServerFrame
  */
 
 /**

@@ -158,6 +158,40 @@ export class OpencodeApi {
     return this.request(`sessions/${sid}/permissions/${pid}`, { method: 'POST', json: { reply } });
   }
 
+  /**
+   * Rewind: remove this message and every later one.
+   * @param {string} sid
+   * @param {string} mid
+   * @returns {Promise<{removed: string[], notebook_changes: string[], session: Session}>}
+   */
+  rewind(sid, mid) {
+    return this.request(`sessions/${sid}/messages/${mid}`, { method: 'DELETE' });
+  }
+
+  /**
+   * Resend an edited user message in a new branch (202, like a prompt).
+   * @param {string} sid
+   * @param {string} mid
+   * @param {string} text
+   * @param {string | null} model
+   * @returns {Promise<{session: Session}>}
+   */
+  edit(sid, mid, text, model) {
+    return this.request(`sessions/${sid}/messages/${mid}/edit`, { method: 'POST', json: { text, model } });
+  }
+
+  /**
+   * Rate a message and keep a note on it (both empty: removed).
+   * @param {string} sid
+   * @param {string} mid
+   * @param {'up' | 'down' | null} rating
+   * @param {string} note
+   * @returns {Promise<{message_id: string, annotation: {rating: 'up' | 'down' | null, note: string} | null}>}
+   */
+  annotate(sid, mid, rating, note) {
+    return this.request(`sessions/${sid}/messages/${mid}/annotation`, { method: 'PUT', json: { rating, note } });
+  }
+
   /** @returns {Promise<{models: {id: string, name: string}[], default?: string | null}>} */
   models() {
     return this.request('models');

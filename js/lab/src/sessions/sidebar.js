@@ -6,6 +6,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { h } from '../../../src/dom.js';
+import { snippetElement } from '../../../src/snippet.js';
 import { ApiError } from './api.js';
 
 /**
@@ -56,26 +57,6 @@ function when(seconds) {
   return date.toDateString() === today.toDateString()
     ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
     : date.toLocaleDateString();
-}
-
-/**
- * A snippet with its highlight ranges as <mark>s, built from text nodes only.
- * @param {string} snippet
- * @param {[number, number][]} highlights
- * @returns {HTMLElement}
- */
-export function snippetElement(snippet, highlights) {
-  const el = h('div', { class: 'jo-hit-snippet' });
-  let at = 0;
-  for (const [start, end] of [...(highlights ?? [])].sort((a, b) => a[0] - b[0])) {
-    if (start < at || end <= start || end > snippet.length) {
-      continue;
-    }
-    el.append(snippet.slice(at, start), h('mark', { text: snippet.slice(start, end) }));
-    at = end;
-  }
-  el.append(snippet.slice(at));
-  return el;
 }
 
 export class SessionsSidebar extends Widget {

@@ -5,6 +5,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
+import { MessageActions } from '../../../src/actions.js';
 import { INSERT_EVENT } from '../../../src/codeblocks.js';
 import { COMMANDS } from '../../../src/composer.js';
 import { Conversation } from '../../../src/conversation.js';
@@ -18,6 +19,7 @@ import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './
  * @typedef {import('./stream.js').StreamConnection} StreamConnection
  * @typedef {import('./context.js').Chip} Chip
  * @typedef {import('@jupyterlab/notebook').NotebookPanel} NotebookPanel
+ * @typedef {import('../../../src/types.js').Message} Message
  * @typedef {{
  *   api: OpencodeApi, stream: StreamConnection, sessionId: string,
  *   execute: (command: string, args?: any) => Promise<any>,
@@ -25,6 +27,12 @@ import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './
  *   onCreated?: () => void,
  * }} TabOptions
  */
+
+/** Commands a tab knows beyond the composer's (the panel's kernel knows them too). */
+const TAB_COMMANDS = [
+  { name: '/search', help: 'Search every conversation: /search WORDS' },
+  { name: '/rewind', help: 'Take back the last exchange' }
+];
 
 /** A fresh session id (the session is created by its first prompt). */
 export function newSessionId() {
@@ -76,6 +84,16 @@ export class ConversationTab extends Widget {
     (row ?? this.view.chips.el).prepend(this.contextButtons());
     this.view.chips.setAuto(this.autoContext);
     this.view.el.addEventListener(INSERT_EVENT, event => this.onInsert(/** @type {CustomEvent} */ (event)));
+    this.actions = new MessageActions({
+      root: this.view.el,
+      list: this.view.list.el,
+      requests: {
+        edit: (mid, text) => void this.edit(mid, text),
+        rewind: mid => void this.rewind(mid),
+        annotate: (mid, rating, note) => void this.annotate(mid, rating, note),
+        open: (id, message) => void options.execute('jupyter-opencode:open', { id, message: message ?? undefined })
+      }
+    });
     this.node.append(this.view.el);
     this.unsubscribe = () => {};
     /** @type {string | null} message to reveal once loaded */
@@ -133,6 +151,7 @@ export class ConversationTab extends Widget {
       this.conversation.reset(page.messages);
       this.conversation.seq = page.last_seq;
       this.view.reset(page.messages, page.has_more);
+      this.actions.reset(page.messages);
       const session = await api.session(this.sessionId);
       this.setTitle(session.title);
       this.model = session.model ?? '';
@@ -141,6 +160,7 @@ export class ConversationTab extends Widget {
         this.view.notice('error', `Could not load the conversation: ${String(/** @type {Error} */ (error).message)}`);
       }
       this.view.reset([], false);
+      this.actions.reset([]);
     }
     this.updateBusy();
     this.unsubscribe = stream.subscribe(this.sessionId, {
@@ -184,9 +204,16 @@ export class ConversationTab extends Widget {
 
   /** @param {import('../../../src/protocol.js').ServerFrame} frame */
   onFrame(frame) {
+    if (frame.type === 'rewind') {
+      // Stored with a seq like the chunks: a replay after a reconnect starts past it.
+      this.conversation.seq = Math.max(this.conversation.seq, frame.seq);
+      this.rewound(frame.removed, frame.notebook_changes ?? []);
+      return;
+    }
     const ops = this.conversation.apply(frame);
     if (ops.length) {
       this.view.applyOps(ops);
+      this.actions.applyOps(ops);
     }
     this.view.setStatus(this.conversation.status);
     this.updateBusy();
@@ -231,6 +258,7 @@ export class ConversationTab extends Widget {
         }
       }
       this.view.prepend(page.messages, page.has_more);
+      this.actions.prepend(page.messages);
       return true;
     } catch (error) {
       this.view.notice('error', `Could not load older messages: ${String(/** @type {Error} */ (error).message)}`);
@@ -295,8 +323,21 @@ export class ConversationTab extends Widget {
       this.attach(cells.slice(Math.max(0, end - count), end).map((c, i) => cellChip(c, end - count + i)), 'Context');
     } else if (name === '/export') {
       await execute('jupyter-opencode:export', { id: this.sessionId, format: arg || undefined });
+    } else if (name === '/search' && arg) {
+      const found = await this.call(() => this.options.api.search(arg), 'Could not search');
+      if (found) {
+        this.actions.showResults(arg, found.hits);
+      }
+    } else if (name === '/rewind') {
+      const ids = this.view.list.ids();
+      const last = ids.findLast(id => this.conversation.byId.get(id)?.role === 'user');
+      if (last) {
+        await this.rewind(last);
+      } else {
+        this.view.notice('info', 'Nothing to take back.');
+      }
     } else {
-      this.view.notice('info', COMMANDS.map(c => `${c.name}: ${c.help}`).join('\n'));
+      this.view.notice('info', [...COMMANDS, ...TAB_COMMANDS].map(c => `${c.name}: ${c.help}`).join('\n'));
     }
   }
 
@@ -304,18 +345,96 @@ export class ConversationTab extends Widget {
    * Run an API call; a failure becomes an error notice in the view.
    * @template T
    * @param {() => Promise<T>} fn
+   * @param {string} [what] what failed, e.g. "Could not rewind" (else a 409 means a busy prompt)
    * @returns {Promise<T | null>}
    */
-  async call(fn) {
+  async call(fn, what = '') {
     try {
       return await fn();
     } catch (error) {
-      const message = error instanceof ApiError && error.status === 409
-        ? 'The session is still answering the previous message.'
-        : String(/** @type {Error} */ (error).message);
+      const text = String(/** @type {Error} */ (error).message);
+      let message = text;
+      if (what) {
+        message = `${what}: ${text}`;
+      } else if (error instanceof ApiError && error.status === 409) {
+        message = 'The session is still answering the previous message.';
+      }
       this.view.notice('error', message);
       return null;
     }
+  }
+
+  /**
+   * Edit and resend: the edited message goes to a new branch, opened in its own tab.
+   * @param {string} messageId
+   * @param {string} text
+   */
+  async edit(messageId, text) {
+    this.view.notices.clearErrors();
+    const sent = await this.call(
+      () => this.options.api.edit(this.sessionId, messageId, text, this.model || null),
+      'Could not edit and resend'
+    );
+    if (sent?.session?.id) {
+      this.options.onCreated?.();
+      await this.options.execute('jupyter-opencode:open', { id: sent.session.id });
+    }
+  }
+
+  /**
+   * Rewind: remove this message and every later one (the stream tells every view too).
+   * @param {string} messageId
+   */
+  async rewind(messageId) {
+    this.view.notices.clearErrors();
+    const done = await this.call(() => this.options.api.rewind(this.sessionId, messageId), 'Could not rewind');
+    if (done) {
+      this.rewound(done.removed, done.notebook_changes ?? []);
+    }
+  }
+
+  /**
+   * Drop removed messages (from this tab's rewind, another view's, or one over REST); when
+   * removed answers had changed notebooks, offer to undo that. Idempotent: the answer of our
+   * own rewind and its stream frame both come here, and only the first one does something.
+   * @param {string[]} removed
+   * @param {string[]} notebookChanges
+   */
+  rewound(removed, notebookChanges) {
+    const gone = new Set(removed);
+    const ids = this.view.list.ids();
+    if (!ids.some(id => gone.has(id))) {
+      return;
+    }
+    const kept = /** @type {Message[]} */ (
+      ids.filter(id => !gone.has(id)).map(id => this.conversation.byId.get(id)).filter(Boolean)
+    );
+    this.conversation.messages = this.conversation.messages.filter(m => !gone.has(m.id));
+    for (const id of gone) {
+      this.conversation.byId.delete(id);
+    }
+    this.view.reset(kept, this.view.list.hasMore);
+    this.actions.reset(kept);
+    this.updateBusy();
+    this.view.rewound(this.sessionId, notebookChanges);
+  }
+
+  /**
+   * Rate a message and keep a note on it; on failure the stored annotation comes back.
+   * @param {string} messageId
+   * @param {'up' | 'down' | null} rating
+   * @param {string} note
+   */
+  async annotate(messageId, rating, note) {
+    const stored = /** @type {any} */ (this.conversation.byId.get(messageId));
+    const done = await this.call(
+      () => this.options.api.annotate(this.sessionId, messageId, rating, note),
+      'Could not save the rating or note'
+    );
+    if (done && stored) {
+      stored.annotation = done.annotation;
+    }
+    this.actions.setAnnotation(messageId, done ? done.annotation : stored?.annotation ?? null);
   }
 
   /**
@@ -347,6 +466,7 @@ export class ConversationTab extends Widget {
       return;
     }
     this.unsubscribe();
+    this.actions.destroy();
     this.view.destroy();
     super.dispose();
   }
