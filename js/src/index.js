@@ -3,6 +3,7 @@
 import { ChatView } from "./view.js";
 import { MessageActions } from "./actions.js";
 import { saveDownload } from "./download.js";
+import { BRIDGE_ATTRIBUTE, INSERT_EVENT, showInserted } from "./codeblocks.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 
@@ -60,6 +61,19 @@ function render({ model, el }) {
   });
   el.append(view.el);
   const actions = new MessageActions({ root: view.el, list: view.list.el, send });
+  /**
+   * Insert as cell / Run: the kernel looks the code block up in its conversation and asks the
+   * labextension to insert it. Without the labextension (classic, VS Code) the panel copies it.
+   * @param {Event} event
+   */
+  const onInsert = (event) => {
+    const detail = /** @type {CustomEvent<import("./codeblocks.js").InsertDetail>} */ (event).detail;
+    if (!document.body.hasAttribute(BRIDGE_ATTRIBUTE)) return;
+    detail.handled = true;
+    detail.note = "Inserting below…";
+    send({ type: "insert", message_id: detail.message_id, block: detail.block, run: detail.run });
+  };
+  view.el.addEventListener(INSERT_EVENT, onInsert);
 
   const updateSessions = () => view.header.setSessions(get("sessions"), get("session_id"), get("title"));
   const updateModels = () => view.header.setModels(get("models"), get("model"));
@@ -109,6 +123,9 @@ function render({ model, el }) {
     else if (msg.type === "notice") view.notice(msg.level, msg.text ?? "");
     else if (msg.type === "rewound") view.rewound(msg.session_id, msg.notebook_changes ?? []);
     else if (msg.type === "download") saveDownload(msg, buffers);
+    else if (msg.type === "insert-cell" && msg.message_id) {
+      showInserted(view.el, msg.message_id, msg.block, msg.run === true);
+    }
     actions.onCustom(msg);
   };
   model.on("msg:custom", onCustom);
@@ -117,6 +134,7 @@ function render({ model, el }) {
   return () => {
     for (const [event, update] of listeners) model.off(event, update);
     model.off("msg:custom", onCustom);
+    view.el.removeEventListener(INSERT_EVENT, onInsert);
     actions.destroy();
     view.destroy();
   };

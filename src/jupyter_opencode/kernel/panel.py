@@ -12,6 +12,7 @@ from .client import OpencodeConnectionError, OpencodeRequestError
 from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
 from .context import cell_attachment
 from .conversation import PAGE_SIZE
+from .reply import code_blocks
 
 if TYPE_CHECKING:
     from .widget import Chat
@@ -54,6 +55,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         browser_action(chat, kind, content)
     elif kind == "retry":
         chat._client.retry()
+    elif kind == "insert":
+        insert_block(chat, content)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
@@ -64,6 +67,21 @@ def remove_chip(chat: Chat, chip_id: str) -> None:
         chat._set(context=[c for c in chat._trait("context") if c.get("id") != chip_id])
         if chip_id == chat._auto_chip:
             chat._auto_chip = None
+
+
+def insert_block(chat: Chat, content: dict[str, Any]) -> None:
+    """Insert a code block of an answer below the chat's cell: the kernel reads the code."""
+    message_id, block = content.get("message_id"), content.get("block")
+    with chat._lock:
+        message = chat._conversation.get(message_id) if isinstance(message_id, str) else None
+    if message is None or message.get("role") != "assistant":
+        blocks = []
+    else:
+        blocks = code_blocks(message.get("content") or "")
+    if type(block) is not int or not 0 <= block < len(blocks):
+        chat._notice("error", "Cannot insert: that code block is not in this conversation.")
+        return
+    chat._insert(blocks[block], content.get("run") is True, message_id=message_id, block=block)
 
 
 def load_older(chat: Chat, before: str) -> None:

@@ -229,6 +229,10 @@ class Chat(anywidget.AnyWidget):
             self._set(context=[*self._trait("context"), chip])
         return chip
 
+    def insert_cell(self, code: str, run: bool = False) -> None:
+        """Insert `code` as a code cell below this chat's cell (JupyterLab), running it if asked."""
+        self._insert(code, run)
+
     def close(self) -> None:
         """Detach from the server and the notebook, then close the widget."""
         self._client.unsubscribe(self.session_id, self._on_event)
@@ -529,6 +533,12 @@ class Chat(anywidget.AnyWidget):
                     "has_more": self._conversation.has_more,
                 }
             )
+
+    def _insert(self, code: str, run: bool, **origin: Any) -> None:
+        """Ask the notebook frontend (the labextension) to insert a cell below this chat's."""
+        with self._lock:
+            self._flush()
+            self.send({"type": "insert-cell", "code": code, "run": run, **origin})
 
     def _notice(self, level: str, text: str) -> None:
         with self._lock:
