@@ -265,9 +265,7 @@ def test_live_state_messages_and_synced_traits_keep_the_newer(page: Any) -> None
     expect(page.locator(".jo-chat")).not_to_have_class(re.compile(r"\bjo-busy\b"))
     # A view rendered again shows the newest live state too.
     custom(page, '{type: "state", version: 5, state: {status: "Running tool: bash"}}')
-    page.evaluate(
-        "() => { __cleanup(); __widget.render({model: __model, el: window.host}); }"
-    )
+    page.evaluate("() => { __cleanup(); __widget.render({model: __model, el: window.host}); }")
     expect(page.locator(".jo-status")).to_have_text("Running tool: bash")
 
 
