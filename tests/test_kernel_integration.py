@@ -302,6 +302,40 @@ async def test_panel_stays_live_while_a_cell_runs(start_kernel: Starter) -> None
     assert [w for w in writes if w[1] != "MainThread"] == []
 
 
+async def test_insert_takes_the_code_from_the_kernels_conversation(start_kernel: Starter) -> None:
+    """The panel names an answer and a block; the kernel sends that code, or says it has none."""
+    kernel = await start_kernel()
+    comm_id, _sid = (await kernel.run(TRAIT_GUARD)).json()
+    question = "How do I print a greeting?"
+    user_id, answer_id = (
+        await kernel.run(
+            f"reply = chat.ask({question!r}, display_reply=False)\n"
+            "print(json.dumps([m['id'] for m in chat.messages]))"
+        )
+    ).json()
+    requests: list[dict[str, Any]] = [
+        {"message_id": answer_id, "block": 0, "run": True},
+        {"message_id": answer_id, "block": 1},
+        {"message_id": answer_id, "block": "0"},
+        {"message_id": user_id, "block": 0},
+        {"message_id": "no-such-message", "block": 0},
+        {"code": "pwned = 1", "run": True},
+    ]
+    for request in requests:
+        to_widget(kernel, comm_id, {"type": "insert", **request})
+    await kernel.run("pass")  # the kernel handled the messages sent before this cell
+
+    custom = [
+        d["content"] for _, d in widget_messages(kernel, comm_id) if d.get("method") == "custom"
+    ]
+    inserts = [c for c in custom if c["type"] == "insert-cell"]
+    assert inserts == [
+        {"type": "insert-cell", "code": DEMO_CODE, "run": True, "message_id": answer_id, "block": 0}
+    ]
+    refused = [c["text"] for c in custom if c["type"] == "notice" and c["level"] == "error"]
+    assert refused == ["Cannot insert: that code block is not in this conversation."] * 5
+
+
 async def test_failing_cell_context_reaches_the_model(
     start_kernel: Starter, api: Api, fake_model: FakeModelProcess
 ) -> None:
