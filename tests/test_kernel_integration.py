@@ -237,9 +237,9 @@ def widget_messages(kernel: Kernel, comm_id: str) -> list[tuple[float, dict[str,
 
 
 async def test_synced_traits_are_set_on_the_kernel_thread_only(start_kernel: Starter) -> None:
-    """Through an answer, a model list, a reconnect and a rewind: no trait set off-thread."""
+    """Through an answer, a model list, a reconnect, an edit and a rewind: all on one thread."""
     kernel = await start_kernel()
-    comm_id, _sid = (await kernel.run(TRAIT_GUARD)).json()
+    comm_id, first_sid = (await kernel.run(TRAIT_GUARD)).json()
     await poll(kernel, "chat.connection", lambda c: c == "connected")
     to_widget(kernel, comm_id, {"type": "send", "text": "Say hello"})
     statuses = "[(m['role'], m['status']) for m in chat.messages]"
@@ -255,6 +255,11 @@ async def test_synced_traits_are_set_on_the_kernel_thread_only(start_kernel: Sta
         kernel, "[state for state, _ in writes if state == 'connection']", lambda w: len(w) >= 3
     )
     await poll(kernel, "chat.connection", lambda c: c == "connected")
+    # Edit and resend: the panel switches to the new branch (answered on another thread).
+    user_id = (await kernel.run("print(json.dumps(chat.messages[0]['id']))")).json()
+    to_widget(kernel, comm_id, {"type": "edit", "message_id": user_id, "text": "Say hi"})
+    await poll(kernel, "chat.session_id", lambda sid: sid != first_sid)
+    await poll(kernel, statuses, lambda s: s == [["user", "complete"], ["assistant", "complete"]])
     # A rewind of the whole exchange, from the panel.
     user_id = (await kernel.run("print(json.dumps(chat.messages[0]['id']))")).json()
     to_widget(kernel, comm_id, {"type": "rewind", "message_id": user_id})
@@ -262,7 +267,8 @@ async def test_synced_traits_are_set_on_the_kernel_thread_only(start_kernel: Sta
     await poll(kernel, "chat.busy", lambda busy: busy is False)
 
     writes = (await kernel.run("print(json.dumps(writes))")).json()
-    assert {"status", "busy", "connection", "models", "sessions", "title"} <= {n for n, _ in writes}
+    written = {n for n, _ in writes}
+    assert {"status", "busy", "connection", "models", "sessions", "title", "session_id"} <= written
     assert [w for w in writes if w[1] != "MainThread"] == []
 
 
