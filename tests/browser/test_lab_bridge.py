@@ -102,7 +102,8 @@ def test_forged_insert_requests_insert_nothing(page: Page) -> None:
     page.wait_for_timeout(1000)  # time for a wrongly accepted request to land
     assert cells(page) == before
     # The model list came from the client's thread while the kernel was idle.
-    expect(page.locator(".jo-chat .jo-models option").first).to_have_text("Demo model (offline)")
+    models = page.locator(".jo-chat .jo-models option").first
+    expect(models).to_have_text("Demo model (offline)", timeout=30_000)  # the worker may start
     page.locator(".jo-chat").scroll_into_view_if_needed()
     shot(page, "bridge-refused")
 
