@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from jupyter_opencode.kernel.reply import code_blocks
 from jupyter_opencode.testing import chromium
 
 REPO = Path(__file__).resolve().parents[2]
@@ -248,6 +250,28 @@ def test_insert_with_bridge(browser: Any, base_url: str) -> None:
     custom(page, '{type: "insert-cell", code: "y = 2", run: true, message_id: "m2", block: 1}')
     assert blocks.nth(1).locator(".jo-code-note").inner_text() == "Inserted below and running"
     context.close()
+
+
+TRICKY_CODE = (
+    "Intro with `inline` code.\n\n```python\nx = 1\n```\n\n1. step\n\n   ~~~\n   y = 2\n   ~~~\n\n"
+    "> ```\n> z = 3\n> ```\n\nText.\n\n    indented = 4\n\n<pre><code>html = 5</code></pre>\n\n"
+    "````md\n```\nnested\n```\n````\n\n```\nunclosed = 6"
+)
+
+
+def test_the_kernel_numbers_code_blocks_like_the_panel(page: Any) -> None:
+    """Insert names a block by its index: the kernel's list matches the panel's blocks."""
+    custom(
+        page,
+        "{type: 'reset', has_more: false, messages: [__msg('m9', 'assistant', "
+        f"{json.dumps(TRICKY_CODE)})]}}",
+    )
+    shown = page.eval_on_selector_all(
+        ".jo-msg[data-id=m9] .jo-body .jo-code pre > code",
+        "els => els.map(e => e.textContent.replace(/\\n$/, ''))",
+    )
+    assert shown == code_blocks(TRICKY_CODE)
+    assert len(shown) == 6
 
 
 def test_live_state_messages_and_synced_traits_keep_the_newer(page: Any) -> None:
