@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import run_lab, shot, wait_kernel_idle
+from .lab import Lab, run_lab, shot, wait_kernel_idle
 
 pytestmark = pytest.mark.browser
 
@@ -60,28 +60,32 @@ FORGED_SEND = """() => {
 
 
 @pytest.fixture(scope="module")
-def page(
-    tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess, browser: Browser
-) -> Iterator[Page]:
-    """A notebook showing an HTML button and a Chat panel, both cells run."""
+def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) -> Iterator[Lab]:
+    """JupyterLab with a notebook showing an HTML button and a Chat panel."""
     with run_lab(tmp_path_factory.mktemp("bridge"), fake_model.url) as lab:
         (lab.root / "bridge.ipynb").write_text(json.dumps(NOTEBOOK))
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(lab.notebook_url("bridge.ipynb"))
-        wait_kernel_idle(page)
-        for index in (0, 1):
-            page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            page.wait_for_selector(
-                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
-            )
-        page.wait_for_selector(".jp-OutputArea-output button#x", timeout=30_000)
-        expect(page.locator(".jo-chat")).to_be_visible(timeout=30_000)
-        expect(page.locator(".jo-chat .jo-banner")).to_be_hidden(timeout=30_000)
-        yield page
-        page.close()
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def page(lab: Lab, browser: Browser) -> Iterator[Page]:
+    """The notebook open, its button and Chat cells run."""
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(lab.notebook_url("bridge.ipynb"))
+    wait_kernel_idle(page)
+    for index in (0, 1):
+        page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
+        )
+    page.wait_for_selector(".jp-OutputArea-output button#x", timeout=30_000)
+    expect(page.locator(".jo-chat")).to_be_visible(timeout=30_000)
+    expect(page.locator(".jo-chat .jo-banner")).to_be_hidden(timeout=30_000)
+    yield page
+    page.close()
     assert errors == []
 
 
@@ -122,6 +126,30 @@ def test_insert_cell_from_python(page: Page) -> None:
     call = "chat.insert_cell('print(6 * 7)', run=True)"
     # (Shift+Enter on the last cell also added an empty one at the end.)
     assert sources[:4] == [BUTTON_CELL, CHAT_CELL, "print(6 * 7)", call]
+
+
+def test_only_the_asking_page_inserts(page: Page, lab: Lab, browser: Browser) -> None:
+    """A second page on the same kernel sees the kernel's insert request and leaves it alone."""
+    # Saved, so the other page shows the Chat's output (its widget model id) too.
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    expect(page.locator(".jp-mod-dirty")).to_have_count(0, timeout=10_000)
+    other = browser.new_page(viewport={"width": 1300, "height": 900})
+    other.goto(lab.notebook_url("bridge.ipynb"))
+    wait_kernel_idle(other)
+    expect(other.locator(".jo-chat")).to_be_visible(timeout=30_000)
+    expect(other.locator(".jp-Notebook .jp-Cell")).to_have_count(len(cells(other)))
+    theirs = cells(other)
+    ours = cells(page)
+    page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-InputArea-editor").click()
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        ".requestExecute({code: \"chat.insert_cell('from_this_page = 1')\"})"
+    )
+    expect(page.locator(".jp-Notebook .jp-Cell").nth(2)).to_contain_text("from_this_page = 1")
+    assert len(cells(page)) == len(ours) + 1
+    other.wait_for_timeout(1000)
+    assert cells(other) == theirs
+    other.close()
 
 
 def test_insert_cell_below_command(page: Page) -> None:
