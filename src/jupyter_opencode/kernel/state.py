@@ -85,7 +85,7 @@ class TraitRelay:
 
     def call(self, callback: Callable[..., None], *args: Any) -> None:
         """Run `callback` on the kernel's thread: now when here, else when it is free."""
-        if self.on_kernel_thread() or self._loop is None:
+        if self._loop is None or threading.current_thread() is self._thread:
             callback(*args)
         else:
             self._loop.add_callback(callback, *args)
