@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -168,3 +169,28 @@ def test_insert_cell_below_command(page: Page) -> None:
         s for s, _ in before[active + 1 :]
     ]
     shot(page, "bridge-command")
+
+
+def test_panel_settles_while_a_cell_sleeps(page: Page) -> None:
+    """An answer asked in the panel streams and ends (status, busy) while a cell still runs."""
+    panel = page.locator(".jo-chat")
+    box = panel.get_by_role("textbox", name="Message")
+    box.fill("[[slow:30:0.05]] while a cell sleeps")
+    box.press("Enter")
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        ".requestExecute({code: 'import time; time.sleep(15)'})"
+    )
+    indicator = page.locator(".jp-Notebook-ExecutionIndicator")
+    expect(indicator).to_have_attribute("data-status", "busy")
+    expect(panel).to_have_class(re.compile(r"\bjo-busy\b"))
+    expect(panel.locator(".jo-status")).to_have_text("Thinking…")
+    answer = panel.locator(".jo-msg.jo-assistant").last
+    expect(answer.locator(".jo-body")).to_contain_text("s29", timeout=15_000)
+    expect(answer).to_have_class(re.compile(r"\bjo-status-complete\b"))
+    expect(panel).not_to_have_class(re.compile(r"\bjo-busy\b"))
+    expect(panel.get_by_role("button", name="Send")).to_be_visible()
+    assert indicator.get_attribute("data-status") == "busy", "the cell should still be sleeping"
+    panel.scroll_into_view_if_needed()
+    shot(page, "bridge-settled-while-busy")
+    expect(indicator).to_have_attribute("data-status", "idle", timeout=30_000)
