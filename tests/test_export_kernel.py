@@ -3,6 +3,7 @@ command of the panel, in a real kernel of the test's server."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from pathlib import Path
@@ -59,9 +60,16 @@ async def test_export_and_import_from_python(start_kernel: Starter, tmp_path: Pa
             "while len(other.messages) < 2 and time.time() < deadline:\n"
             "    time.sleep(0.1)\n"
             "print(json.dumps([other.session_id != chat.session_id,"
-            " [(m['role'], m['content']) for m in other.messages], other.title]))"
+            " [(m['role'], m['content']) for m in other.messages]]))"
         )
     ).json()
+    # Traits are set on the kernel's thread, so the title shows once a cell has ended.
+    for _ in range(50):
+        title = (await kernel.run("print(json.dumps(other.title))")).json()
+        if title:
+            break
+        await asyncio.sleep(0.1)
+    imported.append(title)
     assert imported == [
         True,
         [["user", QUESTION], ["assistant", expected_text(QUESTION)]],

@@ -193,6 +193,155 @@ async def test_reply_streams_while_another_cell_sleeps(
     assert len(published) >= 10, f"{len(published)} frames of deltas published during the sleep"
 
 
+# Records every write of a synced Chat trait with the thread that made it, from the start.
+TRAIT_GUARD = """
+import json, threading
+from jupyter_opencode.kernel.widget import Chat
+synced = set(Chat.class_trait_names(sync=True))
+writes = []
+plain_setattr = Chat.__setattr__
+def guarded_setattr(self, name, value):
+    if name in synced:
+        writes.append((name, threading.current_thread().name))
+    plain_setattr(self, name, value)
+Chat.__setattr__ = guarded_setattr
+chat = Chat()
+print(json.dumps([chat.comm.comm_id, chat.session_id]))
+"""
+
+
+def to_widget(kernel: Kernel, comm_id: str, content: dict[str, Any]) -> None:
+    """Send a custom message to the widget, as its browser view does."""
+    data = {"method": "custom", "content": content}
+    msg = kernel.client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+    kernel.client.shell_channel.send(msg)
+
+
+async def poll(kernel: Kernel, expression: str, done: Callable[[Any], bool]) -> Any:
+    """Evaluate `expression` in the kernel (printed as JSON) until `done` holds for it."""
+    async with asyncio.timeout(90):
+        while True:
+            value = (await kernel.run(f"print(json.dumps({expression}))")).json()
+            if done(value):
+                return value
+            await asyncio.sleep(0.2)
+
+
+def widget_messages(kernel: Kernel, comm_id: str) -> list[tuple[float, dict[str, Any]]]:
+    """When the kernel published each comm message of the widget, and its data."""
+    return [
+        (_sent_at(m), m["content"]["data"])
+        for m in kernel.iopub
+        if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id
+    ]
+
+
+async def test_synced_traits_are_set_on_the_kernel_thread_only(start_kernel: Starter) -> None:
+    """Through an answer, a model list, a reconnect, an edit and a rewind: all on one thread."""
+    kernel = await start_kernel()
+    comm_id, first_sid = (await kernel.run(TRAIT_GUARD)).json()
+    await poll(kernel, "chat.connection", lambda c: c == "connected")
+    to_widget(kernel, comm_id, {"type": "send", "text": "Say hello"})
+    statuses = "[(m['role'], m['status']) for m in chat.messages]"
+    await poll(kernel, statuses, lambda s: s == [["user", "complete"], ["assistant", "complete"]])
+    await poll(kernel, "chat.busy", lambda busy: busy is False)
+    # The model list and the session list again (the browser's "ready").
+    await kernel.run("chat.models = []")
+    to_widget(kernel, comm_id, {"type": "ready"})
+    await poll(kernel, "[len(chat.models), len(chat.sessions)]", lambda n: n[0] > 0 and n[1] > 0)
+    # A reconnect: the socket drops, the client connects again.
+    await kernel.run("chat._client._loop.call_soon_threadsafe(chat._client._ws.close)")
+    await poll(
+        kernel, "[state for state, _ in writes if state == 'connection']", lambda w: len(w) >= 3
+    )
+    await poll(kernel, "chat.connection", lambda c: c == "connected")
+    # Edit and resend: the panel switches to the new branch (answered on another thread).
+    user_id = (await kernel.run("print(json.dumps(chat.messages[0]['id']))")).json()
+    to_widget(kernel, comm_id, {"type": "edit", "message_id": user_id, "text": "Say hi"})
+    await poll(kernel, "chat.session_id", lambda sid: sid != first_sid)
+    await poll(kernel, statuses, lambda s: s == [["user", "complete"], ["assistant", "complete"]])
+    # A rewind of the whole exchange, from the panel.
+    user_id = (await kernel.run("print(json.dumps(chat.messages[0]['id']))")).json()
+    to_widget(kernel, comm_id, {"type": "rewind", "message_id": user_id})
+    await poll(kernel, "len(chat.messages)", lambda n: n == 0)
+    await poll(kernel, "chat.busy", lambda busy: busy is False)
+
+    writes = (await kernel.run("print(json.dumps(writes))")).json()
+    written = {n for n, _ in writes}
+    assert {"status", "busy", "connection", "models", "sessions", "title", "session_id"} <= written
+    assert [w for w in writes if w[1] != "MainThread"] == []
+
+
+async def test_panel_stays_live_while_a_cell_runs(start_kernel: Starter) -> None:
+    """An answer sent from the panel streams, and its status moves, while a cell sleeps."""
+    kernel = await start_kernel()
+    comm_id, _sid = (await kernel.run(TRAIT_GUARD)).json()
+    await kernel.run("chat.ask('warm up', display_reply=False)")
+    to_widget(kernel, comm_id, {"type": "send", "text": "[[slow:30:0.05]] go"})
+    window = (
+        await kernel.run(
+            "import time\nstarted = time.time()\ntime.sleep(6)\n"
+            "print(json.dumps([started, time.time()]))"
+        )
+    ).json()
+    await poll(kernel, "chat.busy", lambda busy: busy is False)
+
+    def during(moment: float) -> bool:
+        return window[0] < moment < window[1]
+
+    sent = widget_messages(kernel, comm_id)
+    live = [d["content"] for t, d in sent if during(t) and d.get("method") == "custom"]
+    states = [c["state"] for c in live if c["type"] == "state"]
+    deltas = [op for c in live if c["type"] == "frame" for op in c["ops"] if op["op"] == "delta"]
+    assert "".join(op["text"] for op in deltas).startswith("s0 s1")
+    # The status line moved during the sleep: busy, then done, sent as live state messages...
+    busy = [(s["busy"], s.get("status")) for s in states if "busy" in s]
+    assert (True, "Thinking…") in busy and busy[-1] == (False, ""), states
+    versions = [c["version"] for c in live if c["type"] == "state"]
+    assert versions == sorted(versions)
+    # ...while the traits themselves waited for the kernel's thread: no state update meanwhile,
+    assert [d for t, d in sent if during(t) and d.get("method") == "update"] == []
+    # then one update, after the cell, carrying the newest version.
+    updates = [d["state"] for t, d in sent if t > window[1] and d.get("method") == "update"]
+    assert updates[0]["state_version"] >= versions[-1] and updates[0].get("busy") is False
+    writes = (await kernel.run("print(json.dumps(writes))")).json()
+    assert [w for w in writes if w[1] != "MainThread"] == []
+
+
+async def test_insert_takes_the_code_from_the_kernels_conversation(start_kernel: Starter) -> None:
+    """The panel names an answer and a block; the kernel sends that code, or says it has none."""
+    kernel = await start_kernel()
+    comm_id, _sid = (await kernel.run(TRAIT_GUARD)).json()
+    question = "How do I print a greeting?"
+    user_id, answer_id = (
+        await kernel.run(
+            f"reply = chat.ask({question!r}, display_reply=False)\n"
+            "print(json.dumps([m['id'] for m in chat.messages]))"
+        )
+    ).json()
+    requests: list[dict[str, Any]] = [
+        {"message_id": answer_id, "block": 0, "run": True},
+        {"message_id": answer_id, "block": 1},
+        {"message_id": answer_id, "block": "0"},
+        {"message_id": user_id, "block": 0},
+        {"message_id": "no-such-message", "block": 0},
+        {"code": "pwned = 1", "run": True},
+    ]
+    for request in requests:
+        to_widget(kernel, comm_id, {"type": "insert", **request})
+    await kernel.run("pass")  # the kernel handled the messages sent before this cell
+
+    custom = [
+        d["content"] for _, d in widget_messages(kernel, comm_id) if d.get("method") == "custom"
+    ]
+    inserts = [c for c in custom if c["type"] == "insert-cell"]
+    assert inserts == [
+        {"type": "insert-cell", "code": DEMO_CODE, "run": True, "message_id": answer_id, "block": 0}
+    ]
+    refused = [c["text"] for c in custom if c["type"] == "notice" and c["level"] == "error"]
+    assert refused == ["Cannot insert: that code block is not in this conversation."] * 5
+
+
 async def test_failing_cell_context_reaches_the_model(
     start_kernel: Starter, api: Api, fake_model: FakeModelProcess
 ) -> None:

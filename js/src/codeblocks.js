@@ -1,8 +1,20 @@
-// Code-block toolbars (Copy, Insert as cell, Run) and the insert-cell bridge.
+// Code-block toolbars (Copy, Insert as cell, Run).
 import { h } from "./dom.js";
 
+/**
+ * Event asking the host of a view (notebook panel or JupyterLab tab) to insert a code block.
+ * Dispatched on the view's root only (it does not bubble): the host listens there.
+ */
 export const INSERT_EVENT = "jupyter-opencode:insert-cell";
+/** Attribute of `document.body` saying the labextension inserts cells asked for by kernels. */
+export const BRIDGE_ATTRIBUTE = "data-jupyter-opencode-insert";
 export const NO_BRIDGE_NOTE = "Copied to clipboard: no notebook bridge in this frontend";
+
+/**
+ * What a host gets in the insert event's detail; it sets `handled` (and may set `note`).
+ * @typedef {{code: string, run: boolean, message_id: string, block: number,
+ *   handled: boolean, note?: string}} InsertDetail
+ */
 
 /**
  * Wrap every `pre > code` under `root` in a block with a toolbar.
@@ -62,7 +74,7 @@ export async function copyText(text) {
 /**
  * Handle a click on a code-block button; returns true when the click was one.
  * @param {MouseEvent} event
- * @param {HTMLElement} root element the insert-cell event is dispatched on
+ * @param {HTMLElement} root the view's root, where its host listens for the insert event
  * @returns {boolean}
  */
 export function handleCodeClick(event, root) {
@@ -79,18 +91,44 @@ export function handleCodeClick(event, root) {
     copyText(code).then((ok) => flash(button, ok ? "Copied" : "Copy failed", "Copy"));
     return true;
   }
-  const detail = { code, run: action === "run", handled: false };
-  root.dispatchEvent(
-    new CustomEvent(INSERT_EVENT, { bubbles: true, composed: true, cancelable: true, detail }),
-  );
+  const message = block.closest(".jo-msg");
+  /** @type {InsertDetail} */
+  const detail = {
+    code,
+    run: action === "run",
+    message_id: /** @type {HTMLElement | null} */ (message)?.dataset.id ?? "",
+    block: message ? [...message.querySelectorAll(".jo-body .jo-code")].indexOf(block) : -1,
+    handled: false,
+  };
+  root.dispatchEvent(new CustomEvent(INSERT_EVENT, { detail }));
   if (detail.handled) {
-    showNote(note, detail.run ? "Inserted below and running" : "Inserted below");
+    showNote(note, detail.note ?? insertedText(detail.run));
   } else {
     copyText(code).then((ok) =>
       showNote(note, ok ? NO_BRIDGE_NOTE : "No notebook bridge in this frontend and copy failed"),
     );
   }
   return true;
+}
+
+/** @param {boolean} run */
+function insertedText(run) {
+  return run ? "Inserted below and running" : "Inserted below";
+}
+
+/**
+ * Say under a code block that the notebook got it (the kernel's answer to an insert).
+ * @param {HTMLElement} root
+ * @param {string} messageId
+ * @param {number} index
+ * @param {boolean} run
+ */
+export function showInserted(root, messageId, index, run) {
+  const message = [...root.querySelectorAll(".jo-msg")].find(
+    (el) => /** @type {HTMLElement} */ (el).dataset.id === messageId,
+  );
+  const note = message?.querySelectorAll(".jo-body .jo-code")[index]?.querySelector(".jo-code-note");
+  if (note) showNote(/** @type {HTMLElement} */ (note), insertedText(run));
 }
 
 /** @type {WeakMap<HTMLElement, number>} */

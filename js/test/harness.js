@@ -61,19 +61,11 @@ const model = new FakeModel({
   ],
 });
 
-if (params.get("bridge") === "1") {
-  window.__inserted = [];
-  document.addEventListener(
-    "jupyter-opencode:insert-cell",
-    (ev) => {
-      window.__inserted.push({ ...ev.detail });
-      ev.detail.handled = true;
-    },
-    true,
-  );
-}
+// The labextension's mark: "Insert as cell" then asks the kernel instead of copying.
+if (params.get("bridge") === "1") document.body.setAttribute("data-jupyter-opencode-insert", "kernel");
 
 const cleanup = widget.render({ model, el: document.getElementById("host") });
 window.__model = model;
+window.__widget = widget;
 window.__cleanup = cleanup;
 window.__ready = true;

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from jupyter_opencode.kernel.reply import code_blocks
 from jupyter_opencode.testing import chromium
 
 REPO = Path(__file__).resolve().parents[2]
@@ -222,7 +225,7 @@ def test_insert_without_bridge_copies_and_says_so(page: Any) -> None:
 
 
 def test_insert_with_bridge(browser: Any, base_url: str) -> None:
-    """With a handler, Insert/Run dispatch the event with the code and the run flag."""
+    """With the labextension, Insert/Run ask the kernel for the block by message and index."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(base_url + "?bridge=1")
@@ -231,14 +234,63 @@ def test_insert_with_bridge(browser: Any, base_url: str) -> None:
     custom(
         page,
         '{type: "reset", has_more: false, messages: [__msg("m2", "assistant", '
-        '"```python\\nx = 1\\n```")]}',
+        '"```python\\nx = 1\\n```\\n\\nThen:\\n\\n    y = 2\\n")]}',
     )
-    page.get_by_role("button", name="Run").click()
-    page.get_by_role("button", name="Insert as cell").click()
-    inserted = page.evaluate("window.__inserted")
-    assert [(i["code"], i["run"]) for i in inserted] == [("x = 1", True), ("x = 1", False)]
-    assert page.locator(".jo-code-note").inner_text() == "Inserted below"
+    blocks = page.locator(".jo-code")
+    blocks.nth(1).get_by_role("button", name="Run").click()
+    blocks.nth(0).get_by_role("button", name="Insert as cell").click()
+    assert [m for m in sent(page) if m["type"] == "insert"] == [
+        {"type": "insert", "message_id": "m2", "block": 1, "run": True},
+        {"type": "insert", "message_id": "m2", "block": 0, "run": False},
+    ]
+    note = blocks.nth(0).locator(".jo-code-note")
+    assert note.inner_text() == "Inserting below…"
+    custom(page, '{type: "insert-cell", code: "x = 1", run: false, message_id: "m2", block: 0}')
+    assert note.inner_text() == "Inserted below"
+    custom(page, '{type: "insert-cell", code: "y = 2", run: true, message_id: "m2", block: 1}')
+    assert blocks.nth(1).locator(".jo-code-note").inner_text() == "Inserted below and running"
     context.close()
+
+
+TRICKY_CODE = (
+    "Intro with `inline` code.\n\n```python\nx = 1\n```\n\n1. step\n\n   ~~~\n   y = 2\n   ~~~\n\n"
+    "> ```\n> z = 3\n> ```\n\nText.\n\n    indented = 4\n\n<pre><code>html = 5</code></pre>\n\n"
+    "````md\n```\nnested\n```\n````\n\n```\nunclosed = 6"
+)
+
+
+def test_the_kernel_numbers_code_blocks_like_the_panel(page: Any) -> None:
+    """Insert names a block by its index: the kernel's list matches the panel's blocks."""
+    custom(
+        page,
+        "{type: 'reset', has_more: false, messages: [__msg('m9', 'assistant', "
+        f"{json.dumps(TRICKY_CODE)})]}}",
+    )
+    shown = page.eval_on_selector_all(
+        ".jo-msg[data-id=m9] .jo-body .jo-code pre > code",
+        "els => els.map(e => e.textContent.replace(/\\n$/, ''))",
+    )
+    assert shown == code_blocks(TRICKY_CODE)
+    assert len(shown) == 6
+
+
+def test_live_state_messages_and_synced_traits_keep_the_newer(page: Any) -> None:
+    """A `state` message shows at once; an older synced trait does not undo it, a newer wins."""
+    status = page.locator(".jo-status")
+    custom(page, '{type: "state", version: 3, state: {status: "Thinking…", busy: true}}')
+    expect(status).to_have_text("Thinking…")
+    expect(page.locator(".jo-chat")).to_have_class(re.compile(r"\bjo-busy\b"))
+    page.evaluate('__model.set("state_version", 2); __model.set("status", "Sending…")')
+    expect(status).to_have_text("Thinking…")
+    page.evaluate(
+        '__model.set("status", ""); __model.set("busy", false); __model.set("state_version", 3)'
+    )
+    expect(status).to_have_text("")
+    expect(page.locator(".jo-chat")).not_to_have_class(re.compile(r"\bjo-busy\b"))
+    # A view rendered again shows the newest live state too.
+    custom(page, '{type: "state", version: 5, state: {status: "Running tool: bash"}}')
+    page.evaluate("() => { __cleanup(); __widget.render({model: __model, el: window.host}); }")
+    expect(page.locator(".jo-status")).to_have_text("Running tool: bash")
 
 
 def test_composer_keys_and_slash_menu(page: Any) -> None:

@@ -1,82 +1,130 @@
 // @ts-check
 /**
  * JupyterLab bridge for the jupyter-opencode Chat widget: inserts code from the
- * chat as a new notebook cell below the cell that holds the widget.
+ * chat as a new notebook cell below the cell that holds the widget, when the widget's
+ * kernel asks for it.
  */
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { BRIDGE_ATTRIBUTE } from '../../src/codeblocks.js';
 import { activateNotebookTools } from './notebook-tools.js';
 
 import { sessionsPlugin } from './sessions/plugin.js';
 
-/** DOM event the Chat widget dispatches (bubbles, composed) on its root element. */
-export const INSERT_EVENT = 'jupyter-opencode:insert-cell';
-
 /** Command inserting a code cell below the current notebook's active cell. */
 export const INSERT_COMMAND = 'jupyter-opencode:insert-cell-below';
 
+const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
+/** How many sent message ids of one kernel connection are remembered. */
+const SENT_IDS_KEPT = 500;
+
 /**
  * @typedef {import('@jupyterlab/notebook').NotebookPanel} NotebookPanel
- * @typedef {{code?: unknown, run?: unknown, handled?: boolean}} InsertDetail
+ * @typedef {import('@jupyterlab/apputils').ISessionContext} ISessionContext
+ * @typedef {import('@jupyterlab/services').Kernel.IKernelConnection} IKernelConnection
+ * @typedef {import('@jupyterlab/services').KernelMessage.IMessage} IMessage
+ * @typedef {{commId: string, code: string, run: boolean}} InsertRequest
  */
 
 /**
- * Find the notebook panel and the index of the cell whose DOM node contains `target`.
- * @param {INotebookTracker} tracker
- * @param {Node} target
- * @returns {{panel: NotebookPanel, index: number} | null}
- */
-function findCell(tracker, target) {
-  /** @type {{panel: NotebookPanel, index: number} | null} */
-  let found = null;
-  tracker.find(panel => {
-    if (!panel.content.node.contains(target)) {
-      return false;
-    }
-    const index = panel.content.widgets.findIndex(cell => cell.node.contains(target));
-    if (index >= 0) {
-      found = { panel, index };
-    }
-    return index >= 0;
-  });
-  return found;
-}
-
-/**
- * Whether a panel root sits where a widget view renders: the view's node, directly in an output
- * that is not rendered HTML or Markdown (where notebook outputs put their own elements).
- * @param {HTMLElement} root
- * @returns {boolean}
- */
-function inWidgetView(root) {
-  const view = root.parentElement;
-  const output = view?.parentElement;
-  return (
-    !!view?.classList.contains('lm-Widget') &&
-    !!output?.classList.contains('jp-OutputArea-output') &&
-    !output.classList.contains('jp-RenderedHTMLCommon')
-  );
-}
-
-/**
- * Whether an insert request comes from a Chat panel, for code it shows, on a user's click.
+ * The Chat widget's request to insert a cell, from a kernel's iopub message.
  *
- * Page scripts (e.g. a trusted notebook's HTML output) can dispatch DOM events too: the
- * request must come from a panel root inside a widget output, carry code that panel displays
- * as a code block, and arrive while a real user gesture is active.
- * @param {EventTarget | null} target
- * @param {string} code
- * @returns {target is HTMLElement}
+ * The kernel sends it (a custom widget message) with code from its own conversation, when the
+ * panel's "Insert as cell" asked, or when kernel code called `chat.insert_cell`.
+ * @param {IMessage} msg
+ * @returns {InsertRequest | null}
  */
-function fromPanel(target, code) {
-  if (!(target instanceof HTMLElement) || !target.classList.contains('jo-chat')) {
-    return false;
+function insertRequest(msg) {
+  if (msg.header.msg_type !== 'comm_msg') {
+    return null;
   }
-  if (!inWidgetView(target) || !navigator.userActivation?.isActive) {
-    return false;
+  const content = /** @type {any} */ (msg.content);
+  const custom = content.data?.method === 'custom' ? content.data.content : null;
+  if (custom?.type !== 'insert-cell' || typeof custom.code !== 'string') {
+    return null;
   }
-  return Array.from(target.querySelectorAll('.jo-code pre > code')).some(
-    block => (block.textContent ?? '').replace(/\n$/, '') === code
-  );
+  return { commId: String(content.comm_id), code: custom.code, run: custom.run === true };
+}
+
+/**
+ * The index of the first cell whose outputs show the widget of model `commId`, or -1.
+ * @param {NotebookPanel} panel
+ * @param {string} commId
+ * @returns {number}
+ */
+function widgetCell(panel, commId) {
+  const cells = panel.content.model?.cells;
+  if (!cells) {
+    return -1;
+  }
+  for (let index = 0; index < cells.length; index++) {
+    const outputs = /** @type {any} */ (cells.get(index)).outputs;
+    for (let i = 0; i < (outputs?.length ?? 0); i++) {
+      const view = outputs.get(i).data[WIDGET_VIEW_MIME];
+      if (view && view.model_id === commId) {
+        return index;
+      }
+    }
+  }
+  return -1;
+}
+
+/**
+ * Listen to the kernel of a notebook's session (again after a kernel change) for insert
+ * requests answering messages this page sent: another page on the same kernel inserts its own.
+ * @param {INotebookTracker} tracker
+ * @param {ISessionContext} session
+ */
+function watchSession(tracker, session) {
+  /** @type {IKernelConnection | null} */
+  let kernel = null;
+  /** @type {Set<string>} */
+  const sent = new Set();
+  /** @param {unknown} _ @param {{msg: IMessage, direction: string}} args */
+  const onMessage = (_, { msg, direction }) => {
+    if (direction === 'send') {
+      sent.add(msg.header.msg_id);
+      if (sent.size > SENT_IDS_KEPT) {
+        sent.delete(sent.values().next().value ?? '');
+      }
+      return;
+    }
+    const parent = /** @type {{msg_id?: string}} */ (msg.parent_header).msg_id;
+    const request = parent && sent.has(parent) ? insertRequest(msg) : null;
+    if (request) {
+      insertForWidget(tracker, session, request);
+    }
+  };
+  const attach = () => {
+    kernel?.anyMessage.disconnect(onMessage);
+    kernel = session.session?.kernel ?? null;
+    kernel?.anyMessage.connect(onMessage);
+    sent.clear();
+  };
+  session.kernelChanged.connect(attach);
+  session.disposed.connect(() => kernel?.anyMessage.disconnect(onMessage));
+  attach();
+}
+
+/**
+ * Insert the requested code below the cell showing the requesting Chat widget.
+ * @param {INotebookTracker} tracker
+ * @param {ISessionContext} session
+ * @param {InsertRequest} request
+ */
+function insertForWidget(tracker, session, request) {
+  /** @type {NotebookPanel[]} */
+  const panels = [];
+  tracker.forEach(panel => {
+    if (panel.sessionContext === session) {
+      panels.push(panel);
+    }
+  });
+  // Several views of one notebook share its session and model: insert once, in the current one.
+  const panel = panels.find(p => p === tracker.currentWidget) ?? panels[0];
+  const index = panel ? widgetCell(panel, request.commId) : -1;
+  if (panel && index >= 0) {
+    insertBelow(panel, index, request.code, request.run);
+  }
 }
 
 /**
@@ -123,21 +171,19 @@ const plugin = {
   requires: [INotebookTracker],
   activate: (app, /** @type {INotebookTracker} */ tracker) => {
     activateNotebookTools(app, tracker);
-    document.addEventListener(
-      INSERT_EVENT,
-      event => {
-        const detail = /** @type {CustomEvent<InsertDetail>} */ (event).detail;
-        const target = event.target;
-        if (!detail || typeof detail.code !== 'string' || !fromPanel(target, detail.code)) {
-          return;
-        }
-        const hit = findCell(tracker, target);
-        if (hit && insertBelow(hit.panel, hit.index, detail.code, detail.run === true)) {
-          detail.handled = true;
-        }
-      },
-      true
-    );
+    /** @type {WeakSet<ISessionContext>} */
+    const watched = new WeakSet();
+    /** @param {NotebookPanel} panel */
+    const watch = panel => {
+      if (!watched.has(panel.sessionContext)) {
+        watched.add(panel.sessionContext);
+        watchSession(tracker, panel.sessionContext);
+      }
+    };
+    tracker.forEach(watch);
+    tracker.widgetAdded.connect((_, panel) => watch(panel));
+    // Tells Chat panels that "Insert as cell" goes through their kernel to this bridge.
+    document.body.setAttribute(BRIDGE_ATTRIBUTE, 'kernel');
 
     app.commands.addCommand(INSERT_COMMAND, {
       label: 'Insert Code Cell Below (opencode)',

@@ -113,7 +113,7 @@ def on_rewind(chat: Chat, removed: list[str], changed: list[str]) -> None:
         if len(kept) == len(chat._conversation.messages):
             return
         chat._conversation.reset(kept, chat._conversation.has_more)
-        chat.busy = False
+        chat._set(busy=False)
     chat._send_reset()
     if changed:
         chat.send({"type": "rewound", "session_id": chat.session_id, "notebook_changes": changed})
@@ -151,7 +151,7 @@ def organize(chat: Chat, **changes: Any) -> dict[str, Any]:
     future = chat._client.request("PATCH", session_path(chat.session_id), changes)
     session: dict[str, Any] = _wait(chat, future)
     if "title" in changes:
-        chat.title = session.get("title") or ""
+        chat._set(title=session.get("title") or "")
     return session
 
 

@@ -12,6 +12,7 @@ from .client import OpencodeConnectionError, OpencodeRequestError
 from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
 from .context import cell_attachment
 from .conversation import PAGE_SIZE
+from .reply import code_blocks
 
 if TYPE_CHECKING:
     from .widget import Chat
@@ -54,6 +55,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         browser_action(chat, kind, content)
     elif kind == "retry":
         chat._client.retry()
+    elif kind == "insert":
+        insert_block(chat, content)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
@@ -61,9 +64,24 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
 def remove_chip(chat: Chat, chip_id: str) -> None:
     """Drop a pending context chip."""
     with chat._lock:
-        chat.context = [c for c in chat.context if c.get("id") != chip_id]
+        chat._set(context=[c for c in chat._trait("context") if c.get("id") != chip_id])
         if chip_id == chat._auto_chip:
             chat._auto_chip = None
+
+
+def insert_block(chat: Chat, content: dict[str, Any]) -> None:
+    """Insert a code block of an answer below the chat's cell: the kernel reads the code."""
+    message_id, block = content.get("message_id"), content.get("block")
+    with chat._lock:
+        message = chat._conversation.get(message_id) if isinstance(message_id, str) else None
+    if message is None or message.get("role") != "assistant":
+        blocks = []
+    else:
+        blocks = code_blocks(message.get("content") or "")
+    if type(block) is not int or not 0 <= block < len(blocks):
+        chat._notice("error", "Cannot insert: that code block is not in this conversation.")
+        return
+    chat._insert(blocks[block], content.get("run") is True, message_id=message_id, block=block)
 
 
 def load_older(chat: Chat, before: str) -> None:
@@ -97,7 +115,7 @@ def send_text(chat: Chat, text: str) -> None:
         return
     if not text.strip():
         return
-    if chat.busy:
+    if chat._trait("busy"):
         chat._notice("error", "Still answering: stop the current reply first.")
         return
     chat._post(text).add_done_callback(functools.partial(report_failure, chat))
@@ -121,7 +139,7 @@ def run_command(chat: Chat, command: Command) -> None:
     elif command.name == "new":
         chat.new()
     elif command.name == "clear":
-        chat.context = []
+        chat._set(context=[])
         chat._auto_chip = None
         chat.new()
     elif command.name == "fork":
@@ -143,19 +161,20 @@ def attach_cells(chat: Chat, count: int) -> None:
         chat._notice("error", "No executed cell to attach yet.")
         return
     with chat._lock:
-        chat.context = [*chat.context, *(cell_attachment(r) for r in records)]
+        chat._set(context=[*chat._trait("context"), *(cell_attachment(r) for r in records)])
 
 
 def choose_model(chat: Chat, model_id: str) -> None:
     """`/model ID` selects a model; `/model` lists them."""
-    known = [m.get("id") for m in chat.models]
+    known = [m.get("id") for m in chat._trait("models")]
+    current = chat._trait("model")
     if not model_id:
-        listing = "\n".join(f"{'* ' if m == chat.model else '  '}{m}" for m in known)
+        listing = "\n".join(f"{'* ' if m == current else '  '}{m}" for m in known)
         chat._notice("info", f"Models:\n{listing}" if known else "No model list available.")
     elif known and model_id not in known:
         chat._notice("error", f"Unknown model {model_id}. Type /model to list them.")
     else:
-        chat.model = model_id
+        chat._set(model=model_id)
         chat._notice("info", f"Model: {model_id}")
 
 

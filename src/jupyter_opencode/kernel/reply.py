@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.display import Markdown, display
+from markdown_it import MarkdownIt
 
 from .client import OpencodeConnectionError, ServerClient
 from .discovery import NO_SERVER_MESSAGE
@@ -17,29 +17,20 @@ from .frames import FINAL_STATUSES
 
 LOST_CONNECTION_GRACE = 60.0
 
-_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}(?=[^`]*$)|~{3,})")
+_MARKDOWN = MarkdownIt("commonmark")
 
 
 def code_blocks(markdown: str) -> list[str]:
-    """The code of each fenced code block in `markdown` (an unclosed last block counts)."""
-    blocks: list[str] = []
-    current: list[str] | None = None
-    fence = ""
-    for line in markdown.splitlines():
-        if current is None:
-            match = _OPEN.match(line)
-            if match:
-                current, fence = [], match["fence"]
-            continue
-        closing = line.strip()
-        if closing.startswith(fence) and closing == fence[0] * len(closing):
-            blocks.append("\n".join(current))
-            current = None
-        else:
-            current.append(line)
-    if current is not None:
-        blocks.append("\n".join(current))
-    return blocks
+    """The code of each code block in `markdown`, fenced or indented, in the panel's order.
+
+    The panel numbers the code blocks it renders (for "Insert as cell"); CommonMark finds the
+    same ones (an unclosed last fence runs to the end).
+    """
+    return [
+        token.content.removesuffix("\n")
+        for token in _MARKDOWN.parse(markdown)
+        if token.type in ("fence", "code_block")
+    ]
 
 
 @dataclass
@@ -63,7 +54,7 @@ class Reply:
 
     @property
     def code(self) -> list[str]:
-        """Code of the fenced code blocks, in order."""
+        """Code of the code blocks, in order."""
         return code_blocks(self.text)
 
     def __str__(self) -> str:

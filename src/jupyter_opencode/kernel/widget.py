@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import functools
 import logging
 import os
 import threading
@@ -30,6 +31,7 @@ from .conversation import PAGE_SIZE, Conversation
 from .discovery import NO_SERVER_MESSAGE
 from .frames import FINAL_STATUSES, FrameCoalescer, Op
 from .reply import Patience, Reply, ReplyOutput, ReplyWaiter, wait_step
+from .state import TraitRelay
 from .status import final_status_text, status_text
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ class Chat(anywidget.AnyWidget):
     context = traitlets.List(traitlets.Dict()).tag(sync=True)
     auto_context = traitlets.Bool(True).tag(sync=True)
     sessions = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # Which `state` message the traits above include (see state.py).
+    state_version = traitlets.Int(0).tag(sync=True)
 
     def __init__(
         self,
@@ -106,6 +110,7 @@ class Chat(anywidget.AnyWidget):
         self._needs_load = False
         self._template: str | None = None
         super().__init__(model=model or "", auto_context=auto_context, **kwargs)
+        self._relay = TraitRelay(self, self._lock)
         shell = get_ipython()
         self._recorder = CellRecorder.install(shell) if shell is not None else None
         if self._recorder is not None:
@@ -141,6 +146,7 @@ class Chat(anywidget.AnyWidget):
             raise
         finally:
             self._forget(waiter)
+            self._relay.flush()  # so the rest of the cell reads `busy`, `status`... up to date
 
     async def ask_async(
         self, text: str, *, display_reply: bool = True, timeout: float | None = None
@@ -220,8 +226,12 @@ class Chat(anywidget.AnyWidget):
         name = label or find_name(get_ipython(), obj)
         chip = new_attachment(*describe(obj, name))
         with self._lock:
-            self.context = [*self.context, chip]
+            self._set(context=[*self._trait("context"), chip])
         return chip
+
+    def insert_cell(self, code: str, run: bool = False) -> None:
+        """Insert `code` as a code cell below this chat's cell (JupyterLab), running it if asked."""
+        self._insert(code, run)
 
     def close(self) -> None:
         """Detach from the server and the notebook, then close the widget."""
@@ -242,7 +252,7 @@ class Chat(anywidget.AnyWidget):
         """Post `text` (blocking) and return a waiter for the assistant message."""
         if not self._client.wait_connected(self._client.connect_timeout + 1):
             raise OpencodeConnectionError(self._client.connection_error or NO_SERVER_MESSAGE)
-        if self.busy:
+        if self._trait("busy"):
             raise RuntimeError("This chat is still answering: wait for it or call chat.stop().")
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
@@ -264,11 +274,9 @@ class Chat(anywidget.AnyWidget):
     def _post(self, text: str) -> concurrent.futures.Future[str]:
         """Send a user message with the pending context; the future holds the reply's id."""
         with self._lock:
-            chips = list(self.context)
-            self.context = []
+            chips = list(self._trait("context"))
             self._auto_chip = None
-            self.busy = True
-            self.status = "Sending…"
+            self._set(context=[], busy=True, status="Sending…")
         context = [{"kind": c["kind"], "label": c["label"], "text": c["text"]} for c in chips]
         session_id = self.session_id
         result: concurrent.futures.Future[str] = concurrent.futures.Future()
@@ -278,9 +286,7 @@ class Chat(anywidget.AnyWidget):
                 answer = future.result()
             except (OpencodeConnectionError, OpencodeRequestError) as exc:
                 with self._lock:
-                    self.context = [*chips, *self.context]
-                    self.busy = False
-                    self.status = ""
+                    self._set(context=[*chips, *self._trait("context")], busy=False, status="")
                 result.set_exception(exc)
                 return
             with self._lock:
@@ -289,7 +295,7 @@ class Chat(anywidget.AnyWidget):
                     ops += self._conversation.upsert(answer["assistant_message"])
                     self._queue(ops)
                     if answer.get("session", {}).get("title"):
-                        self.title = answer["session"]["title"]
+                        self._set(title=answer["session"]["title"])
             result.set_result(answer["assistant_message"]["id"])
 
         template, self._template = self._template, None
@@ -307,17 +313,18 @@ class Chat(anywidget.AnyWidget):
 
     def _attach(self, session_id: str, *, load: bool) -> None:
         """Bind the panel to `session_id`, loading its history when it may exist."""
+        if not self._relay.on_kernel_thread():
+            # A fork or an edit answered on another thread: switch where traits may be set.
+            self._relay.call(functools.partial(self._attach, session_id, load=load))
+            return
         with self._lock:
             if self.session_id:
                 self._client.unsubscribe(self.session_id, self._on_event)
             self._frames.take(time.monotonic())
             self._conversation.reset([], False)
             self._waiters.clear()
-            self.session_id = session_id
+            self._set(session_id=session_id, title="", busy=False, status="")
             self._template = None
-            self.title = ""
-            self.busy = False
-            self.status = ""
             self._needs_load = load
             if not load:
                 self._client.subscribe(session_id, self._on_event)
@@ -351,9 +358,11 @@ class Chat(anywidget.AnyWidget):
                 if fresh and "last_seq" not in page:
                     # Replay starts at seq 0: rebuild in-flight bodies from the chunks.
                     self._conversation.clear_in_flight()
-                self.busy = any(
-                    m.get("role") == "assistant" and m.get("status") not in FINAL_STATUSES
-                    for m in self._conversation.messages
+                self._set(
+                    busy=any(
+                        m.get("role") == "assistant" and m.get("status") not in FINAL_STATUSES
+                        for m in self._conversation.messages
+                    )
                 )
                 self._send_reset()
 
@@ -366,7 +375,7 @@ class Chat(anywidget.AnyWidget):
         session = _answer(future, "read the session title")
         with self._lock:
             if session is not None and session_id == self.session_id:
-                self.title = session.get("title") or ""
+                self._set(title=session.get("title") or "")
 
     def _catch_up(self) -> None:
         """After a reconnection, re-read the latest page: final messages sent meanwhile."""
@@ -389,7 +398,7 @@ class Chat(anywidget.AnyWidget):
     def _set_sessions(self, sessions: list[dict[str, Any]]) -> None:
         keys = ("id", "title", "updated_at", "message_count")
         with self._lock:
-            self.sessions = [{k: s.get(k) for k in keys} for s in sessions]
+            self._set(sessions=[{k: s.get(k) for k in keys} for s in sessions])
 
     def _refresh_sessions(self) -> None:
         def listed(future: concurrent.futures.Future[Any]) -> None:
@@ -404,13 +413,15 @@ class Chat(anywidget.AnyWidget):
             answer = _answer(future, "list the models")
             if answer is None:
                 return
+            models = [
+                {"id": m.get("id"), "name": m.get("name") or m.get("id")}
+                for m in answer.get("models", [])
+            ]
             with self._lock:
-                self.models = [
-                    {"id": m.get("id"), "name": m.get("name") or m.get("id")}
-                    for m in answer.get("models", [])
-                ]
-                if not self.model and answer.get("default"):
-                    self.model = answer["default"]
+                if not self._trait("model") and answer.get("default"):
+                    self._set(models=models, model=answer["default"])
+                else:
+                    self._set(models=models)
 
         self._client.models().add_done_callback(listed)
 
@@ -418,15 +429,15 @@ class Chat(anywidget.AnyWidget):
 
     def _on_connection(self, connection: str, error: str) -> None:
         with self._lock:
-            was_connected = self.connection == "connected"
-            self.connection, self.connection_error = connection, error
+            was_connected = self._trait("connection") == "connected"
+            self._set(connection=connection, connection_error=error)
         if connection != "connected" or was_connected:
             return
         if self._needs_load:
             self._load()
         elif any(m.get("status") not in FINAL_STATUSES for m in self.messages):
             self._catch_up()
-        if not self.models:
+        if not self._trait("models"):
             self._refresh_models()
 
     def _on_event(self, event: Event) -> None:
@@ -455,19 +466,18 @@ class Chat(anywidget.AnyWidget):
             tool = event.get("tool", {})
             if tool.get("status") == "running":
                 self._tool = tool.get("name", "")
-                self.status = status_text({"status": "tool"}, self._tool)
+                self._set(status=status_text({"status": "tool"}, self._tool))
         elif kind == "permission":
-            self.status = "Waiting for your permission"
+            self._set(status="Waiting for your permission")
         elif kind == "status":
-            self.status = status_text(event, self._tool)
-            self.busy = event.get("status") not in ("idle", "error")
+            busy = event.get("status") not in ("idle", "error")
+            self._set(status=status_text(event, self._tool), busy=busy)
 
     def _settle(self, message: dict[str, Any]) -> None:
         """Bookkeeping when a message reaches a final status (lock held)."""
         if message.get("role") != "assistant" or message.get("status") not in FINAL_STATUSES:
             return
-        self.busy = False
-        self.status = final_status_text(message)
+        self._set(busy=False, status=final_status_text(message))
         self._tool = ""
         waiter = self._waiters.get(message.get("id", ""))
         if waiter is not None:
@@ -503,6 +513,16 @@ class Chat(anywidget.AnyWidget):
         if ops:
             self.send({"type": "frame", "ops": ops})
 
+    # ----- synced traits (state.py) ------------------------------------------------------------
+
+    def _set(self, **values: Any) -> None:
+        """Set synced traits from any thread: on the kernel's thread, live to the panel first."""
+        self._relay.set(**values)
+
+    def _trait(self, name: str) -> Any:
+        """The newest value of a synced trait (set, or waiting for the kernel's thread)."""
+        return self._relay.get(name)
+
     def _send_reset(self) -> None:
         with self._lock:
             self._frames.take(time.monotonic())
@@ -513,6 +533,12 @@ class Chat(anywidget.AnyWidget):
                     "has_more": self._conversation.has_more,
                 }
             )
+
+    def _insert(self, code: str, run: bool, **origin: Any) -> None:
+        """Ask the notebook frontend (the labextension) to insert a cell below this chat's."""
+        with self._lock:
+            self._flush()
+            self.send({"type": "insert-cell", "code": code, "run": run, **origin})
 
     def _notice(self, level: str, text: str) -> None:
         with self._lock:
@@ -530,6 +556,6 @@ class Chat(anywidget.AnyWidget):
             return
         chip = cell_attachment(record)
         with self._lock:
-            kept = [c for c in self.context if c.get("id") != self._auto_chip]
+            kept = [c for c in self._trait("context") if c.get("id") != self._auto_chip]
             self._auto_chip = chip["id"]
-            self.context = [*kept, chip]
+            self._set(context=[*kept, chip])
