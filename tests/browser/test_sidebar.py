@@ -304,7 +304,7 @@ def test_tab_and_notebook_panel_are_one_conversation(page: Page, lab: Lab) -> No
 
 
 def test_tab_socket_dropped_mid_answer_gives_up_then_retry_resumes(page: Page, lab: Lab) -> None:
-    """Five failed reconnects show "Disconnected." and Retry; it resumes, no word lost or doubled."""
+    """After 5 failed reconnects: "Disconnected." and Retry, which resumes losing no word."""
     refuse = False
     routes: list[Any] = []
 
