@@ -84,8 +84,16 @@ class _Markup(HTMLParser):
 def check_markdown(data: bytes) -> None:
     text = data.decode()
     assert text.startswith("# Sales / Umsätze 2026\n")
-    headings = re.findall(r"^## (\w+) · \d{4}-\d\d-\d\d \d\d:\d\d UTC$", text, re.MULTILINE)
-    assert headings == ["You", "Assistant", "You", "Assistant"]
+    headings = re.findall(
+        r"^## (\w+)( \(\S+\))? · \d{4}-\d\d-\d\d \d\d:\d\d UTC$", text, re.MULTILINE
+    )
+    # Each answer names the model opencode used for it.
+    assert [(name, bool(model)) for name, model in headings] == [
+        ("You", False),
+        ("Assistant", True),
+        ("You", False),
+        ("Assistant", True),
+    ]
     assert "how do I sum the sales?" in text and f"```python\n{DEMO_CODE}\n```" in text
     assert "**Context (cell):** In [3]" in text and "df = load('sales.csv')" in text
     assert "> *Reasoning*" in text and "Thinking about the question." in text
