@@ -79,6 +79,20 @@ def set_theme(page: Page, dark: bool) -> None:
     )
 
 
+def stream_in_new_tab(page: Page, lab: Lab, text: str) -> tuple[Locator, Locator]:
+    """Ask `text` in a new chat tab; return the tab and its answer once it streams."""
+    open_lab(page, lab)
+    sidebar(page).get_by_role("button", name="New chat").click()
+    tab = page.locator(TAB)
+    box = tab.get_by_role("textbox", name="Message")
+    expect(box).to_be_focused(timeout=10_000)
+    box.fill(text)
+    box.press("Enter")
+    answer = tab.locator(".jo-msg.jo-assistant").last
+    expect(answer.locator(".jo-body")).to_contain_text("s5 ", timeout=60_000)
+    return tab, answer
+
+
 def route_exists(lab: Lab, path: str) -> bool:
     """Whether the server answers `path` with something other than 404."""
     import urllib.error
@@ -162,15 +176,7 @@ def test_open_session_in_tab_shows_its_conversation(
 
 
 def test_new_chat_streams_and_tab_survives_reload(page: Page, lab: Lab) -> None:
-    open_lab(page, lab)
-    sidebar(page).get_by_role("button", name="New chat").click()
-    tab = page.locator(TAB)
-    box = tab.get_by_role("textbox", name="Message")
-    expect(box).to_be_focused(timeout=10_000)
-    box.fill("[[slow:40:0.05]] stream into the tab")
-    box.press("Enter")
-    answer = tab.locator(".jo-msg.jo-assistant").last
-    expect(answer.locator(".jo-body")).to_contain_text("s5 ", timeout=60_000)
+    tab, answer = stream_in_new_tab(page, lab, "[[slow:40:0.05]] stream into the tab")
     expect(tab.get_by_role("button", name="Stop")).to_be_visible()
     shot(page, "sidebar-3-streaming")
     expect(answer).to_have_class(re.compile("jo-status-complete"), timeout=60_000)
@@ -315,15 +321,7 @@ def test_tab_socket_dropped_mid_answer_gives_up_then_retry_resumes(page: Page, l
         routes.append((socket, socket.connect_to_server()))
 
     page.route_web_socket(re.compile(r"/opencode/stream"), route)
-    open_lab(page, lab)
-    sidebar(page).get_by_role("button", name="New chat").click()
-    tab = page.locator(TAB)
-    box = tab.get_by_role("textbox", name="Message")
-    expect(box).to_be_focused(timeout=10_000)
-    box.fill("[[slow:80:0.05]] drop the socket")
-    box.press("Enter")
-    answer = tab.locator(".jo-msg.jo-assistant").last
-    expect(answer.locator(".jo-body")).to_contain_text("s5 ", timeout=60_000)
+    tab, answer = stream_in_new_tab(page, lab, "[[slow:80:0.05]] drop the socket")
 
     refuse = True
     for socket, server in routes:
