@@ -1,7 +1,9 @@
 // The input box: Enter sends, Shift+Enter newline, Esc stops, slash-command completion.
 import { h } from "./dom.js";
 
-/** Slash commands the kernel understands, with one-line help. */
+/** @typedef {{name: string, args: string, help: string}} SlashCommand */
+
+/** Slash commands both hosts (the panel's kernel and a sidebar tab) understand. */
 export const COMMANDS = [
   { name: "/new", args: "", help: "Start a new session" },
   { name: "/clear", args: "", help: "Clear the conversation (new session)" },
@@ -9,6 +11,8 @@ export const COMMANDS = [
   { name: "/context", args: " ", help: "Attach the last N cells as context: /context N" },
   { name: "/model", args: " ", help: "Switch model: /model provider/model" },
   { name: "/export", args: " ", help: "Download: /export md|txt|json|html|pdf|docx|ipynb" },
+  { name: "/search", args: " ", help: "Search every conversation: /search WORDS" },
+  { name: "/rewind", args: "", help: "Take back the last exchange" },
   { name: "/help", args: "", help: "Show the available commands" },
 ];
 
@@ -16,15 +20,17 @@ const MAX_ROWS_PX = 160;
 let menuIds = 0;
 
 /**
- * @typedef {{onSend: (text: string) => void, onStop: () => void}} ComposerOptions
+ * @typedef {{onSend: (text: string) => void, onStop: () => void, commands?: SlashCommand[]}}
+ *   ComposerOptions
  */
 
 export class Composer {
   /** @param {ComposerOptions} options */
   constructor(options) {
     this.options = options;
+    this.commands = options.commands ?? COMMANDS;
     this.busy = false;
-    /** @type {typeof COMMANDS} */
+    /** @type {SlashCommand[]} */
     this.matches = [];
     this.active = 0;
     this.menuId = `jo-slash-${++menuIds}`;
@@ -114,7 +120,7 @@ export class Composer {
       this.closeMenu();
       return;
     }
-    const matches = COMMANDS.filter((c) => c.name.startsWith(value.toLowerCase()));
+    const matches = this.commands.filter((c) => c.name.startsWith(value.toLowerCase()));
     // A fully typed command needs no menu (Enter should send it).
     if (!matches.length || (matches.length === 1 && matches[0].name === value)) {
       this.closeMenu();
@@ -123,7 +129,7 @@ export class Composer {
     this.openMenu(matches);
   }
 
-  /** @param {typeof COMMANDS} matches */
+  /** @param {SlashCommand[]} matches */
   openMenu(matches) {
     this.matches = matches;
     this.menu.replaceChildren(

@@ -5,6 +5,15 @@ import { MessageActions } from "./actions.js";
 import { followKernel, kernelRequests } from "./kernelactions.js";
 import { saveDownload } from "./download.js";
 import { BRIDGE_ATTRIBUTE, INSERT_EVENT, showInserted } from "./codeblocks.js";
+import { COMMANDS } from "./composer.js";
+
+/** Commands the kernel knows beyond those of every host (kernel/commands.py). */
+const KERNEL_COMMANDS = [
+  { name: "/rename", args: " ", help: "Rename this conversation: /rename TITLE" },
+  { name: "/star", args: "", help: "Star or unstar this conversation" },
+  { name: "/tag", args: " ", help: "Tag this conversation: /tag NAME (/tag -NAME removes it)" },
+  { name: "/template", args: " ", help: "Start with a template: /template NAME" },
+];
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 
@@ -59,6 +68,7 @@ function render({ model, el }) {
     onRemoveChip: (id) => send({ type: "remove_context", id }),
     onAutoContext: (on) => save("auto_context", on),
     onRetry: () => send({ type: "retry" }),
+    commands: [...COMMANDS, ...KERNEL_COMMANDS],
   });
   el.append(view.el);
   const actions = new MessageActions({ root: view.el, list: view.list.el, requests: kernelRequests(send) });

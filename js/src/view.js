@@ -25,7 +25,7 @@ const REWOUND_TEXT = "The answers taken back had changed notebooks.";
  *   onPermission: (permissionId: string, reply: string) => void,
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
- *   onRetry?: () => void,
+ *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
  * }} ViewActions
  */
 
@@ -63,6 +63,7 @@ export class ChatView {
         actions.onSend(text);
       },
       onStop: actions.onStop,
+      commands: actions.commands,
     });
     this.el.append(
       this.header.el,

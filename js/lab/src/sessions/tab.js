@@ -28,11 +28,6 @@ import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './
  * }} TabOptions
  */
 
-/** Commands a tab knows beyond the composer's (the panel's kernel knows them too). */
-const TAB_COMMANDS = [
-  { name: '/search', help: 'Search every conversation: /search WORDS' },
-  { name: '/rewind', help: 'Take back the last exchange' }
-];
 
 /** A fresh session id (the session is created by its first prompt). */
 export function newSessionId() {
@@ -337,7 +332,7 @@ export class ConversationTab extends Widget {
         this.view.notice('info', 'Nothing to take back.');
       }
     } else {
-      this.view.notice('info', [...COMMANDS, ...TAB_COMMANDS].map(c => `${c.name}: ${c.help}`).join('\n'));
+      this.view.notice('info', COMMANDS.map(c => `${c.name}: ${c.help}`).join('\n'));
     }
   }
 
