@@ -159,6 +159,7 @@ export class Composer {
     this.active = index;
     [...this.menu.children].forEach((item, i) => item.setAttribute("aria-selected", String(i === index)));
     this.input.setAttribute("aria-activedescendant", `${this.menuId}-${index}`);
+    this.menu.children[index]?.scrollIntoView({ block: "nearest" });
   }
 
   /** @param {number} index */
