@@ -28,7 +28,7 @@ from harness import Figure, print_table
 from jupyter_opencode.testing import FakeModelProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser.lab import Lab, chromium, run_lab, wait_kernel_idle
+from tests.browser.lab import Lab, chromium, run_first_cell, run_lab
 
 BENCH = "dom_latency"
 CHUNKS = 150
@@ -129,10 +129,7 @@ def measure(lab: Lab) -> list[float]:
     """Added DOM latency of each chunk word of one paced reply, in ms."""
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(lab.notebook_url("latency.ipynb"))
-        wait_kernel_idle(page)
-        page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
+        run_first_cell(page, lab, "latency.ipynb")
         output = page.locator(
             ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']"
         )

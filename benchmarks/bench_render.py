@@ -33,7 +33,7 @@ from jupyter_opencode.server.store import SessionStore
 from jupyter_opencode.testing import FakeModelProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser.lab import Lab, chromium, run_lab, wait_kernel_idle
+from tests.browser.lab import Lab, chromium, run_first_cell, run_lab
 
 BENCH = "render"
 CHUNKS = 2000
@@ -142,10 +142,7 @@ def stream_reply(page: Page, scope: str) -> None:
 def panel(lab: Lab, browser: Any) -> list[Figure]:
     """The notebook panel (kernel path): idle baseline, then the long reply."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(lab.notebook_url("render.ipynb"))
-    wait_kernel_idle(page)
-    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
+    run_first_cell(page, lab, "render.ipynb")
     expect(page.locator(".jo-chat .jo-banner")).to_be_hidden(timeout=60_000)
     ask(page, ".jo-chat", "[[long:3]] warm up the worker")
     expect(page.locator(f".jo-chat {COMPLETE}")).to_have_count(1, timeout=90_000)

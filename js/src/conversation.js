@@ -32,6 +32,28 @@ export class Conversation {
     this.byId = new Map(this.messages.map((m) => [m.id, m]));
   }
 
+  /**
+   * Add an older page (oldest first) in front of what is known.
+   * @param {Message[]} messages
+   */
+  prepend(messages) {
+    const older = messages.filter((m) => !this.byId.has(m.id)).map((m) => structuredClone(m));
+    for (const m of older) this.byId.set(m.id, m);
+    this.messages = [...older, ...this.messages];
+  }
+
+  /**
+   * Drop messages taken back by a rewind; false when none of them was known (already done).
+   * @param {string[]} ids
+   */
+  remove(ids) {
+    const gone = ids.filter((id) => this.byId.delete(id));
+    if (!gone.length) return false;
+    const removed = new Set(gone);
+    this.messages = this.messages.filter((m) => !removed.has(m.id));
+    return true;
+  }
+
   /** Whether an answer is in progress. */
   get busy() {
     return this.messages.some((m) => m.role === "assistant" && !FINAL_STATUSES.has(m.status));

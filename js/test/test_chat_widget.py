@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from jupyter_opencode.kernel.reply import code_blocks
-from jupyter_opencode.testing import chromium
+from jupyter_opencode.testing import chromium, serve_directory
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-artifacts" / "widget"
@@ -35,21 +32,11 @@ window.__msg = (id, role, content, extra = {}) => ({
 XSS = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script>'
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output clean."""
-
-
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     """Serve the repository over HTTP on 127.0.0.1."""
-    handler = functools.partial(_QuietHandler, directory=str(REPO))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/js/test/harness.html"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(REPO) as url:
+        yield url + "/js/test/harness.html"
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from jupyter_opencode.testing import JupyterProcess as Lab
 from jupyter_opencode.testing import chromium, opencode_config
 
-__all__ = ["QUICKSTART", "Lab", "chromium", "run_lab", "shot", "wait_kernel_idle"]
+__all__ = ["QUICKSTART", "Lab", "chromium", "run_first_cell", "run_lab", "shot", "wait_kernel_idle"]
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
@@ -34,6 +34,15 @@ def wait_kernel_idle(page: Page) -> None:
     kernel = page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")
     expect(kernel).not_to_have_text("No Kernel", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+
+
+def run_first_cell(page: Page, lab: Lab, notebook: str) -> Locator:
+    """Open `notebook`, run its first cell (the one showing a Chat); return the panel."""
+    page.goto(lab.notebook_url(notebook))
+    wait_kernel_idle(page)
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    return page.locator(".jp-Notebook .jo-chat")
 
 
 def shot(page: Page, name: str) -> None:

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import Lab, run_lab, shot, wait_kernel_idle
+from .lab import Lab, run_first_cell, run_lab, shot
 
 pytestmark = pytest.mark.browser
 
@@ -36,11 +36,7 @@ def test_export_command_downloads_the_conversation(browser: Browser, lab: Lab) -
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(lab.notebook_url("export.ipynb"))
-    wait_kernel_idle(page)
-    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
-    panel = page.locator(".jo-chat")
+    panel = run_first_cell(page, lab, "export.ipynb")
     expect(panel.locator(".jo-banner")).to_be_hidden(timeout=60_000)
     box = panel.get_by_role("textbox", name="Message")
     box.fill(QUESTION)

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import Lab, run_lab, shot, wait_kernel_idle
+from .lab import Lab, run_first_cell, run_lab, shot
 
 pytestmark = pytest.mark.browser
 
@@ -42,12 +42,9 @@ def page(browser: Browser, lab: Lab) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(lab.notebook_url("library.ipynb"))
-    wait_kernel_idle(page)
-    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
-    expect(page.locator(".jo-chat")).to_be_visible(timeout=60_000)
-    expect(page.locator(".jo-chat .jo-banner")).to_be_hidden(timeout=30_000)
+    panel = run_first_cell(page, lab, "library.ipynb")
+    expect(panel).to_be_visible(timeout=60_000)
+    expect(panel.locator(".jo-banner")).to_be_hidden(timeout=30_000)
     yield page
     context.close()
     assert errors == []

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_lab, shot, wait_kernel_idle
+from .lab import Lab, chromium, run_first_cell, run_lab, shot
 
 pytestmark = pytest.mark.browser
 
@@ -69,12 +69,7 @@ def page(lab: Lab) -> Iterator[Page]:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(lab.notebook_url(LIVE))
-        wait_kernel_idle(page)
-        first = page.locator(".jp-Notebook .jp-Cell").first
-        first.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
-        expect(page.locator(".jo-chat")).to_be_visible(timeout=60_000)
+        expect(run_first_cell(page, lab, LIVE)).to_be_visible(timeout=60_000)
         page.evaluate(
             "(path) => window.jupyterapp.commands.execute('docmanager:open',"
             " {path, options: {mode: 'split-right'}})",

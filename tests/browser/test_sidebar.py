@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_lab, shot, wait_kernel_idle
+from .lab import Lab, chromium, run_first_cell, run_lab, shot
 
 pytestmark = pytest.mark.browser
 
@@ -255,11 +255,7 @@ def test_tab_and_notebook_panel_are_one_conversation(page: Page, lab: Lab) -> No
     notebook = json.loads(json.dumps(NOTEBOOK))
     notebook["cells"][0]["source"] = f"from jupyter_opencode import Chat\nChat(session={sid!r})"
     (lab.root / "shared.ipynb").write_text(json.dumps(notebook))
-    page.goto(lab.notebook_url("shared.ipynb"))
-    wait_kernel_idle(page)
-    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
-    panel = page.locator(".jp-Notebook .jo-chat")
+    panel = run_first_cell(page, lab, "shared.ipynb")
     expect(panel).to_be_visible(timeout=60_000)
     expect(panel.locator(".jo-banner")).to_be_hidden(timeout=60_000)
     command(page, "jupyter-opencode:open", {"id": sid})

@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_lab, shot, wait_kernel_idle
+from .lab import Lab, chromium, run_first_cell, run_lab, shot
 from .test_sidebar import TAB, XSS, answered, command, new_id, open_lab, prompt
 from .test_sidebar import set_theme as switch_theme
 
@@ -263,11 +263,7 @@ def test_a_rewind_in_the_notebook_panel_reaches_the_tab_and_back(page: Page, lab
     ]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     (lab.root / "panel.ipynb").write_text(nbformat.writes(notebook))
-    page.goto(lab.notebook_url("panel.ipynb"))
-    wait_kernel_idle(page)
-    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
-    panel = page.locator(".jp-Notebook .jo-chat")
+    panel = run_first_cell(page, lab, "panel.ipynb")
     expect(panel.locator(".jo-msg")).to_have_count(4, timeout=60_000)
     command(page, "jupyter-opencode:open", {"id": sid})
     tab = page.locator(f".jo-tab[data-session='{sid}']")

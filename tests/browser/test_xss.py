@@ -8,17 +8,14 @@ model names and status lines. Nothing may run (no dialog, no ``window.__xss``), 
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jupyter_opencode.testing import chromium
+from jupyter_opencode.testing import chromium, serve_directory
 
 from .lab import shot
 
@@ -71,21 +68,11 @@ INJECTED = (
 SCRIPT_URL = ("javascript:", "vbscript:", "data:")
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output clean."""
-
-
 @pytest.fixture(scope="module")
 def harness() -> Iterator[str]:
     """The widget's standalone harness page, served from the repository on 127.0.0.1."""
-    handler = functools.partial(_QuietHandler, directory=str(REPO))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(REPO) as url:
+        yield url
 
 
 def _message(mid: str, role: str, content: str, **extra: Any) -> dict[str, Any]:

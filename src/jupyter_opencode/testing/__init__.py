@@ -18,7 +18,7 @@ from ..demo.scripts import (
     reply_chunks,
     title_for,
 )
-from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, chromium, free_port
+from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, chromium, free_port, serve_directory
 from .process import FakeModelError, FakeModelProcess
 
 __all__ = [
@@ -43,5 +43,6 @@ __all__ = [
     "reasoning_chunks",
     "reply_chunks",
     "serve",
+    "serve_directory",
     "title_for",
 ]

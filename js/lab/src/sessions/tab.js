@@ -19,7 +19,6 @@ import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './
  * @typedef {import('./stream.js').StreamConnection} StreamConnection
  * @typedef {import('./context.js').Chip} Chip
  * @typedef {import('@jupyterlab/notebook').NotebookPanel} NotebookPanel
- * @typedef {import('../../../src/types.js').Message} Message
  * @typedef {{
  *   api: OpencodeApi, stream: StreamConnection, sessionId: string,
  *   execute: (command: string, args?: any) => Promise<any>,
@@ -27,7 +26,6 @@ import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './
  *   onCreated?: () => void,
  * }} TabOptions
  */
-
 
 /** A fresh session id (the session is created by its first prompt). */
 export function newSessionId() {
@@ -247,11 +245,7 @@ export class ConversationTab extends Widget {
   async loadOlder(before) {
     try {
       const page = await this.options.api.messages(this.sessionId, { before });
-      for (const message of page.messages) {
-        if (!this.conversation.byId.has(message.id)) {
-          this.conversation.byId.set(message.id, structuredClone(message));
-        }
-      }
+      this.conversation.prepend(page.messages);
       this.view.prepend(page.messages, page.has_more);
       this.actions.prepend(page.messages);
       return true;
@@ -324,10 +318,9 @@ export class ConversationTab extends Widget {
         this.actions.showResults(arg, found.hits);
       }
     } else if (name === '/rewind') {
-      const ids = this.view.list.ids();
-      const last = ids.findLast(id => this.conversation.byId.get(id)?.role === 'user');
+      const last = this.conversation.messages.findLast(m => m.role === 'user');
       if (last) {
-        await this.rewind(last);
+        await this.rewind(last.id);
       } else {
         this.view.notice('info', 'Nothing to take back.');
       }
@@ -396,18 +389,10 @@ export class ConversationTab extends Widget {
    * @param {string[]} notebookChanges
    */
   rewound(removed, notebookChanges) {
-    const gone = new Set(removed);
-    const ids = this.view.list.ids();
-    if (!ids.some(id => gone.has(id))) {
+    if (!this.conversation.remove(removed)) {
       return;
     }
-    const kept = /** @type {Message[]} */ (
-      ids.filter(id => !gone.has(id)).map(id => this.conversation.byId.get(id)).filter(Boolean)
-    );
-    this.conversation.messages = this.conversation.messages.filter(m => !gone.has(m.id));
-    for (const id of gone) {
-      this.conversation.byId.delete(id);
-    }
+    const kept = this.conversation.messages;
     this.view.reset(kept, this.view.list.hasMore);
     this.actions.reset(kept);
     this.updateBusy();
