@@ -33,6 +33,8 @@ from tests.browser.lab import Lab, chromium, run_first_cell, run_lab
 BENCH = "dom_latency"
 CHUNKS = 150
 PACE = 0.05
+# The cadence in use: the server's stream_cadence_ms, the kernel's frames, the pacer's fastest.
+CADENCE_MS = 40
 PROMPT = f"[[slow:{CHUNKS}:{PACE}]] latency run"
 WORD = re.compile(r"\bs(\d+) ")
 NOTEBOOK = {
@@ -73,7 +75,8 @@ class PlainClient:
         self.arrivals: dict[int, float] = {}
         self.done = threading.Event()
         self._ready = threading.Event()
-        self._url = f"ws://127.0.0.1:{lab.port}/opencode/stream"
+        # Every delta as it comes: the server's merging to the panel's cadence counts as added.
+        self._url = f"ws://127.0.0.1:{lab.port}/opencode/stream?cadence_ms=0"
         self._token = lab.token
         self._session_id = session_id
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
@@ -172,7 +175,14 @@ def main() -> None:
     note = f"{len(added)}/{CHUNKS} chunks, {PACE * 1000:.0f} ms apart"
     figures = [
         Figure(BENCH, "WS -> DOM added latency, median", statistics.median(added), "ms", note=note),
-        Figure(BENCH, "WS -> DOM added latency, p99", percentile(added, 0.99), "ms", 40.0),
+        Figure(
+            BENCH,
+            "WS -> DOM added latency, p99",
+            percentile(added, 0.99),
+            "ms",
+            2 * CADENCE_MS,
+            note=f"target: 2 intervals of the {CADENCE_MS} ms cadence",
+        ),
         Figure(BENCH, "WS -> DOM added latency, max", max(added), "ms"),
         Figure(BENCH, "WS -> DOM added latency, min", min(added), "ms"),
     ]

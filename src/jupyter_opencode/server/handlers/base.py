@@ -136,7 +136,7 @@ def check_session_id(sid: str) -> str:
     return sid
 
 
-def int_arg(handler: OpencodeAPIHandler, name: str, default: int, low: int, high: int) -> int:
+def int_arg(handler: web.RequestHandler, name: str, default: int, low: int, high: int) -> int:
     """An integer query argument within [low, high], or a 400."""
     raw = handler.get_argument(name, str(default))
     try:
