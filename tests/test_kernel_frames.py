@@ -26,6 +26,13 @@ def chunk(seq: int, delta: str, kind: str = "text", message_id: str = MID) -> di
     }
 
 
+def stored(conversation: Conversation) -> dict:
+    """The conversation's copy of the message under test."""
+    message = conversation.get(MID)
+    assert message is not None
+    return dict(message)
+
+
 def final_message(text: str) -> dict:
     return {"id": MID, "role": "assistant", "status": "complete", "content": text, "parts": []}
 
@@ -86,7 +93,7 @@ def test_5000_chunks_are_paced_compact_and_exact() -> None:
     assert "".join(op["text"] for op in deltas) == full
     total = sum(frame_bytes(f) for _, f in frames)
     assert total <= 1.2 * len(full) + 400 + 100 * len(frames)
-    assert conversation.get(MID)["content"] == full
+    assert stored(conversation)["content"] == full
     print(f"{len(frames)} frames in {duration:.2f} s, {total} bytes for {len(full)} chars")
 
 
@@ -128,13 +135,13 @@ def test_conversation_keeps_streamed_text_and_accepts_the_final_message() -> Non
     assert conversation.upsert(pending) == []
     conversation.apply(chunk(2, "lo"))
     conversation.apply(chunk(3, "think", kind="reasoning"))
-    message = conversation.get(MID)
+    message = stored(conversation)
     assert message["content"] == "Hello"
     assert message["parts"] == [{"kind": "reasoning", "text": "think"}]
     ops = conversation.apply({"type": "message", "message": final_message("Hello")})
     settled = {k: v for k, v in final_message("Hello").items() if k != "content"}
     assert ops == [{"op": "message", "message": settled}]  # the streamed body is not resent
-    assert conversation.get(MID)["content"] == "Hello"
+    assert stored(conversation)["content"] == "Hello"
     # A final text that differs from what streamed (a gap) is sent whole.
     other = Conversation()
     other.apply(chunk(1, "Hel"))
@@ -144,7 +151,7 @@ def test_conversation_keeps_streamed_text_and_accepts_the_final_message() -> Non
     # A replayed chunk of a finished message changes nothing.
     assert conversation.apply(chunk(2, "lo")) == []
     assert conversation.upsert(pending) == []
-    assert conversation.get(MID)["status"] == "complete"
+    assert stored(conversation)["status"] == "complete"
 
 
 def test_conversation_tools_and_permissions() -> None:
@@ -155,7 +162,7 @@ def test_conversation_tools_and_permissions() -> None:
     permission = {"id": "p1", "permission": "bash", "patterns": ["ls"], "metadata": {}}
     ops = conversation.apply({**chunk(3, ""), "kind": "permission", "permission": permission})
     assert ops == [{"op": "permission", "id": MID, "permission": permission}]
-    parts = conversation.get(MID)["parts"]
+    parts = stored(conversation)["parts"]
     assert parts == [{"kind": "tool", **tool, "status": "completed"}]
     conversation.apply({"type": "message", "message": final_message("done")})
     # Once the message is final, a replayed permission prompt is not shown again.
@@ -174,5 +181,5 @@ def test_clear_in_flight_empties_only_unfinished_bodies() -> None:
     conversation.reset([done, live], False)
     conversation.clear_in_flight()
     assert conversation.get("m-done") == done
-    assert conversation.get(MID)["content"] == ""
-    assert conversation.get(MID)["parts"] == [{"kind": "tool", "call_id": "c1"}]
+    assert stored(conversation)["content"] == ""
+    assert stored(conversation)["parts"] == [{"kind": "tool", "call_id": "c1"}]

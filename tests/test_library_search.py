@@ -37,7 +37,7 @@ async def _fill(jp_serverapp: Any) -> None:
     for n in range(FILLERS):
         sid = f"session-filler-{n:04d}"
         now = time.time()
-        user = {
+        user: dict[str, Any] = {
             "id": f"filler-user-{n}", "session_id": sid, "role": "user", "status": "complete",
             "content": f"weekly sales report {n} for the northern stores", "error": None,
             "model": None, "created_at": now, "completed_at": now, "context": [],
@@ -209,7 +209,8 @@ async def test_bad_patches_and_filters_are_400(api: Api, open_stream: Opener) ->
         code, answer = await api.call("PATCH", "sessions", sid, body=body)
         assert code == 400 and answer["reason"] == reason, (body, answer)
     assert (await api.call("GET", "sessions", sid))[1] == before
-    for params in ({"starred": "maybe"}, {"archived": "2"}, {"q": "x" * 1001}):
+    bad: list[dict[str, Any]] = [{"starred": "maybe"}, {"archived": "2"}, {"q": "x" * 1001}]
+    for params in bad:
         code, answer = await api.call("GET", "sessions", **params)
         assert code == 400, (params, answer)
 
