@@ -166,13 +166,18 @@ def main() -> None:
     """Run JupyterLab on the fake model, measure one paced reply, print the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--cadence-ms", type=int, default=CADENCE_MS, help="the server's stream_cadence_ms"
+    )
     args = parser.parse_args()
+    server = [f"--OpencodeExtension.stream_cadence_ms={args.cadence_ms}"]
     with tempfile.TemporaryDirectory(prefix="jo-bench-dom-") as name, FakeModelProcess() as model:
         tmp = Path(name)
-        with run_lab(tmp, model.url) as lab:
+        with run_lab(tmp, model.url, server) as lab:
             (lab.root / "latency.ipynb").write_text(json.dumps(NOTEBOOK))
             added = measure(lab)
     note = f"{len(added)}/{CHUNKS} chunks, {PACE * 1000:.0f} ms apart"
+    note += f", server cadence {args.cadence_ms} ms"
     figures = [
         Figure(BENCH, "WS -> DOM added latency, median", statistics.median(added), "ms", note=note),
         Figure(
