@@ -202,8 +202,11 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
         self._tasks.spawn(self._in_order(coro))
 
     async def _in_order(self, coro: Any) -> None:
-        async with self._order:
-            await coro
+        try:
+            async with self._order:
+                await coro
+        finally:
+            coro.close()  # cancelled while waiting its turn (socket closed): it never ran
 
     async def _unsubscribe(self, sid: str) -> None:
         self.service.unsubscribe(self, sid)
