@@ -24,7 +24,9 @@ class SavedData:
     """Digests of the server's database, read through one connection, cached until it changes."""
 
     def __init__(self, path: str) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        self.db = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )  # each phase runs in a thread of its own, one request at a time
         self._cached: tuple[int, frozenset[str], str] | None = None
 
     def answering(self) -> frozenset[str]:
