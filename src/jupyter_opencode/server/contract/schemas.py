@@ -375,9 +375,9 @@ SESSIONS_QUERY = (
     Param(
         "cursor",
         rule(
-            {"type": "string", "pattern": r"^[0-9]{1,16}(\.[0-9]{1,16})?~[A-Za-z0-9_-]{8,64}$"},
+            {"type": "string", "pattern": r"^([0-9]{1,16}(\.[0-9]{1,16})?~[A-Za-z0-9_-]{8,64})?$"},
             "bad_cursor",
-            "is not a cursor from this API (next_cursor of the previous page)",
+            "is not a cursor from this API (next_cursor of the previous page; empty: the first)",
         ),
     ),
     Param("q", QUERY_TEXT, description="words in titles and messages"),
@@ -408,9 +408,9 @@ SEARCH_QUERY = (
     Param(
         "cursor",
         rule(
-            {"type": "string", "pattern": f"^(?:[0-9]{{1,5}}|{MAX_SEARCH_OFFSET})$"},
+            {"type": "string", "pattern": f"^(?:[0-9]{{1,5}}|{MAX_SEARCH_OFFSET})?$"},
             "bad_cursor",
-            "is not a cursor from this API (next_cursor of the previous page)",
+            "is not a cursor from this API (next_cursor of the previous page; empty: the first)",
         ),
     ),
 )
