@@ -68,6 +68,13 @@ def _message_links(sid: str, mid: str, ops: Sequence[str] = MESSAGE_OPS) -> dict
     return {op: {"operationId": op, "parameters": {"sid": sid, "mid": mid}} for op in ops}
 
 
+def _fork_link(sid: str, message_id: str | None) -> dict[str, Any]:
+    """To a fork of that session at that message (None: at its last)."""
+    body = {"message_id": message_id}
+    link = {"operationId": "forkSession", "parameters": {"sid": sid}, "requestBody": body}
+    return {"forkSession": link}
+
+
 def _prompted_links() -> dict[str, Any]:
     """From a prompt's answer to what uses its session and its two messages."""
     sid = "$response.body#/session/id"
@@ -76,6 +83,7 @@ def _prompted_links() -> dict[str, Any]:
         **_bulk_export_link("/session/id"),
         **_message_links(sid, "$response.body#/user_message/id", MESSAGE_OPS[:2]),
         **_message_links(sid, "$response.body#/assistant_message/id", MESSAGE_OPS[2:]),
+        **_fork_link(sid, "$response.body#/user_message/id"),
     }
 
 
@@ -195,7 +203,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "One session",
                 ("200", r.SESSION),
                 "400 404",
-                links={**_links("/id", ("forkSession",)), **_bulk_export_link("/id")},
+                links={**_fork_link("$response.body#/id", None), **_bulk_export_link("/id")},
             ),
             "patch": _op(
                 "organizeSession",
@@ -219,7 +227,10 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 ("200", r.MESSAGE_PAGE),
                 "404",
                 query=s.MESSAGES_QUERY,
-                links=_message_links("$request.path.sid", "$response.body#/messages/0/id"),
+                links={
+                    **_message_links("$request.path.sid", "$response.body#/messages/0/id"),
+                    **_fork_link("$request.path.sid", "$response.body#/messages/0/id"),
+                },
             ),
             "post": _op(
                 "sendPrompt",
@@ -373,14 +384,17 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
         "/openapi.json": {"get": _op("getOpenAPI", "This document", ("200", r.OPENAPI))},
         "/notebook/tools/{tool}": {
             "parameters": [_path_param("tool", {"type": "string"}, "a notebook tool")],
-            "post": _op(
-                "callNotebookTool",
-                "A notebook tool call of the opencode worker: its own"
-                " token only (any other gets 403)",
-                ("200", r.TOOL_RESULT),
-                "409",
-                body={"type": "object"},
-            ),
+            "post": {
+                **_op(
+                    "callNotebookTool",
+                    "A notebook tool call of the opencode worker: its own"
+                    " token only (any other gets 403)",
+                    ("200", r.TOOL_RESULT),
+                    "409",
+                    body={"type": "object"},
+                ),
+                "security": [{"workerToken": []}],
+            },
         },
         "/stream": {
             "get": _websocket(
@@ -421,7 +435,13 @@ def openapi_document(
                     "in": "header",
                     "name": "Authorization",
                     "description": "'token <Jupyter token>'; without it Jupyter answers 403",
-                }
+                },
+                "workerToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "'token <the worker's own token>', in the worker's environment",
+                },
             },
             "responses": errors,
         },
