@@ -72,7 +72,9 @@ def test_schemathesis_finds_no_failure(server: JupyterProcess, tmp_path: Path) -
         "--exclude-tag", WEBSOCKET_TAG,
         "--seed", str(SEED), "--max-examples", str(EXAMPLES), "--request-timeout", "30",
     ]  # fmt: skip
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(  # in tmp_path: schemathesis keeps its cache in the working directory
+        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
     print(run.stdout[-4000:])
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-3000:]
     assert "passed" in run.stdout and "Server error" not in run.stdout
