@@ -16,13 +16,14 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ...tasks import BackgroundTasks
+from ..contract.schemas import STREAM_QUERY
+from ..contract.validation import Invalid, query_values
 from ..protocol import ServerFrame, error_frame, text_chunk
 from ..service import Delta, SessionBusy
-from .base import SESSION_ID, KernelTokenAuth, int_arg, parse_prompt
+from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
 
 MAX_BACKLOG = 50_000
 MAX_SUBSCRIPTIONS = 1000
-MAX_CADENCE_MS = 1000
 
 
 @dataclass
@@ -49,7 +50,7 @@ class _Deltas:
         return json.dumps(text_chunk(self.session_id, self.message_id, self.kind, merged, self.seq))
 
 
-class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
+class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONErrors):
     """Sends the chunks of every session this client subscribed to, in seq order.
 
     Text deltas go at the client's cadence: those that come within one interval of the last
@@ -82,9 +83,15 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Upgrade to a WebSocket."""
+        require_upgrade(self)
         await self.pre_get()
-        default = self.settings["jupyter_opencode_app"].stream_cadence_ms
-        self._cadence = int_arg(self, "cadence_ms", default, 0, MAX_CADENCE_MS) / 1000
+        try:
+            cadence = query_values(STREAM_QUERY, self.request.query_arguments)["cadence_ms"]
+        except Invalid as e:
+            raise web.HTTPError(400, str(e), reason=e.reason) from e
+        if cadence is None:
+            cadence = self.settings["jupyter_opencode_app"].stream_cadence_ms
+        self._cadence = cadence / 1000
         await super().get(*args, **kwargs)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
