@@ -95,12 +95,21 @@ class OpencodeClient:
         return result if isinstance(result, dict) else {}
 
     async def warm(self) -> None:
-        """Set up what opencode's first prompt would: its providers, then its file access.
-
-        Measured here, this takes the first answer of a new worker from ~0.6 s to ~0.2 s.
-        """
-        await self._request("GET", "/config/providers", timeout=30.0)
-        await self._request("GET", "/file", query={"path": "."}, timeout=30.0)
+        """Pay, without a model call, what opencode's first prompt would pay on its own: its
+        providers, agents and config, its MCP servers (``/command`` lists their prompts), its
+        file access, then the tools the default model is offered."""
+        config, *_ = await asyncio.gather(
+            self._request("GET", "/config", timeout=60.0),
+            self._request("GET", "/config/providers", timeout=60.0),
+            self._request("GET", "/agent", timeout=60.0),
+            self._request("GET", "/command", timeout=60.0),
+            self._request("GET", "/file", query={"path": "."}, timeout=60.0),
+        )
+        model = config.get("model") if isinstance(config, dict) else None
+        if isinstance(model, str) and "/" in model:
+            provider, model_id = model.split("/", 1)
+            query = {"provider": provider, "model": model_id}
+            await self._request("GET", "/experimental/tool", query=query, timeout=60.0)
 
     async def providers(self) -> dict[str, Any]:
         """The configured providers, their models and the default model of each."""
