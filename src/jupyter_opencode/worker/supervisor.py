@@ -171,6 +171,9 @@ class WorkerSupervisor(LoggingConfigurable):
         # set-up, which opencode does once. A prompt sent later finds it done.
         self._warming = self._tasks.spawn(self._warm(client))
 
+    def _warming_up(self) -> bool:
+        return self._warming is not None and not self._warming.done()
+
     async def warmed(self) -> None:
         """Wait until the running worker's warm-up is over (at once when there is none)."""
         if self._warming is not None:
@@ -183,6 +186,8 @@ class WorkerSupervisor(LoggingConfigurable):
         except (OpencodeError, ValueError) as e:
             self.log.warning("warming up the opencode worker failed: %s", e)
             return
+        finally:
+            self.touch()  # idle time counts from the end of the warm-up
         self.log.debug("opencode worker warmed up in %.2f s", time.monotonic() - started)
 
     def _command(self) -> list[str]:
@@ -229,6 +234,9 @@ class WorkerSupervisor(LoggingConfigurable):
             self.version = await asyncio.wait_for(
                 self._until_healthy(proc, client), max(deadline - time.monotonic(), 0.1)
             )
+            # Loading its config sets opencode up for the project: a config it rejects fails
+            # the start here, in opencode's own words. The rest of its set-up is the warm-up's.
+            await client.config(timeout=max(deadline - time.monotonic(), 0.1))
             await libraries
         except (asyncio.TimeoutError, WorkerError, OpencodeError, OSError, ValueError) as e:
             if client is not None:
@@ -278,6 +286,8 @@ class WorkerSupervisor(LoggingConfigurable):
                 self.log.info("opencode worker idle for %.0f s: stopping it", self.idle_timeout)
                 await self.stop()
                 return
+            if self._warming_up():
+                continue  # opencode, busy setting itself up, may answer late: that is no hang
             failures = 0 if await client.health(timeout=2.0) is not None else failures + 1
             if failures >= 3:
                 self.log.warning("opencode worker stopped answering health checks: killing it")
@@ -293,7 +303,7 @@ class WorkerSupervisor(LoggingConfigurable):
         await self._restart(reason)
 
     def _idle(self) -> bool:
-        if self.idle_timeout <= 0 or self._busy():
+        if self.idle_timeout <= 0 or self._warming_up() or self._busy():
             self.touch()
             return False
         return time.monotonic() - self._last_used > self.idle_timeout
