@@ -286,9 +286,9 @@ class WorkerSupervisor(LoggingConfigurable):
                 self.log.info("opencode worker idle for %.0f s: stopping it", self.idle_timeout)
                 await self.stop()
                 return
-            if self._warming_up():
-                continue  # opencode, busy setting itself up, may answer late: that is no hang
-            failures = 0 if await client.health(timeout=2.0) is not None else failures + 1
+            # Busy setting itself up, opencode may answer late: that is no hang.
+            timeout = 10.0 if self._warming_up() else 2.0
+            failures = 0 if await client.health(timeout=timeout) is not None else failures + 1
             if failures >= 3:
                 self.log.warning("opencode worker stopped answering health checks: killing it")
                 await self._terminate(proc)
