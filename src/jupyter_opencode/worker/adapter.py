@@ -101,18 +101,16 @@ class OpencodeClient:
 
     async def warm(self) -> None:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
-        providers, agents and config first (what other routes need soonest), then its MCP
-        servers (``/command`` lists their prompts), its file access and the tools the default
-        model is offered."""
+        config, providers and agents, its MCP servers (``/command`` lists their prompts; they
+        start at once, beside the rest), then its file access and the tools the default model
+        is offered."""
         config, *_ = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
             self._request("GET", "/agent", timeout=60.0),
-        )
-        later = [
             self._request("GET", "/command", timeout=60.0),
-            self._request("GET", "/file", query={"path": "."}, timeout=60.0),
-        ]
+        )
+        later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0)]
         model = config.get("model")
         if isinstance(model, str) and "/" in model:
             provider, model_id = model.split("/", 1)
