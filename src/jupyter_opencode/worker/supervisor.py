@@ -130,7 +130,7 @@ class WorkerSupervisor(LoggingConfigurable):
             await self.ready()
 
     async def ready(self) -> OpencodeClient:
-        """The client of a running, warmed worker, starting one if needed."""
+        """The client of a running worker (its config loaded), starting one if needed."""
         self.touch()
         if self.state == "ready" and self.client is not None:
             return self.client
