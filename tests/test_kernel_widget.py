@@ -266,9 +266,13 @@ def from_browser(chat: Chat, content: dict[str, Any]) -> None:
     )
 
 
+def forwarded(chat: Chat) -> list[dict[str, Any]]:
+    return [frame for batch in customs(chat, "frames") for frame in batch["frames"]]
+
+
 def streamed_text(chat: Chat) -> str:
-    ops = [op for frame in customs(chat, "frame") for op in frame["ops"]]
-    return "".join(op["text"] for op in ops if op["op"] == "delta" and op["kind"] == "text")
+    chunks = [f for f in forwarded(chat) if f["type"] == "chunk" and f["kind"] == "text"]
+    return "".join(f["delta"] for f in chunks)
 
 
 def test_ask_streams_the_reply_and_returns_it(client: ServerClient) -> None:
@@ -294,15 +298,16 @@ def test_stream_through_the_comm_is_paced_and_delta_only(
     reply = chat.ask("long", display_reply=False, timeout=30)
     assert streamed_text(chat) == reply.text
     frames = [m for m in chat.comm.published if m["data"].get("method") == "custom"]
-    frames = [m for m in frames if m["data"]["content"]["type"] == "frame"]
+    frames = [m for m in frames if m["data"]["content"]["type"] == "frames"]
     duration = frames[-1]["at"] - frames[0]["at"]
     assert len(frames) <= 40 * duration + 3
-    # Deltas only: no op carries the whole body again, the final one just settles the status.
-    ops = [op for m in frames for op in m["data"]["content"]["ops"]]
-    assert not any(op.get("message", {}).get("content") == reply.text for op in ops)
-    assert ops[-1]["op"] == "message" and ops[-1]["message"]["status"] == "complete"
+    # Deltas only: no frame carries the whole body again, the final one just settles the status.
+    sent_frames = [f for m in frames for f in m["data"]["content"]["frames"]]
+    assert not any(f.get("message", {}).get("content") == reply.text for f in sent_frames)
+    last = sent_frames[-1]
+    assert last["type"] == "message" and last["message"]["status"] == "complete"
     sent = sum(len(json.dumps(m["data"]["content"])) for m in frames)
-    assert sent <= 1.2 * len(reply.text) + 120 * len(frames)
+    assert sent <= 1.2 * len(reply.text) + 250 * len(frames)
     chat.close()
 
 
@@ -369,35 +374,32 @@ def test_browser_send_takes_context_and_stop_aborts(
     from_browser(chat, {"type": "stop"})
     wait_for(lambda: not chat.busy)
     assert chat.messages[-1]["status"] == "aborted"
-    assert chat.status == "Interrupted"
     chat.close()
 
 
-def test_slash_commands(client: ServerClient) -> None:
+def test_commands_the_kernel_runs_for_the_panel(client: ServerClient) -> None:
     chat = Chat(client=client)
-    wait_for(lambda: chat.models)
-    from_browser(chat, {"type": "send", "text": "/help"})
-    assert "/context N" in customs(chat, "notice")[-1]["text"]
-    from_browser(chat, {"type": "send", "text": "/bogus"})
+    from_browser(chat, {"type": "command", "name": "context", "arg": "x"})
+    assert "number" in customs(chat, "notice")[-1]["text"]
+    from_browser(chat, {"type": "command", "name": "bogus", "arg": ""})
     assert customs(chat, "notice")[-1] == {
         "type": "notice",
         "level": "error",
         "text": "Unknown command /bogus. Type /help for the list.",
     }
-    from_browser(chat, {"type": "send", "text": "/model"})
-    assert "fake/echo-1" in customs(chat, "notice")[-1]["text"]
-    from_browser(chat, {"type": "send", "text": "/model nope/none"})
-    assert customs(chat, "notice")[-1]["level"] == "error"
-    from_browser(chat, {"type": "send", "text": "/context x"})
-    assert "number" in customs(chat, "notice")[-1]["text"]
-    from_browser(chat, {"type": "send", "text": "/fork"})
+    from_browser(chat, {"type": "fork"})
     assert "Nothing to fork" in customs(chat, "notice")[-1]["text"]
     old = chat.session_id
     chat.attach("pending")
-    from_browser(chat, {"type": "send", "text": "/new"})
+    from_browser(chat, {"type": "new", "keep_context": True})
     assert chat.session_id != old and len(chat.context) == 1
-    assert customs(chat, "reset")[-1] == {"type": "reset", "messages": [], "has_more": False}
-    from_browser(chat, {"type": "send", "text": "/clear"})
+    assert customs(chat, "reset")[-1] == {
+        "type": "reset",
+        "messages": [],
+        "has_more": False,
+        "seq": 0,
+    }
+    from_browser(chat, {"type": "new", "keep_context": False})
     assert chat.context == []
     chat.close()
 

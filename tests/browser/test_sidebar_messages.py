@@ -202,7 +202,7 @@ def test_rewind_while_answering_shows_the_error(page: Page, lab: Lab) -> None:
     rewind.click()
     rewind.click()
     error = tab.locator(".jo-error")
-    expect(error).to_contain_text("Could not rewind: the session is still answering")
+    expect(error).to_contain_text("Rewind failed: the session is still answering")
     expect(tab.locator(".jo-msg")).to_have_count(4)
     shot(page, "tab-rewind-busy")
     tab.get_by_role("button", name="Stop").click()

@@ -8,8 +8,10 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..server.protocol import rewind_frame
+from . import comm
 from .client import OpencodeConnectionError, OpencodeRequestError
-from .commands import Command, CommandError
+from .commands import CommandError
 
 if TYPE_CHECKING:
     from .widget import Chat
@@ -103,20 +105,13 @@ def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str]]:
 
 
 def on_rewind(chat: Chat, removed: list[str], changed: list[str]) -> None:
-    """Drop removed messages from the panel (from our own rewind or another view's).
+    """Show our own rewind in the panel at once (the server's frame follows, as a no-op).
 
     When removed answers changed notebooks, the panel offers to undo that.
     """
-    gone = set(removed)
     with chat._lock:
-        kept = [m for m in chat._conversation.messages if m.get("id") not in gone]
-        if len(kept) == len(chat._conversation.messages):
-            return
-        chat._conversation.reset(kept, chat._conversation.has_more)
-        chat._set(busy=False)
-    chat._send_reset()
-    if changed:
-        chat.send({"type": "rewound", "session_id": chat.session_id, "notebook_changes": changed})
+        chat._forward(rewind_frame(chat.session_id, removed, changed))
+        chat._set(busy=chat._conversation.busy)
 
 
 def edit(chat: Chat, message_id: str, text: str) -> str:
@@ -142,7 +137,7 @@ def annotate(chat: Chat, message_id: str, rating: str | None, note: str) -> dict
         if message is not None:
             message["annotation"] = annotation
             chat._flush()
-            chat.send({"type": "annotation", "message_id": message_id, "annotation": annotation})
+            chat.send(comm.annotation(message_id, annotation))
     return annotation
 
 
@@ -191,21 +186,20 @@ def run_in_background(chat: Chat, what: str, work: Any, *args: Any) -> None:
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="opencode-lib")
 
 
-def run_command(chat: Chat, command: Command) -> None:
+def run_command(chat: Chat, name: str, arg: str) -> None:
     """Run a library slash command (network work off the kernel's main thread)."""
-    if command.name in ("rename", "tag") and not command.arg:
-        raise CommandError(f"/{command.name} needs an argument: /{command.name} NAME")
-    if command.name == "search" and not command.arg:
+    if name in ("rename", "tag") and not arg:
+        raise CommandError(f"/{name} needs an argument: /{name} NAME")
+    if name == "search" and not arg:
         raise CommandError("/search needs something to look for: /search WORDS")
     work = {
         "rename": _rename,
         "search": _search,
         "star": _star,
         "tag": _tag,
-        "rewind": _rewind,
         "template": _template,
-    }[command.name]
-    run_in_background(chat, f"/{command.name}", work, command.arg)
+    }[name]
+    run_in_background(chat, f"/{name}", work, arg)
 
 
 def _existing(chat: Chat) -> dict[str, Any]:
@@ -225,7 +219,7 @@ def _search(chat: Chat, query: str) -> None:
     hits = search(chat, query)
     with chat._lock:
         chat._flush()
-        chat.send({"type": "search_results", "query": query, "hits": hits})
+        chat.send(comm.search_results(query, hits))
 
 
 def _star(chat: Chat, _arg: str) -> None:
@@ -244,12 +238,6 @@ def _tag(chat: Chat, arg: str) -> None:
     chat._notice("info", "Tags: " + (", ".join(session["tags"]) or "none"))
 
 
-def _rewind(chat: Chat, _arg: str) -> None:
-    # The panel shows the rewind and offers any notebook undo: nothing to print here.
-    removed = rewind_to(chat, _exchange_start(chat, 1))
-    chat._notice("info", f"Took back the last exchange ({len(removed)} messages)")
-
-
 def _template(chat: Chat, name: str) -> None:
     known = templates(chat)
     if not name:
@@ -262,6 +250,6 @@ def _template(chat: Chat, name: str) -> None:
     if name not in {t["name"] for t in known}:
         raise ValueError(f"no template named {name!r}; /template lists them")
     if chat._conversation.messages:
-        raise ValueError("a template starts a conversation: type /new first")
+        raise ValueError("A template starts a conversation: type /new first.")
     chat._template = name
     chat._notice("info", f"Template {name} applies to your first message")

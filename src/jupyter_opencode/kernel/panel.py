@@ -1,4 +1,5 @@
-"""What the chat panel sends to the kernel: messages, slash commands, chip removal."""
+"""What the chat panel sends to the kernel (comm.py lists the messages): prompts, actions, the
+slash commands it executes, chip removal."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import library, transfer
+from . import comm, library, transfer
 from .client import OpencodeConnectionError, OpencodeRequestError
-from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
+from .commands import CommandError, context_count
 from .context import cell_attachment
 from .conversation import PAGE_SIZE
 from .reply import code_blocks
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIBRARY_COMMANDS = ("rename", "search", "star", "tag", "rewind", "template")
+LIBRARY_COMMANDS = ("rename", "search", "star", "tag", "template")
 BROWSER_ACTIONS = ("edit", "rewind", "annotate")
 
 
@@ -48,6 +49,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
     elif kind == "switch":
         chat.load(str(content.get("session_id")))
     elif kind == "new":
+        if content.get("keep_context") is not True:
+            drop_context(chat)
         chat.new()
     elif kind == "fork":
         fork(chat)
@@ -57,8 +60,17 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         chat._client.retry()
     elif kind == "insert":
         insert_block(chat, content)
+    elif kind == "command":
+        run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
+
+
+def drop_context(chat: Chat) -> None:
+    """Drop every pending context chip."""
+    with chat._lock:
+        chat._set(context=[])
+        chat._auto_chip = None
 
 
 def remove_chip(chat: Chat, chip_id: str) -> None:
@@ -98,21 +110,13 @@ def load_older(chat: Chat, before: str) -> None:
                 return
             older = chat._conversation.prepend(page.get("messages", []), bool(page.get("has_more")))
             chat._flush()
-            chat.send({"type": "older", "messages": older, "has_more": chat._conversation.has_more})
+            chat.send(comm.older(older, chat._conversation.has_more))
 
     chat._client.list_messages(session_id, PAGE_SIZE, before or None).add_done_callback(loaded)
 
 
 def send_text(chat: Chat, text: str) -> None:
-    """Handle what the user typed in the panel: a slash command or a message."""
-    try:
-        command = parse_command(text)
-        if command is not None:
-            run_command(chat, command)
-            return
-    except CommandError as exc:
-        chat._notice("error", str(exc))
-        return
+    """Send what the user typed in the panel as a prompt (the panel ran any slash command)."""
     if not text.strip():
         return
     if chat._trait("busy"):
@@ -132,26 +136,19 @@ def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:
         chat._notice("error", str(exc))
 
 
-def run_command(chat: Chat, command: Command) -> None:
-    """Execute a parsed slash command."""
-    if command.name == "help":
-        chat._notice("info", HELP_TEXT)
-    elif command.name == "new":
-        chat.new()
-    elif command.name == "clear":
-        chat._set(context=[])
-        chat._auto_chip = None
-        chat.new()
-    elif command.name == "fork":
-        fork(chat)
-    elif command.name == "context":
-        attach_cells(chat, context_count(command.arg))
-    elif command.name == "model":
-        choose_model(chat, command.arg)
-    elif command.name in LIBRARY_COMMANDS:
-        library.run_command(chat, command)
-    elif command.name == "export":
-        transfer.download(chat, command.arg)
+def run_command(chat: Chat, name: str, arg: str) -> None:
+    """Execute a slash command the panel hands to the kernel (commands.py)."""
+    try:
+        if name == "context":
+            attach_cells(chat, context_count(arg))
+        elif name == "export":
+            transfer.download(chat, arg)
+        elif name in LIBRARY_COMMANDS:
+            library.run_command(chat, name, arg)
+        else:
+            raise CommandError(f"Unknown command /{name}. Type /help for the list.")
+    except CommandError as exc:
+        chat._notice("error", str(exc))
 
 
 def attach_cells(chat: Chat, count: int) -> None:
@@ -162,20 +159,6 @@ def attach_cells(chat: Chat, count: int) -> None:
         return
     with chat._lock:
         chat._set(context=[*chat._trait("context"), *(cell_attachment(r) for r in records)])
-
-
-def choose_model(chat: Chat, model_id: str) -> None:
-    """`/model ID` selects a model; `/model` lists them."""
-    known = [m.get("id") for m in chat._trait("models")]
-    current = chat._trait("model")
-    if not model_id:
-        listing = "\n".join(f"{'* ' if m == current else '  '}{m}" for m in known)
-        chat._notice("info", f"Models:\n{listing}" if known else "No model list available.")
-    elif known and model_id not in known:
-        chat._notice("error", f"Unknown model {model_id}. Type /model to list them.")
-    else:
-        chat._set(model=model_id)
-        chat._notice("info", f"Model: {model_id}")
 
 
 def fork(chat: Chat) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..server.export.options import FORMATS
+from . import comm
 from .client import OpencodeConnectionError, OpencodeRequestError, ServerClient
 from .commands import CommandError
 
@@ -82,7 +83,7 @@ def download(chat: Chat, fmt: str) -> None:
             return
         with chat._lock:
             chat._flush()
-            chat.send({"type": "download", "filename": name, "media_type": media_type}, [data])
+            chat.send(comm.download(name, media_type), [data])
         chat._notice("info", f"Exported {name}")
 
     chat._client.export(chat.session_id, fmt).add_done_callback(exported)
