@@ -91,7 +91,8 @@ def test_edit_and_rewind(page: Any) -> None:
     assert last.get_by_role("button", name="Rewind to here: remove what follows").count() == 0
     custom(
         page,
-        """{type: "frames", frames: [__message(__msg("m5", "assistant", "", {status: "streaming"}))]}""",
+        """{type: "frames", frames: [
+          __message(__msg("m5", "assistant", "", {status: "streaming"}))]}""",
     )
     page.wait_for_timeout(50)
     assert _hover(page, "m5").locator(".jo-actions").count() == 0

@@ -276,7 +276,8 @@ def test_live_state_messages_and_synced_traits_keep_the_newer(page: Any) -> None
     page.evaluate('__model.set("state_version", 2); __model.set("title", "Old title")')
     expect(title).to_have_text("Live title")
     page.evaluate(
-        '__model.set("title", "Synced"); __model.set("busy", false); __model.set("state_version", 3)'
+        '__model.set("title", "Synced"); __model.set("busy", false);'
+        ' __model.set("state_version", 3)'
     )
     expect(title).to_have_text("Synced")
     expect(page.locator(".jo-chat")).not_to_have_class(re.compile(r"\bjo-busy\b"))
@@ -294,7 +295,8 @@ def test_status_line_follows_the_forwarded_frames(page: Any) -> None:
     expect(status).to_have_text("Sending…")
     steps = [
         ('__chunk("a1", "status", "starting")', "Starting the opencode worker…"),
-        ('{...__chunk("a1", "status", "tool"), message: "Running tool: bash"}', "Running tool: bash"),
+        ('{...__chunk("a1", "status", "tool"), message: "Running tool: bash"}',
+         "Running tool: bash"),
         ('{...__chunk("a1", "status", "retrying"), attempt: 2}', "Retrying (2/5)…"),
         ('__message(__msg("a1", "assistant", "", {status: "error", error: "APIError"}))',
          "Error: APIError"),

@@ -301,9 +301,9 @@ def test_search_and_rewind_commands(page: Page, lab: Lab) -> None:
     tab = open_tab(page, lab, other, 2)
     box = tab.get_by_role("textbox", name="Message")
     box.fill("/")
-    # The tab's own commands: the shared ones, /search and /rewind among them.
+    # The same commands as the panel's (one registry), /search and /rewind among them.
     options = tab.get_by_role("listbox", name="Commands").get_by_role("option")
-    expect(options).to_have_count(9)
+    expect(options).to_have_count(13)
     expect(options.filter(has_text="/rewind")).to_be_visible()
     box.fill("/search kumquat")
     box.press("Enter")
