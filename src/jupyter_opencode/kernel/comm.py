@@ -1,8 +1,8 @@
-"""The comm messages between the chat panel and its kernel, written down once (JS twin:
-js/src/protocol.js; README "Protocols").
+"""The comm messages between the chat panel and its kernel (JS twin: js/src/protocol.js).
 
-The kernel forwards the server's stream frames and message pages to the panel, which keeps the
-only conversation state the user sees; the rest is what the kernel alone can do or knows.
+Written down once; README "Protocols" describes them. The kernel forwards the server's stream
+frames and message pages to the panel, which keeps the only conversation state the user sees;
+the rest is what the kernel alone can do or knows.
 """
 
 from __future__ import annotations

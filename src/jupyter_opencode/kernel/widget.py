@@ -229,7 +229,23 @@ class Chat(anywidget.AnyWidget):
 
     def insert_cell(self, code: str, run: bool = False) -> None:
         """Insert `code` as a code cell below this chat's cell (JupyterLab), running it if asked."""
-        self._insert(code, run)
+        self.to_panel(comm.insert_cell(code, run))
+
+    def attach_cells(self, count: int = 1) -> list[dict[str, Any]]:
+        """Attach the last `count` executed cells (source, output, error) to the next message."""
+        records = self._recorder.last(count) if self._recorder is not None else []
+        chips = [cell_attachment(r) for r in records]
+        with self._lock:
+            self._set(context=[*self._trait("context"), *chips])
+        return chips
+
+    def remove_context(self, chip_id: str | None = None) -> None:
+        """Drop one pending attachment by its id, or all of them."""
+        with self._lock:
+            kept = [c for c in self._trait("context") if chip_id is not None and c["id"] != chip_id]
+            self._set(context=kept)
+            if chip_id is None or chip_id == self._auto_chip:
+                self._auto_chip = None
 
     def close(self) -> None:
         """Detach from the server and the notebook, then close the widget."""
@@ -254,7 +270,7 @@ class Chat(anywidget.AnyWidget):
             raise RuntimeError("This chat is still answering: wait for it or call chat.stop().")
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
-        message_id = self._post(text).result(self._client.request_timeout + 5)
+        message_id = self.post(text).result(self._client.request_timeout + 5)
         waiter = ReplyWaiter(message_id)
         with self._lock:
             message = self._conversation.get(message_id)
@@ -269,7 +285,71 @@ class Chat(anywidget.AnyWidget):
             if self._waiters.get(waiter.message_id) is waiter:
                 del self._waiters[waiter.message_id]
 
-    def _post(self, text: str) -> concurrent.futures.Future[str]:
+    # ----- what the panel, the library and exports use (kernel/panel.py, library.py, transfer.py)
+
+    @property
+    def client(self) -> ServerClient:
+        """The client of the server this chat talks to."""
+        return self._client
+
+    @property
+    def answering(self) -> bool:
+        """Whether a reply is on its way (the newest `busy`, whichever thread wrote it)."""
+        return bool(self._trait("busy"))
+
+    def update_traits(self, **values: Any) -> None:
+        """Set synced traits from any thread: on the kernel's thread, live to the panel first."""
+        self._set(**values)
+
+    def to_panel(self, message: comm.KernelMessage, buffers: list[bytes] | None = None) -> None:
+        """Send the panel a comm message, after the stream frames queued before it."""
+        with self._lock:
+            self._flush()
+            self.send(message, buffers)
+
+    def notify(self, level: Literal["info", "error"], text: str) -> None:
+        """Show the user a notice in the panel."""
+        self.to_panel(comm.notice(level, text))
+
+    def apply_frame(self, frame: ServerFrame) -> None:
+        """Apply a stream frame here and in the panel (our own rewind, before the server's)."""
+        with self._lock:
+            self._forward(frame)
+            self._set(busy=self._conversation.busy)
+
+    def refresh_panel(self) -> None:
+        """Send a (re)rendered panel everything: the conversation, the sessions, the models."""
+        self._send_reset()
+        self._refresh_sessions()
+        self._refresh_models()
+
+    def load_older(self, before: str) -> None:
+        """Send the panel the page of messages before message `before`."""
+        session_id = self.session_id
+
+        def loaded(future: concurrent.futures.Future[Any]) -> None:
+            exc = future.exception()
+            if exc is not None:
+                self.notify("error", str(exc))
+                return
+            page = future.result()
+            with self._lock:
+                if session_id != self.session_id:
+                    return
+                conversation = self._conversation
+                older = conversation.prepend(page.get("messages", []), bool(page.get("has_more")))
+                self.to_panel(comm.older(older, conversation.has_more))
+
+        self._client.list_messages(session_id, PAGE_SIZE, before or None).add_done_callback(loaded)
+
+    def use_template(self, name: str) -> None:
+        """Start this (empty) conversation's first message with a template."""
+        with self._lock:
+            if self._conversation.messages:
+                raise ValueError("A template starts a conversation: type /new first.")
+            self._template = name
+
+    def post(self, text: str) -> concurrent.futures.Future[str]:
         """Send a user message with the pending context; the future holds the reply's id."""
         with self._lock:
             chips = list(self._trait("context"))
@@ -338,7 +418,7 @@ class Chat(anywidget.AnyWidget):
                 page = future.result()
             except OpencodeRequestError as exc:
                 if exc.code != 404:
-                    self._notice("error", f"Could not load the session: {exc}")
+                    self.notify("error", f"Could not load the session: {exc}")
                     return
                 page = {"messages": [], "has_more": False}  # not created yet
             except OpencodeConnectionError:
@@ -507,21 +587,10 @@ class Chat(anywidget.AnyWidget):
             messages = copy.deepcopy(conversation.messages)
             self.send(comm.reset(messages, conversation.has_more, conversation.seq))
 
-    def _insert(self, code: str, run: bool, **origin: Any) -> None:
-        """Ask the notebook frontend (the labextension) to insert a cell below this chat's."""
-        with self._lock:
-            self._flush()
-            self.send(comm.insert_cell(code, run, **origin))
-
-    def _notice(self, level: Literal["info", "error"], text: str) -> None:
-        with self._lock:
-            self._flush()
-            self.send(comm.notice(level, text))
-
     @traitlets.observe("auto_context")
     def _on_auto_context(self, change: dict[str, Any]) -> None:
         if not change["new"] and self._auto_chip is not None:
-            panel.remove_chip(self, self._auto_chip)
+            self.remove_context(self._auto_chip)
 
     def _on_cell(self, record: CellRecord) -> None:
         """Show the last executed cell (or its error) as the auto-context chip."""
