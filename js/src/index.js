@@ -146,7 +146,7 @@ function render({ model, el }) {
     else if (msg.type === "search_results") client.showResults(msg.query ?? "", msg.hits ?? []);
     else if (msg.type === "download") saveDownload(msg, buffers);
     else if (msg.type === "insert-cell" && msg.message_id) {
-      showInserted(view.el, msg.message_id, msg.block, msg.run === true);
+      showInserted(view.el, msg.message_id, msg.block ?? 0, msg.run === true);
     }
   };
   model.on("msg:custom", onCustom);

@@ -10,6 +10,7 @@ import { INSERT_EVENT } from '../../../src/codeblocks.js';
 import { h } from '../../../src/dom.js';
 import { ApiError } from './api.js';
 import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './context.js';
+import { tagsOf } from './sidebar.js';
 
 /**
  * @typedef {import('./api.js').OpencodeApi} OpencodeApi
@@ -79,10 +80,9 @@ export class ConversationTab extends Widget {
         return session.starred ? 'Starred' : 'Unstarred';
       }),
       tag: name => void this.organize('/tag', async () => {
-        const tags = [...((await this.existing()).tags ?? [])];
+        const tags = tagsOf(await this.existing());
         const next = name.startsWith('-') ? tags.filter(t => t !== name.slice(1).trim()) : [...new Set([...tags, name])];
-        const session = await api.patch(sid(), { tags: next });
-        return `Tags: ${(session.tags ?? []).join(', ') || 'none'}`;
+        return `Tags: ${tagsOf(await api.patch(sid(), { tags: next })).join(', ') || 'none'}`;
       }),
       template: name => void this.chooseTemplate(name)
     });
