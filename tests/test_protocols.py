@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_opencode.kernel import comm
+from jupyter_opencode.kernel.commands import KERNEL_COMMANDS
 from jupyter_opencode.server import protocol
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,3 +88,11 @@ def test_frames_and_messages_are_built_only_through_the_protocol_modules() -> No
         for match in by_hand.finditer(text)
     ]
     assert offenders == []
+
+
+def test_the_panel_hands_the_kernel_only_the_commands_it_executes() -> None:
+    host = (JS / "index.js").read_text()
+    assert sorted(set(re.findall(r'command\("(\w+)"', host))) == sorted(KERNEL_COMMANDS)
+    registry = (JS / "commands.js").read_text()
+    names = set(re.findall(r'name: "/(\w+)"', registry))
+    assert set(KERNEL_COMMANDS) <= names

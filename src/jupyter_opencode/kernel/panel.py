@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import comm, library, transfer
 from .client import OpencodeRequestError
-from .commands import CommandError, context_count
+from .commands import KERNEL_COMMANDS, CommandError, context_count
 from .reply import code_blocks
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIBRARY_COMMANDS = ("rename", "search", "star", "tag", "template")
 BROWSER_ACTIONS = ("edit", "rewind", "annotate")
 
 
@@ -100,14 +99,14 @@ def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:
 def run_command(chat: Chat, name: str, arg: str) -> None:
     """Execute a slash command the panel hands to the kernel (commands.py)."""
     try:
+        if name not in KERNEL_COMMANDS:
+            raise CommandError(f"Unknown command /{name}. Type /help for the list.")
         if name == "context":
             attach_cells(chat, context_count(arg))
         elif name == "export":
             transfer.download(chat, arg)
-        elif name in LIBRARY_COMMANDS:
-            library.run_command(chat, name, arg)
         else:
-            raise CommandError(f"Unknown command /{name}. Type /help for the list.")
+            library.run_command(chat, name, arg)
     except CommandError as exc:
         chat.notify("error", str(exc))
 
