@@ -40,6 +40,7 @@ class Relay:
     def __init__(self, target: int) -> None:
         self.target = target
         self.writers: set[asyncio.StreamWriter] = set()
+        self.refusing = False
         self.loop = asyncio.new_event_loop()
         self.server: asyncio.Server | None = None
         started = threading.Event()
@@ -59,6 +60,9 @@ class Relay:
         self.loop.run_forever()
 
     async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            writer.close()
+            return
         try:
             upstream, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
         except OSError:
@@ -85,13 +89,18 @@ class Relay:
         self.loop.call_soon_threadsafe(cut)
 
     def refuse(self) -> None:
-        """Cut every connection and take no new one: the server is gone."""
-        assert self.server is not None
-        self.loop.call_soon_threadsafe(self.server.close)
+        """Cut every connection and hang up on new ones: the server is gone."""
+        self.refusing = True
         self.drop()
+
+    def accept(self) -> None:
+        """The server is back."""
+        self.refusing = False
 
     def close(self) -> None:
         self.refuse()
+        assert self.server is not None
+        self.loop.call_soon_threadsafe(self.server.close)
         time.sleep(0.1)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
