@@ -130,7 +130,7 @@ def annotate(chat: Chat, message_id: str, rating: str | None, note: str) -> dict
         {"rating": rating, "note": note},
     )
     annotation: dict[str, Any] | None = _wait(chat, future)["annotation"]
-    chat.to_panel(comm.annotation(message_id, annotation))
+    chat.keep_annotation(message_id, annotation)
     return annotation
 
 

@@ -317,6 +317,14 @@ class Chat(anywidget.AnyWidget):
             self._forward(frame)
             self._set(busy=self._conversation.busy)
 
+    def keep_annotation(self, message_id: str, annotation: dict[str, Any] | None) -> None:
+        """Record a message's stored rating and note, here and in the panel."""
+        with self._lock:
+            message = self._conversation.get(message_id)
+            if message is not None:
+                message["annotation"] = annotation
+            self.to_panel(comm.annotation(message_id, annotation))
+
     def refresh_panel(self) -> None:
         """Send a (re)rendered panel everything: the conversation, the sessions, the models."""
         self._send_reset()
