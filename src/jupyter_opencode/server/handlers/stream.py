@@ -15,9 +15,9 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ...tasks import BackgroundTasks
-from ..protocol import ServerFrame, error_frame, text_chunk
+from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
 from ..service import Delta, SessionBusy
-from .base import SESSION_ID, KernelTokenAuth, parse_prompt
+from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
 
 MAX_BACKLOG = 50_000
 MAX_SUBSCRIPTIONS = 1000
@@ -47,7 +47,7 @@ class _Deltas:
         return json.dumps(text_chunk(self.session_id, self.message_id, self.kind, merged, self.seq))
 
 
-class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
+class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONErrors):
     """Sends the chunks of every session this client subscribed to, in seq order."""
 
     kernel_methods = frozenset(("GET",))
@@ -71,13 +71,14 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Upgrade to a WebSocket."""
+        require_upgrade(self)
         await self.pre_get()
         await super().get(*args, **kwargs)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         """Greet the client and start the sender."""
         self._tasks.spawn(self._send_loop())
-        self._send({"type": "connected"})
+        self._send(connected_frame())
 
     def on_close(self) -> None:
         """Drop every subscription of this client."""
@@ -201,11 +202,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
             self._error("the session is still answering the previous message", "busy", sid)
             return
         self._send(
-            {
-                "type": "accepted",
-                "session_id": sid,
-                "session": result["session"],
-                "user_message": result["user_message"],
-                "assistant_message": result["assistant_message"],
-            }
+            accepted_frame(
+                sid, result["session"], result["user_message"], result["assistant_message"]
+            )
         )
