@@ -34,7 +34,8 @@ $(DEJAVU):
 demo: $(STAMP) $(BUILT)
 	$(VENV)/bin/jupyter-lab notebooks/quickstart.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lint: $(STAMP)
+lint: $(STAMP) $(BUILT)
+	cd js && npm run --silent lint
 	$(VENV)/bin/ruff check src tests benchmarks js/test
 	$(VENV)/bin/ruff format --check src tests benchmarks js/test
 	$(VENV)/bin/mypy

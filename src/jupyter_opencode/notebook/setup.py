@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..worker.environment import ProviderChoice, notebook_tools_overlay, read_config
 from .approvals import CHANGE_TOOLS, Approvals
 from .live import LiveDocuments
-from .mcp_server import INSTRUCTIONS, TOKEN_ENV, URL_ENV
+from .mcp_link import INSTRUCTIONS, TOKEN_ENV, URL_ENV
 from .records import NotebookRecords
 from .tools import READ_TOOLS, NotebookTools
 
