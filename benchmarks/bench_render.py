@@ -20,12 +20,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocket, expect
 
 from chrome_trace import traced
 from harness import Figure, print_table
@@ -75,6 +76,19 @@ def cost(cdp: Any, action: Any) -> tuple[float, float, float]:
     spent = {k: after[k] - before[k] for k in after if k.endswith(("Duration", "Count"))}
     print("  ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
     return spent["TaskDuration"], spent["LayoutDuration"], wall
+
+
+class Frames:
+    """WebSocket frames the page receives: on the stream socket (a tab) or a kernel's (a panel)."""
+
+    def __init__(self, page: Page) -> None:
+        self.counts: Counter[str] = Counter()
+        page.on("websocket", self._opened)
+
+    def _opened(self, ws: WebSocket) -> None:
+        kinds = {"/opencode/stream": "stream", "/channels": "kernel"}
+        kind = next((k for part, k in kinds.items() if part in ws.url), "other")
+        ws.on("framereceived", lambda _: self.counts.update([kind]))
 
 
 def tracing(browser: Any, page: Page) -> AbstractContextManager[None]:
@@ -142,6 +156,7 @@ def stream_reply(page: Page, scope: str) -> None:
 def panel(lab: Lab, browser: Any) -> list[Figure]:
     """The notebook panel (kernel path): idle baseline, then the long reply."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    frames = Frames(page)
     run_first_cell(page, lab, "render.ipynb")
     expect(page.locator(".jo-chat .jo-banner")).to_be_hidden(timeout=60_000)
     ask(page, ".jo-chat", "[[long:3]] warm up the worker")
@@ -150,22 +165,25 @@ def panel(lab: Lab, browser: Any) -> list[Figure]:
     cdp.send("Performance.enable")
     idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
     base = floor(page, cdp, ".jo-chat")
+    frames.counts.clear()
     with tracing(browser, page):
         task, layout, wall = cost(cdp, lambda: stream_reply(page, ".jo-chat"))
     page.close()
-    return figures("panel", task, layout, wall, idle, base)
+    return figures("panel", task, layout, wall, idle, base, frames.counts["kernel"])
 
 
 def figures(
-    host: str, task: float, layout: float, wall: float, idle: float, base: float
+    host: str, task: float, layout: float, wall: float, idle: float, base: float, received: int
 ) -> list[Figure]:
     """The figures of one host's long reply, against its idle page and its floor."""
+    socket = "the kernel's socket (comm and all)" if host == "panel" else "the stream socket"
     note = f"{CHUNKS} chunks in {wall:.1f} s; idle page for {CHUNKS * PACE:.0f} s: {idle:.2f} s"
     return [
         Figure(BENCH, f"{host}: main thread, long reply", task, "s", 1.0, note=note),
         Figure(BENCH, f"{host}: layout, long reply", layout, "s"),
         Figure(BENCH, f"{host}: floor, plain text every 40 ms", base, "s"),
-        Figure(BENCH, f"{host}: ours / floor", task / max(base, 0.001), "x"),
+        Figure(BENCH, f"{host}: ours / floor", task / max(base, 0.001), "x", 1.0),
+        Figure(BENCH, f"{host}: frames received, long reply", received, "", 600, note=socket),
     ]
 
 
@@ -182,6 +200,7 @@ OPEN = """async (id) => {
 def sidebar(lab: Lab, browser: Any, long_session: str) -> list[Figure]:
     """The labextension's conversation tab (no kernel): long reply, then a long session opened."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    frames = Frames(page)
     page.goto(f"{lab.url}lab?token={lab.token}&reset")
     page.wait_for_selector(".jp-LabShell", timeout=60_000)
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-opencode:new-chat')")
@@ -193,9 +212,10 @@ def sidebar(lab: Lab, browser: Any, long_session: str) -> list[Figure]:
     cdp.send("Performance.enable")
     idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
     base = floor(page, cdp, tab)
+    frames.counts.clear()
     with tracing(browser, page):
         task, layout, wall = cost(cdp, lambda: stream_reply(page, tab))
-    results = figures("sidebar tab", task, layout, wall, idle, base)
+    results = figures("sidebar tab", task, layout, wall, idle, base, frames.counts["stream"])
 
     opened = page.evaluate(OPEN, long_session) / 1000
     in_dom = page.locator(f"[data-session='{long_session}'] .jo-msg").count()

@@ -196,8 +196,9 @@ class Stream:
     @classmethod
     async def open(cls, server: Server) -> Stream:
         """Connect and wait for the greeting."""
+        # Every delta as it comes (no merging to a cadence): these clients time the relay.
         request = HTTPRequest(
-            f"ws://127.0.0.1:{server.port}/opencode/stream",
+            f"ws://127.0.0.1:{server.port}/opencode/stream?cadence_ms=0",
             headers={"Authorization": f"token {server.token}"},
         )
         stream = cls(await websocket_connect(request, max_message_size=64 * 1024 * 1024))

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClientConnection
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as time_limit
+else:
+    from async_timeout import timeout as time_limit
 
 Frame = dict[str, Any]
 
@@ -58,7 +64,7 @@ class Api:
 
     async def wait_status(self, sid: str, mid: str, timeout: float = 60.0) -> Frame:
         """Wait for a message to reach a final status."""
-        async with asyncio.timeout(timeout):
+        async with time_limit(timeout):
             while True:
                 found = [m for m in await self.messages(sid) if m["id"] == mid]
                 if found and found[0]["status"] not in ("pending", "streaming"):
@@ -92,7 +98,7 @@ class StreamClient:
     async def until(self, done: Callable[[Frame], bool], timeout: float = 90.0) -> list[Frame]:
         """Frames received until one satisfies ``done`` (included)."""
         received = []
-        async with asyncio.timeout(timeout):
+        async with time_limit(timeout):
             while True:
                 frame = await self.next(timeout)
                 received.append(frame)

@@ -83,14 +83,15 @@ async def test_unknown_session_is_404(api: Api) -> None:
 
 async def test_bad_query_arguments(api: Api, open_stream: Opener) -> None:
     before = await _seed(api, open_stream)
-    for path, params, reason in [
+    bad: list[tuple[tuple[str, ...], dict[str, Any], str]] = [
         (("sessions",), {"limit": "0"}, "bad_limit"),
         (("sessions",), {"limit": "many"}, "bad_limit"),
         (("sessions",), {"cursor": "%%%"}, "bad_cursor"),
         (("sessions", SID, "messages"), {"limit": "100000"}, "bad_limit"),
         (("sessions", SID, "messages"), {"limit": "1_0"}, "bad_limit"),
         (("sessions",), {"starred": ""}, "bad_starred"),
-    ]:
+    ]
+    for path, params, reason in bad:
         code, body = await api.call("GET", *path, **params)
         assert (code, body["reason"]) == (400, reason), body
     code, body = await api.call("GET", "sessions", SID, "messages", before="nope")

@@ -54,7 +54,11 @@ async def conversation(api: Api, open_stream: Opener) -> None:
     ]:
         accepted = await api.prompt(SID, text, context=context)
         mid = accepted["assistant_message"]["id"]
-        await stream.until(lambda f, mid=mid: final(SID)(f) and f["message"]["id"] == mid)
+
+        def answered(frame: dict[str, Any], mid: str = mid) -> bool:
+            return final(SID)(frame) and frame["message"]["id"] == mid
+
+        await stream.until(answered)
     code, _ = await api.call("PATCH", "sessions", SID, body={"title": "Sales / Umsätze 2026"})
     assert code == 200
 
@@ -207,11 +211,12 @@ async def test_options_and_errors(api: Api, open_stream: Opener, jp_fetch: Any) 
     assert SECRET not in named.headers["Content-Disposition"] + named.body.decode()
     assert "uses [REDACTED].txt" in unquote(named.headers["Content-Disposition"])
 
-    for params, reason in [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"format": "exe"}, "bad_format"),
         ({"format": "md", "redact": "maybe"}, "bad_redact"),
         ({"format": "md", "timestamps": ""}, "bad_timestamps"),
-    ]:
+    ]
+    for params, reason in bad:
         code, body = await api.call("GET", "sessions", SID, "export", **params)
         assert (code, body["reason"]) == (400, reason), body
     code, body = await api.call("GET", "sessions", "no-such-session", "export", format="md")

@@ -175,7 +175,7 @@ async def test_bad_imports_are_400_and_create_nothing(api: Api, tmp_path: Path) 
 
 
 async def test_every_field_survives_import_then_export(api: Api) -> None:
-    rich = {
+    rich: dict[str, Any] = {
         "format": "jupyter-opencode.session",
         "version": 1,
         "session": {

@@ -27,7 +27,7 @@ from jupyter_opencode.server.store import SessionStore
 
 OPTIONS = ExportOptions()
 SESSION = {"id": "s-render-1", "title": "Notes", "message_count": 2, "tags": ["q3"]}
-ANNOTATED = [
+ANNOTATED: list[dict[str, Any]] = [
     {"id": "m1", "role": "user", "status": "complete", "content": "plot it", "created_at": 1.0},
     {
         "id": "m2", "role": "assistant", "status": "complete", "created_at": 2.0,

@@ -8,10 +8,10 @@ import signal
 
 from jupyter_opencode.testing import TOOL_OUTPUT, FakeModelProcess, expected_text
 
-from .streams import Api, Opener, final, text_of
+from .streams import Api, Opener, StreamClient, final, text_of, time_limit
 
 
-async def _first_text(stream, sid: str) -> None:  # type: ignore[no-untyped-def]
+async def _first_text(stream: StreamClient, sid: str) -> None:
     await stream.until(lambda f: f.get("kind") == "text" and f["session_id"] == sid)
 
 
@@ -68,7 +68,7 @@ async def test_killed_worker_interrupts_then_restarts(api: Api, open_stream: Ope
     streamed = text_of(stream.frames, sid)
     assert streamed and message["content"] == streamed
     assert "exited" in (message["error"] or "")
-    async with asyncio.timeout(30):
+    async with time_limit(30):
         while (await api.call("GET", "status"))[1]["worker"]["state"] != "ready":
             await asyncio.sleep(0.1)
     _, status = await api.call("GET", "status")

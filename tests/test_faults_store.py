@@ -125,6 +125,8 @@ def test_database_locked_by_another_process(tmp_path: Path) -> None:
             assert time.monotonic() - started > 5.0  # it waited past the old 5 s limit for the lock
         finally:
             locker.wait(20)
+            if locker.stdout is not None:
+                locker.stdout.close()
         assert (await db.get_message("session-locked-a") or {})["status"] == "pending"
         assert await db.integrity_check() == "ok"
         await db.close()

@@ -12,7 +12,7 @@ import pytest
 
 from jupyter_opencode.testing import expected_text
 
-from .streams import Api, Opener, StreamClient, final, text_of
+from .streams import Api, Opener, StreamClient, final, text_of, time_limit
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ async def _worker(api: Api) -> dict[str, Any]:
 
 
 async def _until_state(api: Api, *states: str, timeout: float = 60.0) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
+    async with time_limit(timeout):
         while (worker := await _worker(api))["state"] not in states:
             await asyncio.sleep(0.1)
     return worker

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tornado.httpclient import HTTPClientError
 
-from .streams import Api, Opener
+from .streams import Api, Opener, time_limit
 
 SEEDED = "fuzz-seeded-session"
 HOSTILE_IDS = [
@@ -77,7 +77,7 @@ def _check(code: int, raw: bytes, where: str) -> None:
 
 async def _quiet(service: Any) -> None:
     """Wait until no answer is in progress (so nothing changes the database meanwhile)."""
-    async with asyncio.timeout(90):
+    async with time_limit(90):
         while service.turns:
             await asyncio.sleep(0.05)
     await service.writer.flush()
@@ -180,7 +180,7 @@ async def test_stream_frame_fuzz(api: Api, open_stream: Opener) -> None:
         stream.ws.write_message(frame, binary=isinstance(frame, bytes))
         sentinel = f"sentinel-{index:04d}"
         stream.send(type="probe", session_id=sentinel)
-        async with asyncio.timeout(30):
+        async with time_limit(30):
             while True:
                 answer = await stream.next()
                 assert "Traceback" not in json.dumps(answer)

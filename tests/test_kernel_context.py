@@ -64,6 +64,7 @@ def test_recorder_records_output_result_and_traceback(shell: InteractiveShell) -
     assert ok.stdout.startswith("hello out\n") and ok.result == "42" and not ok.failed
     assert failed.failed and failed.error_name == "ZeroDivisionError"
     assert failed.error_value == "division by zero"
+    assert failed.traceback is not None
     assert failed.traceback.startswith("Traceback (most recent call last):")
     assert "return 1 / x" in failed.traceback
     assert "interactiveshell.py" not in failed.traceback

@@ -19,7 +19,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_opencode.demo.scripts import DEMO_CODE, TITLE_MARKER, message_text
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .streams import Api, Frame, Opener, StreamClient, final, text_of
+from .streams import Api, Frame, Opener, StreamClient, final, text_of, time_limit
 
 SETUP = "import json\nfrom jupyter_opencode import Chat\nchat = Chat()\n"
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -69,7 +69,7 @@ class Kernel:
     async def execute(self, code: str, timeout: float = 90.0) -> Execution:
         """Execute `code` and wait until the kernel is idle again."""
         msg_id = self.client.execute(code)
-        async with asyncio.timeout(timeout):
+        async with time_limit(timeout):
             while True:
                 reply = await self.client.get_shell_msg()
                 if reply["parent_header"].get("msg_id") == msg_id:
@@ -221,7 +221,7 @@ def to_widget(kernel: Kernel, comm_id: str, content: dict[str, Any]) -> None:
 
 async def poll(kernel: Kernel, expression: str, done: Callable[[Any], bool]) -> Any:
     """Evaluate `expression` in the kernel (printed as JSON) until `done` holds for it."""
-    async with asyncio.timeout(90):
+    async with time_limit(90):
         while True:
             value = (await kernel.run(f"print(json.dumps({expression}))")).json()
             if done(value):
@@ -406,7 +406,7 @@ async def _timed_until(
     stream: StreamClient, done: Callable[[Frame], bool], into: list[tuple[float, Frame]]
 ) -> None:
     """Read frames until one satisfies `done`, with the time each one arrived."""
-    async with asyncio.timeout(90):
+    async with time_limit(90):
         while True:
             frame = await stream.next()
             into.append((time.time(), frame))

@@ -12,7 +12,8 @@ DATA = Path(__file__).parent / "data"
 
 def test_tokens_add_up_over_the_steps_of_one_answer() -> None:
     """A tool call makes two assistant messages; the answer's tokens are both infos' totals."""
-    events = [json.loads(line) for line in (DATA / "opencode-events-tool.jsonl").open()]
+    lines = (DATA / "opencode-events-tool.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
     last_info: dict[str, dict[str, int]] = {}
     for event in events:
         info = event["properties"].get("info") or {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .streams import Api
+from .streams import Api, time_limit
 from .test_kernel_integration import Kernel, Starter, start_kernel
 
 __all__ = ["start_kernel"]  # the fixture, shared with the kernel integration tests
@@ -37,7 +37,7 @@ def _customs(kernel: Kernel, kind: str) -> list[dict[str, Any]]:
 
 
 async def _eventually(check: Any, timeout: float = 30.0) -> Any:
-    async with asyncio.timeout(timeout):
+    async with time_limit(timeout):
         while not (result := await check()):
             await asyncio.sleep(0.1)
     return result

@@ -37,7 +37,7 @@ async def _fill(jp_serverapp: Any) -> None:
     for n in range(FILLERS):
         sid = f"session-filler-{n:04d}"
         now = time.time()
-        user = {
+        user: dict[str, Any] = {
             "id": f"filler-user-{n}", "session_id": sid, "role": "user", "status": "complete",
             "content": f"weekly sales report {n} for the northern stores", "error": None,
             "model": None, "created_at": now, "completed_at": now, "context": [],
@@ -61,6 +61,19 @@ async def _search(api: Api, q: str, **params: Any) -> list[dict[str, Any]]:
     code, body = await api.call("GET", "search", q=q, **params)
     assert code == 200, (q, body)
     return list(body["hits"])
+
+
+async def _listed(api: Api, **params: Any) -> list[str]:
+    """Every session id ``GET sessions`` lists with these filters, through pages of 40."""
+    listed: list[str] = []
+    cursor = ""
+    while True:
+        code, page = await api.call("GET", "sessions", limit="40", cursor=cursor, **params)
+        assert code == 200, page
+        listed += [s["id"] for s in page["sessions"]]
+        if not page["next_cursor"]:
+            return listed
+        cursor = page["next_cursor"]
 
 
 def _marked(hit: dict[str, Any]) -> list[str]:
@@ -96,6 +109,17 @@ async def test_search_prefix_phrase_and_hostile_queries(api: Api, jp_serverapp: 
             break
         cursor = page["next_cursor"]
     assert third["id"] in seen and len(seen) == len(set(seen)) > FILLERS
+
+    # The session list by a word in every filler (walked newest first) and by a rare word
+    # (its sessions collected and sorted): each page for page the unfiltered list's order.
+    everything = await _listed(api)
+    fillers = [sid for sid in everything if sid.startswith("session-filler-")]
+    assert await _listed(api, q="northern") == fillers
+    assert await _listed(api, q="northern", starred="false") == fillers
+    assert await _listed(api, q="grou") == ["session-lib-two"]
+    assert await _listed(api, q="region") == [
+        sid for sid in everything if sid in set(fillers) | {"session-lib-two"}
+    ]
 
     for q in HOSTILE:
         code, body = await api.call("GET", "search", q=q)
@@ -185,7 +209,8 @@ async def test_bad_patches_and_filters_are_400(api: Api, open_stream: Opener) ->
         code, answer = await api.call("PATCH", "sessions", sid, body=body)
         assert code == 400 and answer["reason"] == reason, (body, answer)
     assert (await api.call("GET", "sessions", sid))[1] == before
-    for params in ({"starred": "maybe"}, {"archived": "2"}, {"q": "x" * 1001}):
+    bad: list[dict[str, Any]] = [{"starred": "maybe"}, {"archived": "2"}, {"q": "x" * 1001}]
+    for params in bad:
         code, answer = await api.call("GET", "sessions", **params)
         assert code == 400, (params, answer)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_opencode.testing import expected_text
 
-from .streams import Api, Opener, StreamClient, final, text_of
+from .streams import Api, Opener, StreamClient, final, text_of, time_limit
 
 STREAMING = 20
 IDLE = 50
@@ -72,7 +72,7 @@ async def test_twenty_streams_and_fifty_idle_subscribers(
     for client in [*idle, *clients, solo]:
         client.close()
     service = _service(jp_serverapp)
-    async with asyncio.timeout(10):
+    async with time_limit(10):
         while service._subscribers:
             await asyncio.sleep(0.05)
     _assert_nothing_left(service)
@@ -92,7 +92,7 @@ async def test_state_stays_bounded_over_many_prompts(
             client.subscribe(sid, after_seq=page["last_seq"] if code == 200 else 0)
             await _answer(client, sid, f"round {round_} prompt {index}")
         client.close()
-        async with asyncio.timeout(10):
+        async with time_limit(10):
             while service._subscribers:
                 await asyncio.sleep(0.05)
         _assert_nothing_left(service)

@@ -50,7 +50,7 @@ def test_always_is_remembered_across_a_restart(
 ) -> None:
     sid = "session-always-1"
     messages = f"opencode/sessions/{sid}/messages"
-    paths = {"opencode_config": opencode_config_file, "worker_home": worker_home}
+    paths: dict[str, Any] = {"opencode_config": opencode_config_file, "worker_home": worker_home}
     db = tmp_path / "sessions.db"
     with JupyterProcess(tmp_path, **paths) as server:
         nb = write_notebook(server.root, "always.ipynb")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_bad_arguments_say_what_is_wrong() -> None:
 
 
 def test_long_outputs_are_truncated_with_a_marker_and_images_kept() -> None:
-    outputs = [
+    outputs: list[dict[str, Any]] = [
         {"output_type": "stream", "name": "stdout", "text": "x" * (OUTPUT_LIMIT + 500)},
         {"output_type": "display_data", "data": {"image/png": "iVBOR\n", "text/plain": "<F>"}},
         {"output_type": "error", "ename": "KeyError", "evalue": "'k'",

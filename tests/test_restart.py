@@ -6,6 +6,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from jupyter_opencode.testing import FakeModelProcess, JupyterProcess, expected_text
 
@@ -34,7 +35,7 @@ def test_server_killed_mid_stream(
     sid = "session-restart-1"
     marker = "[[slow:300:0.02]] restart marker"
     messages_path = f"opencode/sessions/{sid}/messages"
-    paths = {"opencode_config": opencode_config_file, "worker_home": worker_home}
+    paths: dict[str, Any] = {"opencode_config": opencode_config_file, "worker_home": worker_home}
     with JupyterProcess(tmp_path, **paths) as server:
         accepted = server.call("POST", messages_path, {"text": marker})
         mid = accepted["assistant_message"]["id"]
@@ -67,7 +68,7 @@ def test_server_stopped_mid_stream(
 ) -> None:
     sid = "session-stopped-1"
     path = f"opencode/sessions/{sid}/messages"
-    paths = {"opencode_config": opencode_config_file, "worker_home": worker_home}
+    paths: dict[str, Any] = {"opencode_config": opencode_config_file, "worker_home": worker_home}
     with JupyterProcess(tmp_path, **paths) as server:
         server.call("POST", path, {"text": "[[slow:300:0.02]] stop marker"})
         _until_streaming(server, path)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from jupyter_opencode.server.store import SessionStore
 from jupyter_opencode.server.store.schema import MIGRATIONS
-from jupyter_opencode.server.writer import ChunkWriter
+from jupyter_opencode.server.writer import ChunkWriter, Row
 
 
 def _message(sid: str, mid: str, role: str, status: str, content: str = "") -> dict[str, Any]:
@@ -68,10 +69,10 @@ def test_writer_batches_chunks_into_few_transactions(tmp_path: Path) -> None:
         transactions = 0
         original = store.write_chunks
 
-        async def counting(*args: Any) -> None:
+        async def counting(chunks: Sequence[Row], progress: Iterable[tuple[str, str]]) -> None:
             nonlocal transactions
             transactions += 1
-            await original(*args)
+            await original(chunks, progress)
 
         store.write_chunks = counting  # type: ignore[method-assign]
         writer = ChunkWriter(store, interval=0.03)
@@ -79,7 +80,11 @@ def test_writer_batches_chunks_into_few_transactions(tmp_path: Path) -> None:
         for seq in range(1, 5001):
             text += f"w{seq} "
             row = ("session-2", seq, "a2", "text", f'{{"seq": {seq}}}')
-            writer.add(row, "a2", lambda text=text: text)
+
+            def joined(text: str = text) -> str:
+                return text
+
+            writer.add(row, "a2", joined)
             if seq % 500 == 0:
                 assert len(writer.pending("session-2")) > 0
                 await asyncio.sleep(0.04)

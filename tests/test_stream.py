@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+from tornado.httpclient import HTTPClientError
+
 from jupyter_opencode.testing import expected_text
 
 from .streams import Api, Opener, StreamClient, final, text_of
@@ -102,3 +105,65 @@ async def _both_final(stream: StreamClient, *sids: str) -> list[dict[str, Any]]:
             if final(sid)(frame):
                 pending.discard(sid)
     return frames
+
+
+async def _timed(stream: StreamClient, sid: str) -> dict[str, float]:
+    """Read frames until the session's final message; when each reply word arrived."""
+    loop = asyncio.get_running_loop()
+    arrivals: dict[str, float] = {}
+    while not final(sid)(await stream.next()):
+        frame = stream.frames[-1]
+        if frame.get("kind") == "text" and "delta" in frame:
+            for word in frame["delta"].split():
+                arrivals.setdefault(word, loop.time())
+    return arrivals
+
+
+async def test_deltas_go_at_the_client_cadence(
+    api: Api, open_stream: Opener, jp_ws_fetch: Any
+) -> None:
+    sid = "session-cadence-1"
+    clients = []
+    for cadence in ("250", "0"):
+        ws = await jp_ws_fetch("opencode", "stream", params={"cadence_ms": cadence})
+        clients.append(StreamClient(ws))
+        assert (await clients[-1].next())["type"] == "connected"
+    paced, plain = clients
+    try:
+        paced.subscribe(sid)
+        plain.subscribe(sid)
+        prompt = "[[slow:150:0.01]] cadence"
+        await api.prompt(sid, prompt)
+        seen, heard = await asyncio.gather(_timed(paced, sid), _timed(plain, sid))
+    finally:
+        for client in clients:
+            client.close()
+    expected = expected_text(prompt)
+    assert text_of(paced.frames, sid) == text_of(plain.frames, sid) == expected
+    assert paced.frames[-1] == plain.frames[-1]
+    # Merged: one text frame per 250 ms of streaming at most (plus the first and the last).
+    texts = [f for f in paced.frames if f.get("kind") == "text"]
+    span = max(seen.values()) - min(seen.values())
+    assert len(texts) <= span / 0.25 + 3, (len(texts), span)
+    # Bounded: no word waits much longer than one interval beyond the uncoalesced client.
+    assert set(seen) == set(heard)
+    late = max(seen[word] - heard[word] for word in seen)
+    assert late < 0.25 + 0.3, late
+    seqs = [f["seq"] for f in paced.frames if "seq" in f]
+    assert seqs == sorted(set(seqs))
+
+    # A client that saw up to a merged frame resumes from its seq and misses nothing.
+    cut = next(f for f in texts[len(texts) // 2 :] if len(f["delta"].split()) > 1)
+    resumed = await open_stream()
+    resumed.subscribe(sid, after_seq=cut["seq"])
+    rest = await resumed.until(final(sid))
+    before = paced.frames[: paced.frames.index(cut) + 1]
+    assert text_of(before, sid) + text_of(rest, sid) == expected
+    assert rest[0]["seq"] == cut["seq"] + 1 and rest[-1] == paced.frames[-1]
+
+
+async def test_bad_cadence_is_400(jp_ws_fetch: Any) -> None:
+    for value in ("fast", "-1", "1001"):
+        with pytest.raises(HTTPClientError) as error:
+            await jp_ws_fetch("opencode", "stream", params={"cadence_ms": value})
+        assert error.value.code == 400

@@ -12,7 +12,7 @@ import pytest
 
 from jupyter_opencode.testing import expected_text
 
-from .streams import Api, Opener
+from .streams import Api, Opener, time_limit
 
 
 class TestMissingWorker:
@@ -50,7 +50,7 @@ class TestIdleWorker:
 
     async def test_idle_shutdown_then_lazy_restart(self, api: Api, open_stream: Opener) -> None:
         assert (await api.call("GET", "models"))[0] == 200
-        async with asyncio.timeout(20):
+        async with time_limit(20):
             while (await api.call("GET", "status"))[1]["worker"]["state"] != "stopped":
                 await asyncio.sleep(0.1)
         stream = await open_stream()
@@ -102,7 +102,7 @@ class TestRestartLimit:
             _, status = await api.call("GET", "status")
             killed = status["worker"]["pid"]
             os.kill(killed, signal.SIGKILL)
-            async with asyncio.timeout(30):
+            async with time_limit(30):
                 while True:
                     worker = (await api.call("GET", "status"))[1]["worker"]
                     if worker["state"] == wanted and worker["pid"] != killed:

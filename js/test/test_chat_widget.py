@@ -472,6 +472,52 @@ def test_thousands_of_messages_and_older_pages(page: Any) -> None:
     assert page.evaluate("document.querySelector('.jo-list').scrollTop") == 500
 
 
+# Each visible element with text of its own: its text's contrast ratio (WCAG) against the
+# background it is drawn on (the nearest opaque one up the tree), and that background's
+# relative luminance.
+CONTRAST_JS = """() => {
+  const rgba = (css) => {
+    const m = css.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const [r, g, b, a = 1] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [r, g, b, a];
+  };
+  const luminance = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => v / 255)
+      .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const over = (top, under) => top.slice(0, 3).map((v, i) => v * top[3] + under[i] * (1 - top[3]));
+  const background = (el) => {
+    const layers = [];
+    for (let node = el; node; node = node.parentElement) {
+      const color = rgba(getComputedStyle(node).backgroundColor);
+      if (color && color[3] > 0) layers.push(color);
+      if (color && color[3] >= 1) break;
+    }
+    return layers.reduceRight((under, top) => over(top, under), [255, 255, 255]);
+  };
+  const seen = [];
+  for (const el of document.querySelectorAll('.jo-chat *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const box = el.getBoundingClientRect();
+    if (!own || !box.width || !box.height || getComputedStyle(el).visibility !== 'visible') {
+      continue;
+    }
+    const bg = background(el);
+    const fg = over(rgba(getComputedStyle(el).color), bg);
+    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+    seen.push({
+      element: el.tagName.toLowerCase() + '.' + [...el.classList].join('.'),
+      text: el.textContent.trim().slice(0, 30),
+      contrast: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100,
+      background: Math.round(luminance(bg) * 100) / 100,
+    });
+  }
+  return seen;
+}"""
+
+
 def test_dark_theme(browser: Any, base_url: str) -> None:
     """The same conversation under JupyterLab's dark-theme variables."""
     context = browser.new_context(viewport={"width": 820, "height": 640})
@@ -486,7 +532,14 @@ def test_dark_theme(browser: Any, base_url: str) -> None:
     )
     page.locator(".jo-tool summary").click()
     shot(page, "06-dark")
+    seen = page.evaluate(CONTRAST_JS)
     context.close()
+    assert len(seen) > 20, seen
+    # Every visible text is readable on what it is drawn on, and nothing is a light patch.
+    unreadable = [s for s in seen if s["contrast"] < 3.0]
+    assert not unreadable, unreadable
+    light = [s for s in seen if s["background"] > 0.4]
+    assert not light, light
 
 
 def test_export_download_saves_the_kernel_bytes(page: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,11 +20,12 @@ SHOTS = REPO / "test-artifacts" / "browser"
 
 
 @contextmanager
-def run_lab(tmp: Path, model_url: str) -> Iterator[Lab]:
+def run_lab(tmp: Path, model_url: str, extra_args: Sequence[str] = ()) -> Iterator[Lab]:
     """Start JupyterLab in `tmp` with the extension answering from the model at `model_url`."""
     config = tmp / "opencode.json"
     config.write_text(json.dumps(opencode_config(model_url)))
-    with Lab(tmp, lab=True, opencode_config=config, worker_home=tmp / "worker-home") as lab:
+    home = tmp / "worker-home"
+    with Lab(tmp, lab=True, opencode_config=config, worker_home=home, extra_args=extra_args) as lab:
         yield lab
 
 

@@ -244,7 +244,7 @@ def test_new_from_template(page: Page, lab: Lab) -> None:
     box.fill("First message from a template")
     with page.expect_request(lambda r: r.method == "POST" and "/messages" in r.url) as sent:
         box.press("Enter")
-    assert sent.value.post_data_json["template"] == "tidy"
+    assert (sent.value.post_data_json or {})["template"] == "tidy"
     expect(tab.locator(".jo-msg.jo-assistant").last).to_have_class(
         re.compile("jo-status-complete"), timeout=60_000
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Dialog
 
 from jupyter_opencode.testing import chromium, serve_directory
 
@@ -130,7 +131,12 @@ def test_xss_corpus_stays_inert(harness: str) -> None:
     errors: list[str] = []
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 900, "height": 900})
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def dismiss(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
         page.on("request", lambda r: None if r.url.startswith(harness) else foreign.append(r.url))
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{harness}/js/test/harness.html")

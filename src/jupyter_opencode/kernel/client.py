@@ -372,8 +372,11 @@ class ServerClient:
             for session_id in sessions:
                 self._send_subscribe(session_id)
             self._set_state("connected", "")
-            await self._read(ws)
-            self._ws = None
+            try:
+                await self._read(ws)
+            finally:
+                ws.close()  # also when the server closed it: tornado warns of it otherwise
+                self._ws = None
             if not self._closing:
                 self._set_state(
                     "reconnecting", f"Lost the connection to {server.url}; reconnecting…"

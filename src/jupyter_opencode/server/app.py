@@ -61,6 +61,12 @@ class OpencodeExtension(ExtensionApp):
         " excepted) before it is ended with an error.",
     ).tag(config=True)
 
+    stream_cadence_ms = Int(
+        40,
+        help="Ms between two frames of streamed text a stream client receives (the deltas in"
+        " between go as one chunk; other frames go at once). A client may ask for its own"
+        " with ?cadence_ms= (0: every delta as it comes).",
+    ).tag(config=True)
     max_import_bytes = Int(
         64 * 1024 * 1024, help="Largest JSON export accepted by POST sessions/import, in bytes."
     ).tag(config=True)

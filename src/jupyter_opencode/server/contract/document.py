@@ -126,7 +126,9 @@ def _op(
     return op
 
 
-def _websocket(op_id: str, summary: str, frames: str) -> dict[str, Any]:
+def _websocket(
+    op_id: str, summary: str, frames: str, query: Sequence[Param] = ()
+) -> dict[str, Any]:
     """A WebSocket upgrade: 101 and the frames by name; a plain request gets a JSON 400."""
     return {
         "operationId": op_id,
@@ -146,6 +148,7 @@ def _websocket(op_id: str, summary: str, frames: str) -> dict[str, Any]:
                 "required": True,
                 "schema": {"type": "string", "const": "Upgrade"},
             },
+            *(param.openapi() for param in query),
         ],
         "responses": {
             "101": {"description": "Switching Protocols: the socket is open"},
@@ -401,6 +404,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "stream",
                 "Subscribe to sessions and receive their chunks",
                 _STREAM_FRAMES,
+                s.STREAM_QUERY,
             )
         },
         "/notebook/live": {

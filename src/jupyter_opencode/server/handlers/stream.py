@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import deque
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ...tasks import BackgroundTasks
+from ..contract.schemas import STREAM_QUERY
+from ..contract.validation import Invalid, query_values
 from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
 from ..service import Delta, SessionBusy
 from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
@@ -25,7 +28,7 @@ MAX_SUBSCRIPTIONS = 1000
 
 @dataclass
 class _Deltas:
-    """Consecutive text deltas of one message waiting to be sent: they go as one chunk."""
+    """Text deltas of one message, no other frame of its session between, to go as one chunk."""
 
     session_id: str
     message_id: str
@@ -48,7 +51,12 @@ class _Deltas:
 
 
 class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONErrors):
-    """Sends the chunks of every session this client subscribed to, in seq order."""
+    """Sends the chunks of every session this client subscribed to, in seq order.
+
+    Text deltas go at the client's cadence: those that come within one interval of the last
+    frame sent wait for its end and go as one chunk (with the seq of the last), so a fast
+    stream costs a client one frame per interval; any other frame goes at once, after them.
+    """
 
     kernel_methods = frozenset(("GET",))
 
@@ -56,7 +64,11 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         """Per-connection state."""
         self._sent: dict[str, int] = {}
         self._queue: deque[str | _Deltas] = deque()
+        self._growing: dict[str, _Deltas] = {}
         self._wakeup = asyncio.Event()
+        self._urgent = asyncio.Event()
+        self._cadence = 0.0
+        self._sent_at = -float("inf")
         self._tasks = BackgroundTasks(self.log)
         self._order = asyncio.Lock()
 
@@ -73,6 +85,13 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         """Upgrade to a WebSocket."""
         require_upgrade(self)
         await self.pre_get()
+        try:
+            cadence = query_values(STREAM_QUERY, self.request.query_arguments)["cadence_ms"]
+        except Invalid as e:
+            raise web.HTTPError(400, str(e), reason=e.reason) from e
+        if cadence is None:
+            cadence = self.settings["jupyter_opencode_app"].stream_cadence_ms
+        self._cadence = cadence / 1000
         await super().get(*args, **kwargs)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
@@ -86,28 +105,34 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         self._tasks.cancel_all()
 
     def deliver(self, session_id: str, seq: int, frame: str, delta: Delta | None = None) -> None:
-        """Queue a frame (merging deltas while the client is behind); drop a hopeless client."""
+        """Queue a frame (merging deltas until they are sent); drop a hopeless client."""
         if seq <= self._sent.get(session_id, -1):
             return
         self._sent[session_id] = seq
-        last = self._queue[-1] if self._queue else None
         if delta is not None:
             message_id, kind, text = delta
-            if isinstance(last, _Deltas) and last.key == (session_id, message_id, kind):
-                last.parts.append(text)
-                last.seq = seq
+            # Only the session's newest queued frame may grow: its frames keep their order.
+            waiting = self._growing.get(session_id)
+            if waiting is not None and waiting.key == (session_id, message_id, kind):
+                waiting.parts.append(text)
+                waiting.seq = seq
                 return
-            self._queue.append(_Deltas(session_id, message_id, kind, seq, frame, [text]))
+            self._growing[session_id] = _Deltas(session_id, message_id, kind, seq, frame, [text])
+            self._queue.append(self._growing[session_id])
         elif len(self._queue) >= MAX_BACKLOG:
             self.service.unsubscribe(self)
             self.close(1013, "client too slow: reconnect and resubscribe with after_seq")
             return
         else:
+            self._growing.pop(session_id, None)
             self._queue.append(frame)
+            self._urgent.set()
         self._wakeup.set()
 
     def _send(self, data: ServerFrame) -> None:
+        self._growing.pop(str(data.get("session_id", "")), None)
         self._queue.append(json.dumps(data))
+        self._urgent.set()
         self._wakeup.set()
 
     def _error(self, message: str, reason: str, sid: str | None = None) -> None:
@@ -118,10 +143,18 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         self._send(frame)
 
     async def _send_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 await self._wakeup.wait()
+                early = self._sent_at + self._cadence - loop.time()
+                if early > 0 and not self._urgent.is_set():
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._urgent.wait(), early)
                 self._wakeup.clear()
+                self._urgent.clear()
+                self._sent_at = loop.time()
+                self._growing.clear()
                 last = None
                 while self._queue:
                     item = self._queue.popleft()
@@ -176,8 +209,11 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         self._tasks.spawn(self._in_order(coro))
 
     async def _in_order(self, coro: Any) -> None:
-        async with self._order:
-            await coro
+        try:
+            async with self._order:
+                await coro
+        finally:
+            coro.close()  # cancelled while waiting its turn (socket closed): it never ran
 
     async def _unsubscribe(self, sid: str) -> None:
         self.service.unsubscribe(self, sid)

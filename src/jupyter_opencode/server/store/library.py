@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import rewind_frame
-from .search import MATCHING_SESSIONS, match_expression
+from .search import MATCHING_SESSIONS, SESSION_MATCHES, is_common, match_expression
 from .search import search as search_hits
 
 if TYPE_CHECKING:
@@ -66,21 +66,25 @@ class Library:
         if filters.notebook is not None:
             where.append("notebook_path = ?")
             args.append(filters.notebook)
+        walk = False
         if filters.q:
             expression = match_expression(filters.q)
             if expression is None:
                 return []
-            where.append(f"id IN ({MATCHING_SESSIONS})")
+            # A common word: test the sessions newest first until the page is full; a rare
+            # one: collect its few sessions and sort them.
+            walk = await is_common(self.store.db, expression)
+            where.append(SESSION_MATCHES if walk else f"id IN ({MATCHING_SESSIONS})")
             args.append(expression)
         if cursor is not None:  # keyset paging: strictly older than the last row seen
             where.append("(updated_at, id) < (?, ?)")
             args += cursor
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         order = "ORDER BY updated_at DESC, id DESC"
-        # A tag or a search gives a list of ids: sort them in the covering index (3x faster
+        # A tag or a rare word gives a list of ids: sort them in the covering index (3x faster
         # on a tag of 2,000 sessions than reading their rows; the planner does not see it).
         # A notebook narrows further through its own index.
-        by_ids = (filters.tag or filters.q) and filters.notebook is None
+        by_ids = (filters.tag or (filters.q and not walk)) and filters.notebook is None
         source = "sessions INDEXED BY sessions_page" if by_ids else "sessions"
         # The page's ids first, whole rows after: sorting narrow rows is 3x faster on a tag
         # of 2,000 sessions.
