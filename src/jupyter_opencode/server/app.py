@@ -20,6 +20,7 @@ from traitlets import Float, Int, List, Unicode, default, validate
 from ..notebook import setup as notebook_setup
 from ..worker.environment import ProviderChoice, user_provider, write_config
 from ..worker.supervisor import WorkerError, WorkerSupervisor
+from .activity import ActivityReporter
 from .handlers import ROUTES
 from .library import LibraryService
 from .service import ChatService
@@ -59,6 +60,12 @@ class OpencodeExtension(ExtensionApp):
         600.0,
         help="Seconds an answer may go without any word from opencode (permission prompts"
         " excepted) before it is ended with an error.",
+    ).tag(config=True)
+
+    activity_interval = Float(
+        10.0,
+        help="Seconds between the stamps of server activity while an answer is in progress (idle"
+        " cullers see a streaming answer as activity even with no browser connected).",
     ).tag(config=True)
 
     max_import_bytes = Int(
@@ -111,6 +118,12 @@ class OpencodeExtension(ExtensionApp):
         )
         self.service = ChatService(self.store, self.supervisor, turn_timeout=self.turn_timeout)
         self.library = LibraryService(self.service)
+        self.activity = ActivityReporter(
+            self.server.web_app.settings.setdefault("last_activity_times", {}),
+            busy=lambda: bool(self.service.turns),
+            interval=self.activity_interval,
+        )
+        self.service.on_activity = self.activity.mark
         self.notebook_tools = notebook_setup.install(self)
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
@@ -185,9 +198,14 @@ class OpencodeExtension(ExtensionApp):
         )
         return ProviderChoice(path, None, demo=True, description="offline demo model")
 
+    def current_activity(self) -> list[str]:
+        """The sessions answering now: the server is not idle while the agent works."""
+        return sorted(self.service.turns)
+
     async def stop_extension(self) -> None:
         """Stop the worker, flush and close the store."""
         await self.service.close()
+        await self.activity.close()
         await self.notebook_tools.approvals.close()
         await self.supervisor.shutdown()
         if self._demo_server is not None:

@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
@@ -110,6 +111,8 @@ class ChatService:
         self._seq_floor: dict[str, int] = {}
         self._tasks = BackgroundTasks(log)
         self.permissions: PermissionHook | None = None
+        # Told when an answer starts or ends (the server's activity, for idle cullers).
+        self.on_activity: Callable[[], None] = lambda: None
         supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
 
     # subscribers
@@ -246,6 +249,7 @@ class ChatService:
         self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
+        self.on_activity()
         return {"session": session, "user_message": user, "assistant_message": assistant}
 
     async def _answer(
@@ -312,6 +316,7 @@ class ChatService:
         if recorded is not None:
             self._deliver(turn, *recorded)
         self.supervisor.touch()
+        self.on_activity()
 
     async def _save_final(
         self, turn: Turn, status: str, error: str | None

@@ -83,12 +83,13 @@ def config_overlay(choice: ProviderChoice) -> dict[str, Any]:
     return {} if "*" in permission else {"permission": permission}
 
 
-def _private_dir(path: Path) -> None:
+def private_dir(path: Path) -> None:
+    """Create a folder (and its parents) that only this user can enter; 0700 if it exists."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.chmod(0o700)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a file that is readable by this user only from its first byte on."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as file:
@@ -108,9 +109,9 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
         "XDG_CACHE_HOME": home / "cache",
         "XDG_STATE_HOME": home / "state",
     }
-    _private_dir(home)
+    private_dir(home)
     for path in dirs.values():
-        _private_dir(path)
+        private_dir(path)
     env.update({key: str(path) for key, path in dirs.items()})
     env.update(OFFLINE_ENV)
     env["OPENCODE_SERVER_PASSWORD"] = password
@@ -120,8 +121,8 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
         env["OPENCODE_CONFIG_CONTENT"] = json.dumps(overlay)
     if choice.auth_path is not None:
         auth = home / "data" / "opencode" / "auth.json"
-        _private_dir(auth.parent)
-        _write_private(auth, choice.auth_path.read_bytes())
+        private_dir(auth.parent)
+        write_private(auth, choice.auth_path.read_bytes())
     rg = find_rg()
     if rg is not None:
         env["PATH"] = f"{rg.parent}{os.pathsep}{env.get('PATH', '')}"
@@ -129,9 +130,9 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:
-    """Write an opencode configuration file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2))
+    """Write an opencode configuration file, readable by this user only."""
+    private_dir(path.parent)
+    write_private(path, json.dumps(config, indent=2).encode())
     return path
 
 
