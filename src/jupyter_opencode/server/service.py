@@ -113,6 +113,8 @@ class ChatService:
         self.permissions: PermissionHook | None = None
         # Told when an answer starts or ends (the server's activity, for idle cullers).
         self.on_activity: Callable[[], None] = lambda: None
+        # Raises when the administrator's policy does not allow a model.
+        self.check_model: Callable[[str | None], None] = lambda model: None
         supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
 
     # subscribers
@@ -201,6 +203,7 @@ class ChatService:
         """Save the prompt and a pending answer, start answering in the background."""
         if sid in self.turns or sid in self.reserved:
             raise SessionBusy(sid)
+        self.check_model(model)
         now = time.time()
         user: dict[str, Any] = {
             "id": uuid.uuid4().hex,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ class ProviderChoice:
     description: str
     # Merged over the chosen config by opencode itself (OPENCODE_CONFIG_CONTENT).
     overlay: dict[str, Any] | None = None
+    # Set in the worker's environment last (e.g. OPENCODE_DB, where opencode keeps its database).
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 def _user_config_home() -> Path:
@@ -68,9 +70,14 @@ def permission_settings(config: dict[str, Any]) -> dict[str, Any]:
 def permission_modes(choice: ProviderChoice) -> dict[str, str]:
     """What the agent does before editing files and running commands: ask, allow or deny."""
     settings = permission_settings(read_config(choice.config_path))
+    laid_over = (choice.overlay or {}).get("permission")
+    if isinstance(laid_over, dict):
+        settings = {**settings, **laid_over}
     modes = {}
     for tool in DEFAULT_PERMISSIONS:
         value = settings.get(tool, settings.get("*", "allow"))
+        if isinstance(value, dict):
+            value = value.get("*", "per pattern")  # the rule for every path but the listed ones
         modes[tool] = value if isinstance(value, str) else "per pattern"
     return modes
 
@@ -126,6 +133,7 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
     rg = find_rg()
     if rg is not None:
         env["PATH"] = f"{rg.parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(choice.environment)
     return env
 
 

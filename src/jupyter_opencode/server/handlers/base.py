@@ -15,6 +15,8 @@ from jupyter_server.base.call_context import CallContext
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
+from ..policy import ModelNotAllowed
+
 if TYPE_CHECKING:
     from ..service import ChatService
 
@@ -102,6 +104,9 @@ class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
                 if error.reason and error.reason != responses.get(status_code)
                 else reason
             )
+        elif isinstance(error, ModelNotAllowed):
+            self.set_status(403)
+            message, reason = str(error), "model_not_allowed"
         elif isinstance(error, sqlite3.Error):
             # The database is locked or full: the request may succeed later, nothing was saved.
             self.set_status(503)

@@ -15,6 +15,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ...tasks import BackgroundTasks
+from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, error_frame, text_chunk
 from ..service import Delta, SessionBusy
 from .base import SESSION_ID, KernelTokenAuth, parse_prompt
@@ -199,6 +200,9 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
             return
         except SessionBusy:
             self._error("the session is still answering the previous message", "busy", sid)
+            return
+        except ModelNotAllowed as e:
+            self._error(str(e), "model_not_allowed", sid)
             return
         self._send(
             {
