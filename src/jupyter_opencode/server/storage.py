@@ -36,10 +36,11 @@ def filesystem_type(path: Path, mount_table: Path = MOUNT_TABLE) -> str | None:
         lines = mount_table.read_text().splitlines()
     except OSError:
         return None
-    existing = path.expanduser().absolute()
+    existing, missing = path.expanduser().absolute(), []
     while not existing.exists() and existing != existing.parent:
+        missing.append(existing.name)
         existing = existing.parent
-    target = existing.resolve()
+    target = existing.resolve().joinpath(*reversed(missing))
     best: tuple[int, str] | None = None
     for line in lines:
         fields = line.split()
