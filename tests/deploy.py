@@ -69,8 +69,8 @@ class DeployVenv:
         """The Dockerfile's ``RUN pip ...`` and ``RUN jupyter ...`` lines, for this venv's wheel."""
         commands = []
         for line in DOCKERFILE.read_text().splitlines():
-            words = shlex.split(line)
-            if words[:1] == ["RUN"] and words[1] in ("pip", "jupyter"):
+            if line.startswith(("RUN pip ", "RUN jupyter ")):
+                words = shlex.split(line)
                 commands.append(
                     [str(self.dist.wheel) if w == "jupyter-opencode" else w for w in words[1:]]
                 )

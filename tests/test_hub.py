@@ -42,8 +42,6 @@ from .hub import (
     system_users,
 )
 
-pytest_plugins = ["tests.deploy"]
-
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FINAL = ("complete", "error", "interrupted", "aborted")
 
@@ -123,7 +121,9 @@ NOTEBOOK = {
             "source": "from jupyter_opencode import Chat\nChat()",
         }
     ],
-    "metadata": {},
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
     "nbformat": 4,
     "nbformat_minor": 5,
 }

@@ -12,7 +12,7 @@ import pytest
 from jupyter_opencode.server.policy import OpencodePolicy
 from jupyter_opencode.testing import FakeModelProcess, opencode_config
 
-from .streams import Api, Opener
+from .streams import Api, Opener, final
 
 SECRET = "sk-test-0123456789abcdef0123456789abcdef"
 
@@ -125,3 +125,34 @@ def test_policy_from_environment_and_config(monkeypatch: pytest.MonkeyPatch) -> 
     assert OpencodePolicy(config=config).allowed_models == ["c/z"]  # config wins
     with pytest.raises(Exception, match="permissions"):
         OpencodePolicy(permissions={"bash": "sometimes"})
+
+
+class TestPermissionFloor:
+    """The user's config allows commands; the policy says ask, and 'always' does not stick."""
+
+    @pytest.fixture
+    def jp_server_config(
+        self, jp_server_config: dict[str, Any], tmp_path: Path, fake_model: FakeModelProcess
+    ) -> dict[str, Any]:
+        """bash: allow in the user's config, ask in the policy."""
+        path = tmp_path / "opencode.json"
+        path.write_text(json.dumps(opencode_config(fake_model.url, ask_bash=False)))
+        jp_server_config["OpencodeExtension"]["opencode_config"] = str(path)
+        jp_server_config["OpencodePolicy"] = {"permissions": {"bash": "ask"}}
+        return jp_server_config
+
+    async def test_always_counts_as_once(self, api: Api, open_stream: Opener) -> None:
+        stream = await open_stream()
+        sid = "session-policy-always"
+        stream.subscribe(sid)
+        for turn in range(2):
+            await api.prompt(sid, "[[tool]] run something")
+            asked = await stream.until(lambda f: f.get("kind") == "permission")
+            permission = asked[-1]["permission"]
+            assert permission["permission"] == "bash", turn
+            code, body = await api.call(
+                "POST", "sessions", sid, "permissions", permission["id"], body={"reply": "always"}
+            )
+            assert (code, body) == (200, {"reply": "once"})
+            frames = await stream.until(final(sid))
+            assert frames[-1]["message"]["status"] == "complete"

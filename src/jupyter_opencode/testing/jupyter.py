@@ -128,8 +128,8 @@ class JupyterProcess:
     def command(self) -> list[str]:
         """The command line of the server."""
         command = [
-            str(self.python or sys.executable), "-m", "jupyterlab" if self.lab else "jupyter_server",
-            "--no-browser",
+            str(self.python or sys.executable), "-m",
+            "jupyterlab" if self.lab else "jupyter_server", "--no-browser",
             "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}", "--ServerApp.allow_root=True",
             f"--ServerApp.jpserver_extensions={{'jupyter_opencode': {self.extension}}}",
