@@ -35,12 +35,13 @@ class Dist:
     sdist: Path
 
 
-@dataclass(frozen=True)
+@dataclass
 class DeployVenv:
     """A fresh virtualenv with the base image's packages; the Dockerfile's lines add the rest."""
 
     root: Path
     dist: Dist
+    installed: bool = False  # the Dockerfile's lines have run
 
     @property
     def bin(self) -> Path:
@@ -75,6 +76,13 @@ class DeployVenv:
                     [str(self.dist.wheel) if w == "jupyter-opencode" else w for w in words[1:]]
                 )
         return commands
+
+    def install(self) -> None:
+        """Run the Dockerfile's lines, once."""
+        if not self.installed:
+            for command in self.dockerfile_commands():
+                self.run(*command)
+            self.installed = True
 
 
 def clean_environment() -> dict[str, str]:

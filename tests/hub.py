@@ -52,6 +52,8 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 # jupyter_server answers the spawner's SIGINT with a y/n prompt: go on to SIGTERM at once.
 c.LocalProcessSpawner.interrupt_timeout = 1
+# At the end the users' processes are ended with the users themselves (faster than a stop each).
+c.JupyterHub.cleanup_servers = False
 c.JupyterHub.services = [{{"name": "tester", "api_token": {token!r}}}]
 c.JupyterHub.load_roles = [
     {{

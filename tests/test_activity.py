@@ -31,8 +31,7 @@ async def test_streaming_answer_keeps_the_server_active(
     sid = "session-activity-1"
     accepted = await api.prompt(sid, "[[slow:40:0.1]] a long run nobody watches")
     mid = accepted["assistant_message"]["id"]
-    extension = jp_serverapp.extension_manager.extension_apps["jupyter_opencode"]
-    app = next(iter(extension))
+    app = jp_serverapp.web_app.settings["jupyter_opencode_app"]
     assert app.current_activity() == [sid]
     first = await _last_activity(jp_fetch)
     seen = [first]

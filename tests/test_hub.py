@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
@@ -96,6 +97,7 @@ def test_dockerfile_installs_it_and_first_use_names_the_missing_worker(
 
     output = deploy_venv.run(*commands[1])  # jupyter opencode install-worker
     assert "opencode 1.18.33 ready" in output
+    deploy_venv.installed = True
 
 
 def _final(server: JupyterProcess, sid: str, timeout: float = 90.0) -> dict[str, Any]:
@@ -110,23 +112,10 @@ def _final(server: JupyterProcess, sid: str, timeout: float = 90.0) -> dict[str,
 
 # A real JupyterHub with two system users
 
-NOTEBOOK = {
-    "cells": [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "chat",
-            "metadata": {},
-            "outputs": [],
-            "source": "from jupyter_opencode import Chat\nChat()",
-        }
-    ],
-    "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
+NOTEBOOK = nbformat.v4.new_notebook(
+    cells=[nbformat.v4.new_code_cell("from jupyter_opencode import Chat\nChat()")],
+    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+)
 FIGURES: dict[str, float] = {}
 
 
@@ -145,13 +134,12 @@ def hub(deploy_venv: DeployVenv, tmp_path_factory: pytest.TempPathFactory) -> It
     """JupyterHub with two new system users, each with a notebook showing a Chat."""
     if not can_run_useradd():
         pytest.skip("the hub test creates system users with useradd: it must run as root")
-    for command in deploy_venv.dockerfile_commands():
-        deploy_venv.run(*command)  # as the single-user image was built (again: no-ops)
+    deploy_venv.install()  # as the single-user image was built
     proxy = install_proxy(tmp_path_factory.mktemp("proxy"))
     with system_users(2) as users:
         for user in users:
             path = home_of(user) / "chat.ipynb"
-            path.write_text(json.dumps(NOTEBOOK))
+            path.write_text(nbformat.writes(NOTEBOOK))
             owner = home_of(user).stat()
             os.chown(path, owner.st_uid, owner.st_gid)
         with running_hub(tmp_path_factory.mktemp("hub"), deploy_venv, proxy, users) as hub:
@@ -186,6 +174,7 @@ def test_each_user_is_answered_in_lab_after_login(hub: Hub) -> None:
             _login(page, hub, user)  # spawns the server, then opens /user/<name>/lab
             page.wait_for_url(re.compile(f"/user/{user}/lab"), timeout=120_000)
             page.wait_for_function("() => !!window.jupyterapp", timeout=120_000)
+            page.evaluate("() => window.jupyterapp.restored")  # the layout is settled
             if user == first:
                 # The notebook panel: run the cell showing a Chat, ask in it.
                 page.goto(f"{hub.url}user/{user}/lab/tree/chat.ipynb")
@@ -195,9 +184,11 @@ def test_each_user_is_answered_in_lab_after_login(hub: Hub) -> None:
                 view = page.locator(".jp-Notebook .jo-chat")
             else:
                 # The sidebar: a new chat in a tab.
-                page.evaluate(
-                    "window.jupyterapp.commands.execute('jupyter-opencode:open-sessions')"
+                command = "jupyter-opencode:open-sessions"
+                page.wait_for_function(
+                    f"() => window.jupyterapp.commands.hasCommand('{command}')", timeout=60_000
                 )
+                page.evaluate(f"window.jupyterapp.commands.execute('{command}')")
                 page.locator("#jupyter-opencode-sessions").get_by_role(
                     "button", name="New chat"
                 ).click()
@@ -226,9 +217,8 @@ def _ws_frames(
 
     async def collect() -> list[dict[str, Any]]:
         url = f"ws://127.0.0.1:{hub.port}/user/{user}/opencode/stream"
-        ws = await websocket_connect(
-            HTTPRequest(url, headers={"Authorization": f"token {token}"}), connect_timeout=30
-        )
+        request = HTTPRequest(url, headers={"Authorization": f"token {token}"}, connect_timeout=30)
+        ws = await websocket_connect(request)
         frames = []
         try:
             assert json.loads(await ws.read_message())["type"] == "connected"

@@ -17,10 +17,6 @@ from .streams import Api, Opener, final
 SECRET = "sk-test-0123456789abcdef0123456789abcdef"
 
 
-def _app(jp_serverapp: Any) -> Any:
-    return next(iter(jp_serverapp.extension_manager.extension_apps["jupyter_opencode"]))
-
-
 def _environ(pid: int) -> dict[str, str]:
     raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     return dict(item.decode().partition("=")[::2] for item in raw if item)
@@ -88,7 +84,7 @@ async def test_policy_reaches_the_picker_the_routes_and_the_worker(
     assert answer["status"] == "complete"
 
     # What opencode itself runs with: the user's allows made stricter, their MCP server off.
-    app = _app(jp_serverapp)
+    app = jp_serverapp.web_app.settings["jupyter_opencode_app"]
     client = app.supervisor.client
     config = await client._request("GET", "/config")
     assert config["permission"]["bash"] == "deny"

@@ -26,10 +26,6 @@ def _modes(root: Path) -> dict[str, int]:
     return found
 
 
-def _app(jp_serverapp: Any) -> Any:
-    return next(iter(jp_serverapp.extension_manager.extension_apps["jupyter_opencode"]))
-
-
 class TestPrivateFiles:
     """A fresh database folder and worker home: after an answer, nothing is open to others."""
 
@@ -79,7 +75,7 @@ class TestNetworkFileSystem:
     async def test_databases_move_to_the_local_folder(
         self, api: Api, jp_serverapp: Any, tmp_path: Path
     ) -> None:
-        app = _app(jp_serverapp)
+        app = jp_serverapp.web_app.settings["jupyter_opencode_app"]
         local = tmp_path / "local"
         assert app.db_path == str(local / "sessions.db")
         assert app.opencode_db == str(local / "opencode.db")
