@@ -43,6 +43,9 @@ from .hub import (
     system_users,
 )
 
+# Building the wheel and a venv, or logging two users in, can take minutes on a loaded machine.
+pytestmark = pytest.mark.timeout(900)
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FINAL = ("complete", "error", "interrupted", "aborted")
 
