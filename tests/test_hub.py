@@ -27,7 +27,9 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from jupyter_opencode._version import __version__
 from jupyter_opencode.testing import JupyterProcess, chromium, expected_text
+from jupyter_opencode.worker.install import OPENCODE_VERSION
 
 from .deploy import DeployVenv, clean_environment
 from .hub import (
@@ -60,11 +62,11 @@ def _plain(text: str) -> str:
 def test_wheel_and_sdist_carry_the_built_js(deploy_venv: DeployVenv) -> None:
     wheel = set(zipfile.ZipFile(deploy_venv.dist.wheel).namelist())
     assert "jupyter_opencode/static/chat.js" in wheel
-    shared = "jupyter_opencode-0.1.0.data/data/share/jupyter/labextensions/jupyter-opencode/"
+    data = f"jupyter_opencode-{__version__}.data/data"
+    shared = f"{data}/share/jupyter/labextensions/jupyter-opencode/"
     assert {f"{shared}package.json", f"{shared}install.json"} <= wheel
     assert any(n.startswith(f"{shared}static/remoteEntry.") for n in wheel)
-    config = "jupyter_opencode-0.1.0.data/data/etc/jupyter/jupyter_server_config.d/"
-    assert f"{config}jupyter_opencode.json" in wheel
+    assert f"{data}/etc/jupyter/jupyter_server_config.d/jupyter_opencode.json" in wheel
     with tarfile.open(deploy_venv.dist.sdist) as sdist:
         names = {name.partition("/")[2] for name in sdist.getnames()}
     assert {
@@ -84,9 +86,9 @@ def test_dockerfile_installs_it_and_first_use_names_the_missing_worker(
 
     servers = _plain(deploy_venv.run("jupyter", "server", "extension", "list"))
     assert re.search(r"jupyter_opencode enabled", servers), servers
-    assert re.search(r"jupyter_opencode 0\.1\.0 OK", servers), servers
+    assert f"jupyter_opencode {__version__} OK" in servers, servers
     labs = _plain(deploy_venv.run("jupyter", "labextension", "list"))
-    assert re.search(r"jupyter-opencode v0\.1\.0 enabled OK \(python, jupyter-opencode\)", labs)
+    assert f"jupyter-opencode v{__version__} enabled OK (python, jupyter-opencode)" in labs, labs
     assert "not compatible" not in labs and " X" not in labs, labs
 
     # No worker yet: the first prompt ends with the command that installs it.
@@ -99,7 +101,7 @@ def test_dockerfile_installs_it_and_first_use_names_the_missing_worker(
     assert "run `jupyter opencode install-worker`" in answer["error"]
 
     output = deploy_venv.run(*commands[1])  # jupyter opencode install-worker
-    assert "opencode 1.18.33 ready" in output
+    assert f"opencode {OPENCODE_VERSION} ready" in output
     deploy_venv.installed = True
 
 
