@@ -12,7 +12,6 @@ from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClosedError
 
 from jupyter_opencode.server.handlers import ROUTES
-from jupyter_opencode.server.handlers.openapi import PATHS
 from jupyter_opencode.server.handlers.stream import MAX_SUBSCRIPTIONS
 
 from .streams import Api, Opener, final
@@ -88,11 +87,14 @@ async def test_bad_query_arguments(api: Api, open_stream: Opener) -> None:
         (("sessions",), {"limit": "0"}, "bad_limit"),
         (("sessions",), {"limit": "many"}, "bad_limit"),
         (("sessions",), {"cursor": "%%%"}, "bad_cursor"),
-        (("sessions", SID, "messages"), {"before": "nope"}, "bad_before"),
         (("sessions", SID, "messages"), {"limit": "100000"}, "bad_limit"),
+        (("sessions", SID, "messages"), {"limit": "1_0"}, "bad_limit"),
+        (("sessions",), {"starred": ""}, "bad_starred"),
     ]:
         code, body = await api.call("GET", *path, **params)
         assert (code, body["reason"]) == (400, reason), body
+    code, body = await api.call("GET", "sessions", SID, "messages", before="nope")
+    assert (code, body["reason"]) == (404, "unknown_message")
     code, body = await api.call("PATCH", "sessions", SID, body={"title": ""})
     assert (code, body["reason"]) == (400, "bad_title")
     assert await _saved(api) == before
@@ -182,7 +184,38 @@ async def test_openapi_document_matches_routes(api: Api) -> None:
         served[path] = methods
     documented = {path: {m for m in ops if m in METHODS} for path, ops in document["paths"].items()}
     assert documented == served
-    assert document["paths"] == json.loads(json.dumps(PATHS))
+    ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()
+           if isinstance(op, dict)]  # fmt: skip
+    assert len(ids) == len(set(ids))
+    for ops in document["paths"].values():
+        for op in ops.values():
+            for answer in op.get("responses", {}).values() if isinstance(op, dict) else ():
+                for link in answer.get("links", {}).values():
+                    assert link["operationId"] in ids
+
+
+async def test_every_405_says_what_is_allowed(jp_fetch: Any) -> None:
+    for path, method, allowed in [
+        (("status",), "DELETE", "GET"),
+        (("sessions", SID), "POST", "GET, PATCH, DELETE"),
+        (("templates",), "PUT", "GET, POST"),
+        (("stream",), "POST", "GET"),
+    ]:
+        response = await jp_fetch("opencode", *path, method=method, raise_error=False,
+                                  body=b"{}" if method != "DELETE" else None,
+                                  allow_nonstandard_methods=True)  # fmt: skip
+        assert response.code == 405 and response.headers["Allow"] == allowed, path
+        assert json.loads(response.body)["reason"] == "method_not_allowed"
+
+
+async def test_plain_requests_to_sockets_get_json(jp_fetch: Any) -> None:
+    """A WebSocket route answers a plain GET (and a missing token) as the document says."""
+    for route in ("stream", "notebook/live"):
+        response = await jp_fetch("opencode", *route.split("/"), raise_error=False)
+        assert response.code == 400 and json.loads(response.body)["reason"] == "not_websocket"
+        response = await jp_fetch("opencode", *route.split("/"), raise_error=False,
+                                  headers={"Authorization": "token wrong"})  # fmt: skip
+        assert response.code == 403 and json.loads(response.body)["reason"] == "forbidden"
 
 
 async def test_unsubscribe_and_subscription_limit(api: Api, open_stream: Opener) -> None:

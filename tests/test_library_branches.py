@@ -86,7 +86,7 @@ async def test_edit_and_resend_leaves_the_original(
     code, body = await api.call(
         "POST", "sessions", sid, "messages", messages[1]["id"], "edit", body={"text": "x"}
     )
-    assert code == 400 and body["reason"] == "not_user_message"
+    assert code == 409 and body["reason"] == "not_user_message"
     code, body = await api.call(
         "POST", "sessions", sid, "messages", messages[0]["id"], "edit", body={"text": ""}
     )

@@ -81,12 +81,12 @@ async def test_templates(api: Api, fake_model: FakeModelProcess) -> None:
     code, body = await api.call(
         "POST", "sessions", sid, "messages", body={"text": "again", "template": "tidy-reviewer"}
     )
-    assert code == 400 and body["reason"] == "bad_template"
+    assert code == 409 and body["reason"] == "template_not_first"
     code, body = await api.call(
         "POST", "sessions", "session-template-2", "messages",
         body={"text": "hi", "template": "no-such-template"},
     )  # fmt: skip
-    assert code == 400 and body["reason"] == "bad_template"
+    assert code == 404 and body["reason"] == "unknown_template"
     assert (await api.call("GET", "sessions", "session-template-2"))[0] == 404
 
     for bad, reason in [

@@ -24,6 +24,10 @@ class TemplateError(ValueError):
     """A template that cannot be used for this prompt."""
 
 
+class UnknownTemplate(TemplateError):
+    """There is no template with this name."""
+
+
 def _text_of(message: dict[str, Any]) -> str:
     parts = message.get("parts") or []
     return "\n".join(str(p.get("text") or "") for p in parts if p.get("type") == "text")
@@ -72,7 +76,7 @@ class LibraryService:
                 raise TemplateError("a template applies only to the first message of a session")
             chosen = await self.library.template(template)
             if chosen is None:
-                raise TemplateError(f"no template named {template!r}")
+                raise UnknownTemplate(f"no template named {template!r}")
             model = model or chosen["model"]
             agent, system = chosen["agent"], chosen["instructions"]
         else:

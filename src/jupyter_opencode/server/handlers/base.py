@@ -6,6 +6,7 @@ import hmac
 import json
 import re
 import sqlite3
+from collections.abc import Mapping, Sequence
 from http.client import responses
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +16,14 @@ from jupyter_server.base.call_context import CallContext
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
+from ..contract.schemas import PROMPT, SESSION_ID_PATTERN
+from ..contract.validation import Invalid, Param, check, query_values
 from ..policy import ModelNotAllowed
 
 if TYPE_CHECKING:
     from ..service import ChatService
 
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SESSION_ID = re.compile(SESSION_ID_PATTERN)
 KERNEL_USER = User(username="jupyter-opencode-kernel", name="Notebook kernel")
 
 
@@ -75,25 +78,21 @@ class KernelTokenAuth(JupyterHandler):
         await self.settings["jupyter_opencode_app"].open()
 
 
-class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
-    """Base of the REST routes: JSON in, JSON out, errors as ``{message, reason}``."""
+_METHODS = ("get", "post", "put", "patch", "delete")
 
-    def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object, or a 400 that says what is wrong."""
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except (ValueError, RecursionError) as e:
-            raise web.HTTPError(
-                400,
-                f"request body is not valid JSON (or nested too deeply): {e}",
-                reason="bad_json",
-            ) from e
-        if not isinstance(body, dict):
-            raise web.HTTPError(400, "request body must be a JSON object", reason="bad_json")
-        return body
+
+def allowed_methods(handler: type[web.RequestHandler]) -> list[str]:
+    """The HTTP methods a handler class answers (its own, not tornado's 405 stubs)."""
+    return [
+        m.upper() for m in _METHODS if getattr(handler, m) is not getattr(web.RequestHandler, m)
+    ]
+
+
+class JSONErrors(JupyterHandler):
+    """Errors as ``{message, reason}`` (Jupyter's own 403s too); a 405 lists what is allowed."""
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """Errors as ``{message, reason}``, with a reason even for Jupyter's own 403s."""
+        """The error as JSON, with a reason even for Jupyter's own 403s."""
         error = kwargs.get("exc_info", (None, None))[1]
         message = responses.get(status_code, "Unknown HTTP Error")
         reason = message.lower().replace(" ", "_")
@@ -113,8 +112,52 @@ class OpencodeAPIHandler(KernelTokenAuth, APIHandler):
             message, reason = f"the session database cannot be used now: {error}", "store_busy"
         elif error is not None:
             message, reason = "internal error", "internal_error"
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(allowed_methods(type(self))))
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message, "reason": reason}))
+
+
+def require_upgrade(handler: JupyterHandler) -> None:
+    """A JSON 400 for a plain request to a WebSocket route (tornado answers it in text)."""
+    if handler.request.headers.get("Upgrade", "").lower() != "websocket":
+        raise web.HTTPError(
+            400, "this route is a WebSocket: connect with an upgrade", reason="not_websocket"
+        )
+
+
+class OpencodeAPIHandler(KernelTokenAuth, JSONErrors, APIHandler):
+    """Base of the REST routes: JSON in, JSON out, errors as ``{message, reason}``."""
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, or a 400 that says what is wrong."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, RecursionError) as e:
+            raise web.HTTPError(
+                400,
+                f"request body is not valid JSON (or nested too deeply): {e}",
+                reason="bad_json",
+            ) from e
+        if not isinstance(body, dict):
+            raise web.HTTPError(400, "request body must be a JSON object", reason="bad_json")
+        return body
+
+    def checked_body(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        """The request body, valid for its schema of the contract, or a 400."""
+        return checked(schema, self.json_body())
+
+    def query(self, params: Sequence[Param]) -> dict[str, Any]:
+        """The query parameters of the contract, typed and defaulted, or a 400."""
+        try:
+            return query_values(params, self.request.query_arguments)
+        except Invalid as e:
+            raise web.HTTPError(400, str(e), reason=e.reason) from e
+
+    def options(self, *args: Any, **kwargs: Any) -> None:
+        """CORS preflight, listing the methods of this route."""
+        self.set_header("Allow", ", ".join(allowed_methods(type(self))))
+        super().options(*args, **kwargs)
 
     async def session_or_404(self, sid: str) -> dict[str, Any]:
         """The session with this id, or a 400 (malformed id) or 404 (no such session)."""
@@ -141,45 +184,20 @@ def check_session_id(sid: str) -> str:
     return sid
 
 
-def int_arg(handler: OpencodeAPIHandler, name: str, default: int, low: int, high: int) -> int:
-    """An integer query argument within [low, high], or a 400."""
-    raw = handler.get_argument(name, str(default))
+def checked(schema: Mapping[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` if valid for a schema of the contract, else a 400 that says what is wrong."""
     try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise web.HTTPError(
-            400, f"'{name}' must be an integer from {low} to {high}", reason=f"bad_{name}"
-        )
-    return value
-
-
-CONTEXT_KINDS = ("cell", "error", "variable", "text")
+        return check(schema, value)
+    except Invalid as e:
+        raise web.HTTPError(400, str(e), reason=e.reason) from e
 
 
 def parse_prompt(
     body: dict[str, Any], max_bytes: int
 ) -> tuple[str, str | None, list[dict[str, str]]]:
     """(text, model, context) of a prompt, or a 400 that says what is wrong."""
-    text, model, context = body.get("text"), body.get("model"), body.get("context", [])
-    if not isinstance(text, str) or not text.strip():
-        raise web.HTTPError(400, "'text' must be a non-empty string", reason="empty_text")
-    if model is not None and (not isinstance(model, str) or "/" not in model):
-        raise web.HTTPError(400, "'model' must look like 'provider/model'", reason="bad_model")
-    if not isinstance(context, list) or not all(
-        isinstance(item, dict)
-        and item.get("kind") in CONTEXT_KINDS
-        and isinstance(item.get("label"), str)
-        and isinstance(item.get("text"), str)
-        for item in context
-    ):
-        raise web.HTTPError(
-            400,
-            "'context' must be a list of {kind, label, text} with kind one of "
-            + ", ".join(CONTEXT_KINDS),
-            reason="bad_context",
-        )
+    checked(PROMPT, body)
+    text, model, context = body["text"], body.get("model"), body.get("context") or []
     size = len(text.encode()) + sum(len(item["text"].encode()) for item in context)
     if size > max_bytes:
         raise web.HTTPError(

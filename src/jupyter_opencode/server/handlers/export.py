@@ -10,42 +10,23 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ..contract.schemas import BULK_EXPORT, EXPORT_QUERY, QUERY_TRUE
 from ..export.importing import ImportRejected, import_session
-from ..export.options import FORMATS, MEDIA_TYPES, ExportOptions, content_disposition
+from ..export.options import MEDIA_TYPES, ExportOptions, content_disposition
 from ..export.pipeline import export_chunks, export_title, export_zip
-from .base import SESSION_ID, OpencodeAPIHandler
+from .base import OpencodeAPIHandler
 
-MAX_BULK = 500
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def _format(value: Any) -> str:
-    if value not in FORMATS:
-        raise web.HTTPError(
-            400, f"'format' must be one of {', '.join(FORMATS)}", reason="bad_format"
-        )
-    return str(value)
+_OPTIONS = ("timestamps", "context", "redact")
 
 
-def _flag(name: str, value: Any, default: bool) -> bool:
-    """A boolean option from a query string or JSON body, or a 400."""
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
-        return value.lower() in _TRUE
-    raise web.HTTPError(400, f"'{name}' must be true or false", reason=f"bad_{name}")
-
-
-def _options(get: Any) -> ExportOptions:
-    defaults = ExportOptions()
-    return ExportOptions(
-        **{
-            name: _flag(name, get(name), getattr(defaults, name))
-            for name in ("timestamps", "context", "redact")
-        }
-    )
+def _options(values: dict[str, Any]) -> ExportOptions:
+    """Export options from checked values (query words or JSON booleans; missing: default)."""
+    given = {
+        name: value in QUERY_TRUE if isinstance(value, str) else value
+        for name, value in values.items()
+        if name in _OPTIONS and value is not None
+    }
+    return ExportOptions(**given)
 
 
 class _Download(OpencodeAPIHandler):
@@ -75,9 +56,9 @@ class ExportHandler(_Download):
     @authorized
     async def get(self, sid: str) -> None:
         """One session as a file in the asked format."""
+        args = self.query(EXPORT_QUERY)
         session = await self.session_or_404(sid)
-        fmt = _format(self.get_argument("format", "md"))
-        options = _options(lambda name: self.get_argument(name, None))
+        fmt, options = args["format"], _options(args)
         chunks = export_chunks(self.service.store, session, fmt, options)
         name = content_disposition(export_title(session, options), fmt)
         await self.send(chunks, MEDIA_TYPES[fmt], name)
@@ -90,21 +71,9 @@ class BulkExportHandler(_Download):
     @authorized
     async def post(self) -> None:
         """A zip holding one export per session."""
-        body = self.json_body()
-        ids = body.get("session_ids")
-        if (
-            not isinstance(ids, list)
-            or not 1 <= len(ids) <= MAX_BULK
-            or not all(isinstance(i, str) and SESSION_ID.match(i) for i in ids)
-        ):
-            raise web.HTTPError(
-                400,
-                f"'session_ids' must be a list of 1 to {MAX_BULK} session ids",
-                reason="bad_session_ids",
-            )
-        fmt = _format(body.get("format"))
-        options = _options(body.get)
-        ids = list(dict.fromkeys(ids))
+        body = self.checked_body(BULK_EXPORT)
+        fmt, options = body["format"], _options(body)
+        ids = list(dict.fromkeys(body["session_ids"]))
         sessions = [await self.service.store.get_session(sid) for sid in ids]
         missing = [sid for sid, session in zip(ids, sessions, strict=True) if session is None]
         if missing:

@@ -19,7 +19,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from ...notebook.cells import ToolInputError
 from ...notebook.live import LiveError
 from ...notebook.tools import ChangeFailed, NotApproved
-from .base import OpencodeAPIHandler
+from .base import JSONErrors, OpencodeAPIHandler, require_upgrade
 
 if TYPE_CHECKING:
     from ...notebook.tools import NotebookTools
@@ -115,7 +115,7 @@ class NotebookUndoHandler(OpencodeAPIHandler):
             raise web.HTTPError(409, f"undo failed: {e}", reason="undo_failed") from e
 
 
-class LiveNotebookHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
+class LiveNotebookHandler(WebSocketMixin, WebSocketHandler, JSONErrors):
     """``WS notebook/live``: the labextension's open notebooks, and the changes it applies.
 
     Jupyter's own auth only: a kernel's token must not let it claim notebooks or see changes.
@@ -132,6 +132,7 @@ class LiveNotebookHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Upgrade to a WebSocket."""
+        require_upgrade(self)
         await self.pre_get()
         await super().get(*args, **kwargs)
 

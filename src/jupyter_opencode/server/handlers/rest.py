@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -12,28 +10,22 @@ from tornado import web
 from ..._version import __version__
 from ...worker.adapter import OpencodeError
 from ...worker.supervisor import WorkerError
-from ..library import TemplateError, UnknownMessage
+from ..contract.document import openapi_document
+from ..contract.schemas import FORK, MESSAGES_QUERY, PERMISSION_REPLY, SESSIONS_QUERY
+from ..library import TemplateError, UnknownMessage, UnknownTemplate
 from ..service import SessionBusy, UnknownPermission, UnknownSession
-from .base import OpencodeAPIHandler, check_session_id, int_arg, parse_prompt
+from .base import OpencodeAPIHandler, check_session_id, parse_prompt
 from .library import organize_changes, prompt_options, session_filter, worker_error
-from .openapi import openapi_document
-
-PERMISSION_REPLIES = ("once", "always", "reject")
 
 
 def _encode_cursor(session: dict[str, Any]) -> str:
-    raw = json.dumps([session["updated_at"], session["id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
+    """Where the next page starts: the last session's ``updated_at`` and id."""
+    return f"{float(session['updated_at'])!r}~{session['id']}"
 
 
 def _decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        updated_at, sid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return float(updated_at), str(sid)
-    except (ValueError, TypeError) as e:
-        raise web.HTTPError(
-            400, "'cursor' is not a cursor from this API", reason="bad_cursor"
-        ) from e
+    updated_at, sid = cursor.split("~", 1)  # the contract's pattern holds exactly one '~'
+    return float(updated_at), sid
 
 
 class StatusHandler(OpencodeAPIHandler):
@@ -91,10 +83,10 @@ class SessionsHandler(OpencodeAPIHandler):
     @authorized
     async def get(self) -> None:
         """List sessions after an optional cursor (q, starred, archived, tag, notebook)."""
-        limit = int_arg(self, "limit", 50, 1, 200)
-        raw_cursor = self.get_argument("cursor", "")
-        cursor = _decode_cursor(raw_cursor) if raw_cursor else None
-        filters = session_filter(self)
+        args = self.query(SESSIONS_QUERY)
+        limit = args["limit"]
+        cursor = _decode_cursor(args["cursor"]) if args["cursor"] else None
+        filters = session_filter(args)
         sessions = await self.settings["jupyter_opencode_library"].library.list_sessions(
             limit + 1, cursor, filters
         )
@@ -146,14 +138,14 @@ class MessagesHandler(OpencodeAPIHandler):
     @authorized
     async def get(self, sid: str) -> None:
         """A page of messages, oldest first, ending before ``before``."""
+        args = self.query(MESSAGES_QUERY)
         await self.session_or_404(sid)
-        limit = int_arg(self, "limit", 50, 1, 500)
-        before = self.get_argument("before", None)
+        limit, before = args["limit"], args["before"]
         if before is not None:
             message = await self.service.store.get_message(before)
             if message is None or message["session_id"] != sid:
                 raise web.HTTPError(
-                    400, f"no message {before} in this session", reason="bad_before"
+                    404, f"no message {before} in this session", reason="unknown_message"
                 )
         messages, more, last_seq = await self.service.store.page_with_seq(sid, limit, before)
         self.write_json({"messages": messages, "has_more": more, "last_seq": last_seq})
@@ -174,8 +166,10 @@ class MessagesHandler(OpencodeAPIHandler):
             raise web.HTTPError(
                 409, "the session is still answering the previous message", reason="busy"
             ) from e
+        except UnknownTemplate as e:
+            raise web.HTTPError(404, str(e), reason="unknown_template") from e
         except TemplateError as e:
-            raise web.HTTPError(400, str(e), reason="bad_template") from e
+            raise web.HTTPError(409, str(e), reason="template_not_first") from e
         self.write_json(result, status=202)
 
 
@@ -201,9 +195,7 @@ class ForkHandler(OpencodeAPIHandler):
     @authorized
     async def post(self, sid: str) -> None:
         """Branch a session at a message (default: the last): a new session continues from it."""
-        message_id = self.json_body().get("message_id")
-        if message_id is not None and not isinstance(message_id, str):
-            raise web.HTTPError(400, "'message_id' must be a string", reason="bad_message_id")
+        message_id = self.checked_body(FORK).get("message_id")
         await self.session_or_404(sid)
         try:
             session = await self.settings["jupyter_opencode_library"].fork(sid, message_id)
@@ -231,12 +223,8 @@ class PermissionHandler(OpencodeAPIHandler):
     @authorized
     async def post(self, sid: str, pid: str) -> None:
         """Allow once, always, or reject what the agent asked to do."""
+        reply = self.checked_body(PERMISSION_REPLY)["reply"]
         await self.session_or_404(sid)
-        reply = self.json_body().get("reply")
-        if reply not in PERMISSION_REPLIES:
-            raise web.HTTPError(
-                400, "'reply' must be one of once, always, reject", reason="bad_reply"
-            )
         if reply == "always" and not self.settings["jupyter_opencode_app"].policy.allows_always():
             reply = "once"  # the administrator's permission modes are not the user's to loosen
         try:
@@ -257,4 +245,6 @@ class OpenAPIHandler(OpencodeAPIHandler):
     @authorized
     async def get(self) -> None:
         """The OpenAPI document."""
-        self.write_json(openapi_document(self.base_url))
+        app = self.settings["jupyter_opencode_app"]
+        document = openapi_document(self.base_url, app.max_message_bytes, app.max_import_bytes)
+        self.write_json(document)

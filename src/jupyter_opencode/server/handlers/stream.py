@@ -18,7 +18,7 @@ from ...tasks import BackgroundTasks
 from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, error_frame, text_chunk
 from ..service import Delta, SessionBusy
-from .base import SESSION_ID, KernelTokenAuth, parse_prompt
+from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
 
 MAX_BACKLOG = 50_000
 MAX_SUBSCRIPTIONS = 1000
@@ -48,7 +48,7 @@ class _Deltas:
         return json.dumps(text_chunk(self.session_id, self.message_id, self.kind, merged, self.seq))
 
 
-class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
+class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONErrors):
     """Sends the chunks of every session this client subscribed to, in seq order."""
 
     kernel_methods = frozenset(("GET",))
@@ -72,6 +72,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth):
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Upgrade to a WebSocket."""
+        require_upgrade(self)
         await self.pre_get()
         await super().get(*args, **kwargs)
 
