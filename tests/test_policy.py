@@ -58,6 +58,9 @@ async def test_policy_reaches_the_picker_the_routes_and_the_worker(
     api: Api, open_stream: Opener, jp_serverapp: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # An allowed model answers (and the worker is up before the picker asks it).
+    answer = await api.ask("session-policy-3", "hello", model="fake/echo-1")
+    assert answer["status"] == "complete"
     code, models = await api.call("GET", "models")
     assert code == 200, models
     # echo-2 is not in allowed_models, other/* is but its provider is not allowed.
@@ -79,9 +82,6 @@ async def test_policy_reaches_the_picker_the_routes_and_the_worker(
     assert (refused["type"], refused["reason"]) == ("error", "model_not_allowed")
     code, _ = await api.call("GET", "sessions", "session-policy-1")
     assert code == 404  # nothing was created by a refused prompt
-
-    answer = await api.ask("session-policy-3", "hello", model="fake/echo-1")
-    assert answer["status"] == "complete"
 
     # What opencode itself runs with: the user's allows made stricter, their MCP server off.
     app = jp_serverapp.web_app.settings["jupyter_opencode_app"]
