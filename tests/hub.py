@@ -121,6 +121,9 @@ def end_processes_of(user: str) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             continue
+    deadline = time.monotonic() + 10  # userdel refuses a user whose processes still exist
+    while processes_of(user) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def run_as(user: str, *command: str) -> subprocess.CompletedProcess[str]:
