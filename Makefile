@@ -16,6 +16,7 @@ setup: $(STAMP) $(BUILT) /usr/bin/chromium $(DEJAVU)
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	rm -rf $(LABEXT)  # else the editable install writes its shared data through the link
 	$(PY) -m pip install --quiet -e ".[test]"
 	rm -rf $(LABEXT) && ln -s $(CURDIR)/src/jupyter_opencode/labextension $(LABEXT)
 	$(VENV)/bin/jupyter-opencode install-worker
@@ -34,7 +35,8 @@ $(DEJAVU):
 demo: $(STAMP) $(BUILT)
 	$(VENV)/bin/jupyter-lab notebooks/quickstart.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lint: $(STAMP)
+lint: $(STAMP) $(BUILT)
+	cd js && npm run --silent lint
 	$(VENV)/bin/ruff check src tests benchmarks js/test
 	$(VENV)/bin/ruff format --check src tests benchmarks js/test
 	$(VENV)/bin/mypy

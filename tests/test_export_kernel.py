@@ -91,8 +91,8 @@ async def test_export_command_downloads_in_the_browser(start_kernel: Starter) ->
     await kernel.run(SETUP + f"chat.ask({QUESTION!r}, display_reply=False)")
     execution = await kernel.run(
         "from jupyter_opencode.kernel import panel\n"
-        "panel.handle_browser_message(chat, {'type': 'send', 'text': '/export docx'})\n"
-        "panel.handle_browser_message(chat, {'type': 'send', 'text': '/export rtf'})\n"
+        "panel.handle_browser_message(chat, {'type': 'command', 'name': 'export', 'arg': 'docx'})\n"
+        "panel.handle_browser_message(chat, {'type': 'command', 'name': 'export', 'arg': 'rtf'})\n"
         "import time\ntime.sleep(3)"
     )
     custom = [

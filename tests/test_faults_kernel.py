@@ -3,44 +3,34 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from jupyter_opencode.kernel import Chat, ServerClient
 from jupyter_opencode.testing import expected_text
 
 from .streams import Opener
 from .test_kernel_integration import SETUP, Kernel, Starter, start_kernel  # noqa: F401
-from .test_kernel_widget import TOKEN, FakeOpencodeServer, from_browser, wait_for
+from .test_kernel_widget import TOKEN, Relay, from_browser, relay, server, wait_for
+
+__all__ = ["relay", "server"]  # the real server behind a relay, shared with the widget tests
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeOpencodeServer]:
-    """A stand-in of the extension's server, in a thread."""
-    server = FakeOpencodeServer()
-    yield server
-    server.stop()
-
-
-def test_reconnect_gives_up_after_five_tries_then_retries(fake: FakeOpencodeServer) -> None:
-    client = ServerClient(fake.url, TOKEN, connect_timeout=1.0, initial_backoff=0.02,
+def test_reconnect_gives_up_after_five_tries_then_retries(relay: Relay) -> None:
+    client = ServerClient(relay.url, TOKEN, connect_timeout=1.0, initial_backoff=0.02,
                           max_backoff=0.05)  # fmt: skip
     chat = Chat(client=client)
     try:
         wait_for(lambda: chat.connection == "connected")
         states: list[str] = []
         chat.observe(lambda change: states.append(change["new"]), names="connection")
-        fake.refuse = True
-        fake.drop_sockets()
+        relay.refuse()
         wait_for(lambda: chat.connection == "disconnected", timeout=10)
         assert states[0] == "reconnecting"
         assert "gave up after 5 tries" in chat.connection_error
-        assert "503" in chat.connection_error
+        assert relay.url in chat.connection_error
         time.sleep(0.3)  # no more tries until the user asks
         assert chat.connection == "disconnected"
-        fake.refuse = False
+        relay.accept()
         from_browser(chat, {"type": "retry"})
         wait_for(lambda: chat.connection == "connected", timeout=10)
     finally:

@@ -13,7 +13,7 @@ from comm.base_comm import BaseComm
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_opencode.kernel import Chat, ServerClient
-from jupyter_opencode.kernel.commands import Command, CommandError, context_count, parse_command
+from jupyter_opencode.kernel.commands import CommandError, context_count
 from jupyter_opencode.kernel.context import (
     ATTACHMENT_BUDGET,
     CellRecorder,
@@ -21,7 +21,7 @@ from jupyter_opencode.kernel.context import (
     new_attachment,
     truncate,
 )
-from jupyter_opencode.kernel.panel import send_text
+from jupyter_opencode.kernel.panel import run_command
 
 
 class SilentComm(BaseComm):
@@ -127,7 +127,7 @@ def test_context_command_attaches_the_last_cells(
     chat = Chat(client=offline_client, auto_context=False)
     shell.run_cell("a = 1", store_history=True)
     shell.run_cell("b = 2", store_history=True)
-    send_text(chat, "/context 2")
+    run_command(chat, "context", "2")
     assert [c["text"].splitlines()[2] for c in chat.context] == ["a = 1", "b = 2"]
     chat.close()
 
@@ -157,14 +157,7 @@ def test_describe_and_truncate() -> None:
     assert truncate("short") == "short"
 
 
-def test_parse_command() -> None:
-    assert parse_command("hello /new") is None
-    assert parse_command("//not a command") is None
-    assert parse_command("/new") == Command("new")
-    assert parse_command("  /MODEL  fake/echo-1 ") == Command("model", "fake/echo-1")
-    assert parse_command("/context 3") == Command("context", "3")
-    with pytest.raises(CommandError, match="Unknown command /nope"):
-        parse_command("/nope")
+def test_context_count() -> None:
     assert context_count("") == 1 and context_count("4") == 4
     for bad in ("x", "0", "99"):
         with pytest.raises(CommandError):

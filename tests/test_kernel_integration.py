@@ -185,11 +185,13 @@ async def test_reply_streams_while_another_cell_sleeps(
         for m in kernel.iopub
         if m["msg_type"] == "comm_msg"
         and m["content"]["data"].get("method") == "custom"
-        and m["content"]["data"]["content"]["type"] == "frame"
+        and m["content"]["data"]["content"]["type"] == "frames"
     ]
-    deltas = [op["text"] for _, c in frames for op in c["ops"] if op["op"] == "delta"]
+    deltas = [f["delta"] for _, c in frames for f in c["frames"] if f.get("kind") == "text"]
     assert "".join(deltas) == expected_text(question)
-    published = [c for t, c in frames if during(t) and any(op["op"] == "delta" for op in c["ops"])]
+    published = [
+        c for t, c in frames if during(t) and any(f.get("kind") == "text" for f in c["frames"])
+    ]
     assert len(published) >= 10, f"{len(published)} frames of deltas published during the sleep"
 
 
@@ -268,7 +270,7 @@ async def test_synced_traits_are_set_on_the_kernel_thread_only(start_kernel: Sta
 
     writes = (await kernel.run("print(json.dumps(writes))")).json()
     written = {n for n, _ in writes}
-    assert {"status", "busy", "connection", "models", "sessions", "title", "session_id"} <= written
+    assert {"busy", "connection", "models", "sessions", "title", "session_id"} <= written
     assert [w for w in writes if w[1] != "MainThread"] == []
 
 
@@ -292,11 +294,15 @@ async def test_panel_stays_live_while_a_cell_runs(start_kernel: Starter) -> None
     sent = widget_messages(kernel, comm_id)
     live = [d["content"] for t, d in sent if during(t) and d.get("method") == "custom"]
     states = [c["state"] for c in live if c["type"] == "state"]
-    deltas = [op for c in live if c["type"] == "frame" for op in c["ops"] if op["op"] == "delta"]
-    assert "".join(op["text"] for op in deltas).startswith("s0 s1")
-    # The status line moved during the sleep: busy, then done, sent as live state messages...
-    busy = [(s["busy"], s.get("status")) for s in states if "busy" in s]
-    assert (True, "Thinking…") in busy and busy[-1] == (False, ""), states
+    frames = [f for c in live if c["type"] == "frames" for f in c["frames"]]
+    deltas = [f["delta"] for f in frames if f.get("kind") == "text"]
+    assert "".join(deltas).startswith("s0 s1")
+    # The status moved during the sleep: the server's status frames reached the panel, and
+    # busy went on and off as live state messages...
+    statuses = [f["status"] for f in frames if f.get("kind") == "status"]
+    assert "thinking" in statuses, frames
+    busy = [s["busy"] for s in states if "busy" in s]
+    assert True in busy and busy[-1] is False, states
     versions = [c["version"] for c in live if c["type"] == "state"]
     assert versions == sorted(versions)
     # ...while the traits themselves waited for the kernel's thread: no state update meanwhile,

@@ -80,8 +80,9 @@ async def test_python_search_fork_and_rewind(
     ).json()
     assert len(removed[0]) == 2 and removed[1] == [m["content"] for m in await api.messages(sid)]
     assert len(removed[1]) == 2 and "pivot" not in json.dumps(removed[1])
-    resets = _customs(kernel, "reset")
-    assert [m["id"] for m in resets[-1]["messages"]] == [m["id"] for m in await api.messages(sid)]
+    # The panel is told by a rewind frame, which its conversation applies like the server's.
+    rewinds = [f for m in _customs(kernel, "frames") for f in m["frames"] if f["type"] == "rewind"]
+    assert rewinds[0]["removed"] == removed[0] and rewinds[0]["session_id"] == sid
 
 
 async def test_slash_commands(
@@ -91,9 +92,10 @@ async def test_slash_commands(
     sid = (await kernel.run(SETUP.format(path="/elsewhere/x.ipynb"))).json()
 
     async def command(text: str) -> None:
-        await kernel.run(
-            f"panel.handle_browser_message(chat, {{'type': 'send', 'text': {text!r}}})"
-        )
+        # What the panel sends for a command the kernel executes (js/src/commands.js).
+        name, _, arg = text[1:].partition(" ")
+        message = {"type": "command", "name": name, "arg": arg}
+        await kernel.run(f"panel.handle_browser_message(chat, {message!r})")
 
     async def session() -> dict[str, Any]:
         return (await api.call("GET", "sessions", sid))[1]
@@ -115,7 +117,10 @@ async def test_slash_commands(
     found = (await _eventually(results))[-1]
     assert found["query"] == "ledger" and found["hits"][0]["session_id"] == sid
 
-    await command("/rewind")
+    last_user = (await api.messages(sid))[-2]["id"]
+    await kernel.run(
+        f"panel.handle_browser_message(chat, {{'type': 'rewind', 'message_id': {last_user!r}}})"
+    )
     await _eventually(lambda: _field(api, sid, "message_count", 2))
     assert (await session())["notebook_path"] == "/elsewhere/x.ipynb"
 

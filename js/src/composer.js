@@ -3,18 +3,6 @@ import { h } from "./dom.js";
 
 /** @typedef {{name: string, args: string, help: string}} SlashCommand */
 
-/** Slash commands both hosts (the panel's kernel and a sidebar tab) understand. */
-export const COMMANDS = [
-  { name: "/new", args: "", help: "Start a new session" },
-  { name: "/clear", args: "", help: "Clear the conversation (new session)" },
-  { name: "/fork", args: "", help: "Continue in a copy of this conversation" },
-  { name: "/context", args: " ", help: "Attach the last N cells as context: /context N" },
-  { name: "/model", args: " ", help: "Switch model: /model provider/model" },
-  { name: "/export", args: " ", help: "Download: /export md|txt|json|html|pdf|docx|ipynb" },
-  { name: "/search", args: " ", help: "Search every conversation: /search WORDS" },
-  { name: "/rewind", args: "", help: "Take back the last exchange" },
-  { name: "/help", args: "", help: "Show the available commands" },
-];
 
 const MAX_ROWS_PX = 160;
 let menuIds = 0;
@@ -28,7 +16,7 @@ export class Composer {
   /** @param {ComposerOptions} options */
   constructor(options) {
     this.options = options;
-    this.commands = options.commands ?? COMMANDS;
+    this.commands = options.commands ?? [];
     this.busy = false;
     /** @type {SlashCommand[]} */
     this.matches = [];

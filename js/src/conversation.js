@@ -1,14 +1,18 @@
-// One session's messages as a client sees them, built from the stream's frames into renderer ops.
-// The browser-side twin of the kernel's Conversation (kernel/conversation.py): same rules.
+// One session's messages as a client sees them, built from the server's stream frames into
+// renderer ops: the only conversation state of both hosts (the notebook panel gets the same
+// frames through its kernel). The kernel keeps a copy by the same rules (kernel/conversation.py)
+// for what its Python API returns.
 import { FINAL_STATUSES } from "./protocol.js";
 
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./protocol.js").Op} Op */
 /** @typedef {import("./protocol.js").ServerFrame} ServerFrame */
 
+/** The status line for each status chunk without a text of its own. */
 const STATUS_TEXT = {
   starting: "Starting the opencode worker…",
   thinking: "Thinking…",
+  tool: "Running a tool…",
   permission: "Waiting for your permission",
 };
 
@@ -24,12 +28,20 @@ export class Conversation {
   }
 
   /**
-   * Replace everything with a page read over REST (oldest first).
+   * Replace everything with a page (oldest first) and the seq it was read at.
    * @param {Message[]} messages
+   * @param {number} seq
    */
-  reset(messages) {
+  reset(messages, seq) {
     this.messages = messages.map((m) => structuredClone(m));
     this.byId = new Map(this.messages.map((m) => [m.id, m]));
+    this.seq = seq;
+    this.status = "";
+  }
+
+  /** The last user message, if any (what `/rewind` takes back). */
+  lastUserMessage() {
+    return this.messages.findLast((m) => m.role === "user") ?? null;
   }
 
   /**
@@ -66,13 +78,22 @@ export class Conversation {
    */
   apply(frame) {
     if (frame.type !== "chunk" && frame.type !== "message") return [];
-    if (frame.seq <= this.seq) return []; // replayed twice
-    this.seq = frame.seq;
-    if (frame.type === "message") return this.upsert(frame.message);
+    if (typeof frame.seq === "number") {
+      if (frame.seq <= this.seq) return []; // replayed twice
+      this.seq = frame.seq;
+    }
+    if (frame.type === "message") {
+      const ops = this.upsert(frame.message);
+      if (frame.message.role === "assistant" && FINAL_STATUSES.has(frame.message.status)) {
+        this.status = finalText(frame.message);
+      }
+      return ops;
+    }
     if (frame.kind === "status") {
       this.status = statusText(frame);
       return [];
     }
+    if (frame.kind === "permission") this.status = STATUS_TEXT.permission;
     /** @type {Op[]} */
     const ops = [];
     let message = this.byId.get(frame.message_id);
@@ -139,10 +160,23 @@ export class Conversation {
  */
 export function statusText(frame) {
   if (frame.status === "idle") return "";
-  if (frame.status === "error") return "Error";
-  if (frame.status === "retrying") return `Retrying (${frame.attempt ?? 0}/5): ${frame.message ?? ""}`;
+  if (frame.status === "error") return `Error: ${frame.message || "unknown error"}`;
+  if (frame.status === "retrying") {
+    return `Retrying (${frame.attempt || "?"}/5)…${frame.message ? ` ${frame.message}` : ""}`;
+  }
   if (frame.message) return frame.message;
   return STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (frame.status)] ?? "";
+}
+
+/**
+ * The status line once an answer is final.
+ * @param {Message} message
+ * @returns {string}
+ */
+export function finalText(message) {
+  if (message.status === "error") return `Error: ${message.error || "unknown error"}`;
+  if (message.status === "interrupted" || message.status === "aborted") return "Interrupted";
+  return "";
 }
 
 /**

@@ -6,7 +6,8 @@
  * @param {(ArrayBuffer | ArrayBufferView)[] | undefined} buffers
  */
 export function saveDownload(msg, buffers) {
-  const blob = new Blob(buffers ?? [], { type: msg.media_type || "application/octet-stream" });
+  const parts = /** @type {BlobPart[]} */ (buffers ?? []);
+  const blob = new Blob(parts, { type: msg.media_type || "application/octet-stream" });
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;

@@ -1,19 +1,9 @@
-// Chat widget (anywidget ESM entry): the notebook panel host of the shared conversation view,
-// fed by the kernel's synced traits and custom messages.
-import { ChatView } from "./view.js";
-import { MessageActions } from "./actions.js";
-import { followKernel, kernelRequests } from "./kernelactions.js";
+// Chat widget (anywidget ESM entry): the notebook panel host of the shared chat client. The
+// kernel forwards the server's frames and pages (comm messages: protocol.js) and runs what needs
+// it; synced traits carry the panel's settings and the kernel's state.
+import { ChatClient } from "./client.js";
 import { saveDownload } from "./download.js";
 import { BRIDGE_ATTRIBUTE, INSERT_EVENT, showInserted } from "./codeblocks.js";
-import { COMMANDS } from "./composer.js";
-
-/** Commands the kernel knows beyond those of every host (kernel/commands.py). */
-const KERNEL_COMMANDS = [
-  { name: "/rename", args: " ", help: "Rename this conversation: /rename TITLE" },
-  { name: "/star", args: "", help: "Star or unstar this conversation" },
-  { name: "/tag", args: " ", help: "Tag this conversation: /tag NAME (/tag -NAME removes it)" },
-  { name: "/template", args: " ", help: "Start with a template: /template NAME" },
-];
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 
@@ -56,22 +46,39 @@ function render({ model, el }) {
     model.set(name, value);
     model.save_changes();
   };
-  const view = new ChatView({
-    onSend: (text) => send({ type: "send", text }),
-    onStop: () => send({ type: "stop" }),
-    onSwitch: (id) => send({ type: "switch", session_id: id }),
-    onNew: () => send({ type: "new" }),
-    onFork: () => send({ type: "fork" }),
-    onModel: (id) => save("model", id),
-    onPermission: (id, reply) => send({ type: "permission", permission_id: id, reply }),
-    onLoadOlder: (before) => send({ type: "load_older", before }),
-    onRemoveChip: (id) => send({ type: "remove_context", id }),
-    onAutoContext: (on) => save("auto_context", on),
-    onRetry: () => send({ type: "retry" }),
-    commands: [...COMMANDS, ...KERNEL_COMMANDS],
+  /**
+   * Ask the kernel to run a command it executes.
+   * @param {string} name
+   * @param {string} [arg]
+   */
+  const command = (name, arg = "") => send({ type: "command", name, arg });
+  const client = new ChatClient({
+    kernel: true,
+    prompt: (text) => send({ type: "send", text }),
+    stop: () => send({ type: "stop" }),
+    permission: (id, reply) => send({ type: "permission", permission_id: id, reply }),
+    loadOlder: (before) => send({ type: "load_older", before }),
+    retry: () => send({ type: "retry" }),
+    removeChip: (id) => send({ type: "remove_context", id }),
+    setAutoContext: (on) => save("auto_context", on),
+    // The panel switches to the session; where in it a search hit was is not sent.
+    open: (id) => send({ type: "switch", session_id: id }),
+    edit: (mid, text) => send({ type: "edit", message_id: mid, text }),
+    rewind: (mid) => send({ type: "rewind", message_id: mid }),
+    annotate: (mid, rating, note) => send({ type: "annotate", message_id: mid, rating, note }),
+    newChat: (keep) => send({ type: "new", keep_context: keep }),
+    fork: () => send({ type: "fork" }),
+    setModel: (id) => save("model", id),
+    attachCells: (count) => command("context", String(count)),
+    exportAs: (format) => command("export", format),
+    search: (query) => command("search", query),
+    rename: (title) => command("rename", title),
+    star: () => command("star"),
+    tag: (name) => command("tag", name),
+    template: (name) => command("template", name),
   });
+  const view = client.view;
   el.append(view.el);
-  const actions = new MessageActions({ root: view.el, list: view.list.el, requests: kernelRequests(send) });
   /**
    * Insert as cell / Run: the kernel looks the code block up in its conversation and asks the
    * labextension to insert it. Without the labextension (classic, VS Code) the panel copies it.
@@ -87,7 +94,7 @@ function render({ model, el }) {
   view.el.addEventListener(INSERT_EVENT, onInsert);
 
   const updateSessions = () => view.header.setSessions(get("sessions"), get("session_id"), get("title"));
-  const updateModels = () => view.header.setModels(get("models"), get("model"));
+  const updateModels = () => client.setModels(get("models") ?? [], get("model") ?? "");
   const updateBanner = () => view.setConnection(get("connection") || "", get("connection_error") || "");
   /** @type {Record<string, () => void>} */
   const traits = {
@@ -96,14 +103,14 @@ function render({ model, el }) {
       updateSessions(); // the picker names a session not yet listed by this title
     },
     session_id: () => {
-      view.el.dataset.session = get("session_id") || "";
+      client.sessionId = get("session_id") || "";
+      view.el.dataset.session = client.sessionId;
       updateSessions();
     },
     sessions: updateSessions,
     models: updateModels,
     model: updateModels,
-    status: () => view.setStatus(get("status") || ""),
-    busy: () => view.setBusy(Boolean(get("busy"))),
+    busy: () => client.setSending(Boolean(get("busy"))),
     connection: updateBanner,
     connection_error: updateBanner,
     context: () => view.chips.setChips(get("context")),
@@ -124,20 +131,23 @@ function render({ model, el }) {
   for (const [event, update] of listeners) model.on(event, update);
   updateAll();
 
-  /** @param {any} msg @param {any[]} [buffers] */
+  /**
+   * @param {import("./protocol.js").KernelMessage} msg
+   * @param {any[]} [buffers]
+   */
   const onCustom = (msg, buffers) => {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "state") onState(msg);
-    else if (msg.type === "reset") view.reset(msg.messages ?? [], msg.has_more);
-    else if (msg.type === "older") view.prepend(msg.messages ?? [], msg.has_more);
-    else if (msg.type === "frame") view.applyOps(msg.ops ?? []);
-    else if (msg.type === "notice") view.notice(msg.level, msg.text ?? "");
-    else if (msg.type === "rewound") view.rewound(msg.session_id, msg.notebook_changes ?? []);
+    else if (msg.type === "reset") client.reset(msg.messages ?? [], msg.has_more, msg.seq ?? 0);
+    else if (msg.type === "older") client.prepend(msg.messages ?? [], msg.has_more);
+    else if (msg.type === "frames") client.apply(msg.frames ?? []);
+    else if (msg.type === "notice") client.notice(msg.level, msg.text ?? "");
+    else if (msg.type === "annotation") client.setAnnotation(msg.message_id, msg.annotation ?? null);
+    else if (msg.type === "search_results") client.showResults(msg.query ?? "", msg.hits ?? []);
     else if (msg.type === "download") saveDownload(msg, buffers);
     else if (msg.type === "insert-cell" && msg.message_id) {
-      showInserted(view.el, msg.message_id, msg.block, msg.run === true);
+      showInserted(view.el, msg.message_id, msg.block ?? 0, msg.run === true);
     }
-    followKernel(actions, msg);
   };
   model.on("msg:custom", onCustom);
   send({ type: "ready" });
@@ -146,8 +156,7 @@ function render({ model, el }) {
     for (const [event, update] of listeners) model.off(event, update);
     model.off("msg:custom", onCustom);
     view.el.removeEventListener(INSERT_EVENT, onInsert);
-    actions.destroy();
-    view.destroy();
+    client.destroy();
   };
 }
 

@@ -54,8 +54,8 @@ def test_annotations_show_and_rate(page: Any) -> None:
     # A re-render keeps the badge (the renderer rebuilds the message's insides).
     custom(
         page,
-        """{type: "frame", ops: [{op: "message", message: __msg("m4", "assistant",
-      "Resample by month, then sum.", {annotation: {rating: "down", note: "kept"}})}]}""",
+        """{type: "frames", frames: [__message(__msg("m4", "assistant",
+      "Resample by month, then sum.", {annotation: {rating: "down", note: "kept"}}))]}""",
     )
     page.wait_for_timeout(100)
     assert answer.locator(".jo-annot-note").inner_text() == "kept"
@@ -91,8 +91,8 @@ def test_edit_and_rewind(page: Any) -> None:
     assert last.get_by_role("button", name="Rewind to here: remove what follows").count() == 0
     custom(
         page,
-        """{type: "frame", ops: [{op: "message",
-      message: __msg("m5", "assistant", "", {status: "streaming"})}]}""",
+        """{type: "frames", frames: [
+          __message(__msg("m5", "assistant", "", {status: "streaming"}))]}""",
     )
     page.wait_for_timeout(50)
     assert _hover(page, "m5").locator(".jo-actions").count() == 0

@@ -27,6 +27,11 @@ window.__msg = (id, role, content, extra = {}) => ({
   created_at: 1700000000 + Number(String(id).replace(/\\D/g, "") || 0),
   completed_at: null, context: [], parts: [], ...extra,
 });
+// Stream frames of the server, as the kernel forwards them.
+window.__message = (message) => ({type: "message", session_id: "sess-aaaaaaaa", message});
+const FIELD = {tool: "tool", permission: "permission", status: "status"};
+window.__chunk = (id, kind, value) => ({type: "chunk", session_id: "sess-aaaaaaaa",
+  message_id: id, kind, [FIELD[kind] ?? "delta"]: value});
 """
 
 XSS = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script>'
@@ -91,37 +96,38 @@ def play_conversation(page: Any) -> None:
     )
     custom(
         page,
-        """{type: "frame", ops: [
-          {op: "message", message: __msg("m3", "user", "Now plot revenue per month")},
-          {op: "message", message: __msg("m4", "assistant", "", {status: "pending"})},
-          {op: "delta", id: "m4", kind: "reasoning", text: "The user wants a monthly "},
+        """{type: "frames", frames: [
+          __message(__msg("m3", "user", "Now plot revenue per month")),
+          __message(__msg("m4", "assistant", "", {status: "pending"})),
+          __chunk("m4", "reasoning", "The user wants a monthly "),
+          __chunk("m4", "status", "thinking"),
         ]}""",
     )
-    page.evaluate("window.__model.set('busy', true); window.__model.set('status', 'Thinking…')")
+    page.evaluate("window.__model.set('busy', true)")
     custom(
         page,
-        """{type: "frame", ops: [
-          {op: "delta", id: "m4", kind: "reasoning", text: "revenue plot; group by month."},
-          {op: "tool", id: "m4", tool: {call_id: "c1", name: "bash", status: "running",
-            title: "ls data", input: {command: "ls data"}}},
-        ]}""",
-    )
-    custom(
-        page,
-        """{type: "frame", ops: [
-          {op: "tool", id: "m4", tool: {call_id: "c1", name: "bash", status: "completed",
-            output: "sales.csv\\nreturns.csv"}},
-          {op: "delta", id: "m4", kind: "text", text: "Here is the plot code:\\n\\n```pyth"},
+        """{type: "frames", frames: [
+          __chunk("m4", "reasoning", "revenue plot; group by month."),
+          __chunk("m4", "tool", {call_id: "c1", name: "bash", status: "running",
+            title: "ls data", input: {command: "ls data"}}),
         ]}""",
     )
     custom(
         page,
-        """{type: "frame", ops: [
-          {op: "delta", id: "m4", kind: "text", text: "on\\nmonthly = df.resample('M', on="
-            + "'date')['revenue'].sum()\\nmonthly.plot(kind='bar')  # bars\\n```\\n\\n"},
-          {op: "delta", id: "m4", kind: "text", text: "I also need to write a file. "},
-          {op: "permission", id: "m4", permission: {id: "perm1", permission: "edit",
-            patterns: ["plot.py"]}},
+        """{type: "frames", frames: [
+          __chunk("m4", "tool", {call_id: "c1", name: "bash", status: "completed",
+            output: "sales.csv\\nreturns.csv"}),
+          __chunk("m4", "text", "Here is the plot code:\\n\\n```pyth"),
+        ]}""",
+    )
+    custom(
+        page,
+        """{type: "frames", frames: [
+          __chunk("m4", "text", "on\\nmonthly = df.resample('M', on="
+            + "'date')['revenue'].sum()\\nmonthly.plot(kind='bar')  # bars\\n```\\n\\n"),
+          __chunk("m4", "text", "I also need to write a file. "),
+          __chunk("m4", "permission", {id: "perm1", permission: "edit",
+            patterns: ["plot.py"]}),
         ]}""",
     )
     page.wait_for_timeout(100)
@@ -144,7 +150,7 @@ def test_ready_and_streamed_conversation(page: Any) -> None:
         assert live.get_by_role("button", name=name, exact=True).count() == 1
     assert page.get_by_role("button", name="Stop").is_visible()
     assert not page.get_by_role("button", name="Send").is_visible()
-    assert page.locator(".jo-status").inner_text() == "Thinking…"
+    assert page.locator(".jo-status").inner_text() == "Waiting for your permission"
     shot(page, "01-streaming")
     page.locator(".jo-tool summary").click()
     page.locator(".jo-reasoning summary").click()
@@ -156,10 +162,10 @@ def test_ready_and_streamed_conversation(page: Any) -> None:
 
     custom(
         page,
-        """{type: "frame", ops: [{op: "message", message: __msg("m4", "assistant",
-          "Here is the plot.", {status: "complete", parts: [{kind: "reasoning", text: "r"}]})}]}""",
+        """{type: "frames", frames: [__message(__msg("m4", "assistant",
+          "Here is the plot.", {status: "complete", parts: [{kind: "reasoning", text: "r"}]}))]}""",
     )
-    page.evaluate("window.__model.set('busy', false); window.__model.set('status', '')")
+    page.evaluate("window.__model.set('busy', false)")
     page.wait_for_timeout(50)
     assert live.locator(".jo-cursor").count() == 0
     assert page.get_by_role("button", name="Send").is_visible()
@@ -177,8 +183,8 @@ def test_unsafe_html_never_runs(page: Any) -> None:
               output: {XSS!r}}}]}}),
         ]}}""",
     )
-    delta = f'{{op: "delta", id: "m2", kind: "text", text: {XSS!r}}}'
-    custom(page, f'{{type: "frame", ops: [{delta}]}}')
+    delta = f'__chunk("m2", "text", {XSS!r})'
+    custom(page, f'{{type: "frames", frames: [{delta}]}}')
     page.evaluate(
         f"""window.__model.set('context', [{{id: "c1", kind: "text", label: "x",
           size: 5, text: {XSS!r}}}])"""
@@ -263,21 +269,45 @@ def test_the_kernel_numbers_code_blocks_like_the_panel(page: Any) -> None:
 
 def test_live_state_messages_and_synced_traits_keep_the_newer(page: Any) -> None:
     """A `state` message shows at once; an older synced trait does not undo it, a newer wins."""
-    status = page.locator(".jo-status")
-    custom(page, '{type: "state", version: 3, state: {status: "Thinking…", busy: true}}')
-    expect(status).to_have_text("Thinking…")
+    title = page.locator(".jo-title")
+    custom(page, '{type: "state", version: 3, state: {title: "Live title", busy: true}}')
+    expect(title).to_have_text("Live title")
     expect(page.locator(".jo-chat")).to_have_class(re.compile(r"\bjo-busy\b"))
-    page.evaluate('__model.set("state_version", 2); __model.set("status", "Sending…")')
-    expect(status).to_have_text("Thinking…")
+    page.evaluate('__model.set("state_version", 2); __model.set("title", "Old title")')
+    expect(title).to_have_text("Live title")
     page.evaluate(
-        '__model.set("status", ""); __model.set("busy", false); __model.set("state_version", 3)'
+        '__model.set("title", "Synced"); __model.set("busy", false);'
+        ' __model.set("state_version", 3)'
     )
-    expect(status).to_have_text("")
+    expect(title).to_have_text("Synced")
     expect(page.locator(".jo-chat")).not_to_have_class(re.compile(r"\bjo-busy\b"))
     # A view rendered again shows the newest live state too.
-    custom(page, '{type: "state", version: 5, state: {status: "Running tool: bash"}}')
+    custom(page, '{type: "state", version: 5, state: {title: "Newest"}}')
     page.evaluate("() => { __cleanup(); __widget.render({model: __model, el: window.host}); }")
-    expect(page.locator(".jo-status")).to_have_text("Running tool: bash")
+    expect(page.locator(".jo-title")).to_have_text("Newest")
+
+
+def test_status_line_follows_the_forwarded_frames(page: Any) -> None:
+    """One status table for both hosts: status chunks, then the final message's state."""
+    status = page.locator(".jo-status")
+    custom(page, '{type: "reset", has_more: false, seq: 0, messages: []}')
+    page.evaluate("window.__model.set('busy', true)")
+    expect(status).to_have_text("Sending…")
+    steps = [
+        ('__chunk("a1", "status", "starting")', "Starting the opencode worker…"),
+        ('{...__chunk("a1", "status", "tool"), message: "Running tool: bash"}',
+         "Running tool: bash"),
+        ('{...__chunk("a1", "status", "retrying"), attempt: 2}', "Retrying (2/5)…"),
+        ('__message(__msg("a1", "assistant", "", {status: "error", error: "APIError"}))',
+         "Error: APIError"),
+    ]  # fmt: skip
+    for seq, (frame, text) in enumerate(steps, 1):
+        custom(page, f'{{type: "frames", frames: [{{...{frame}, seq: {seq}}}]}}')
+        expect(status).to_have_text(text)
+    # A frame at or below the last seq is a replay: it changes nothing.
+    custom(page, '{type: "frames", frames: [{...__chunk("a1", "status", "thinking"), seq: 2}]}')
+    expect(status).to_have_text("Error: APIError")
+    expect(status).to_have_class(re.compile(r"\bjo-status-error\b"))
 
 
 def test_composer_keys_and_slash_menu(page: Any) -> None:
@@ -295,7 +325,7 @@ def test_composer_keys_and_slash_menu(page: Any) -> None:
     options = page.get_by_role("listbox", name="Commands").get_by_role("option")
     # Every host's commands and the kernel's library ones (/rename /star /tag /template).
     assert options.count() == 13
-    assert "Start a new session" in options.first.inner_text()
+    assert "Start a new conversation" in options.first.inner_text()
     assert "Rename this conversation" in options.filter(has_text="/rename").inner_text()
     shot(page, "04-slash-menu")
     box.press("ArrowDown")
@@ -303,7 +333,7 @@ def test_composer_keys_and_slash_menu(page: Any) -> None:
     assert box.input_value() == "/clear"
     assert not page.get_by_role("listbox", name="Commands").is_visible()
     box.press("Enter")
-    assert sent(page)[-1] == {"type": "send", "text": "/clear"}
+    assert sent(page)[-1] == {"type": "new", "keep_context": False}
     box.type("/mo")
     box.press("Enter")
     assert box.input_value() == "/model "
@@ -342,7 +372,7 @@ def test_chips_pickers_banner_and_notices(page: Any) -> None:
     page.get_by_role("combobox", name="Session").select_option("sess-bbbbbbbb")
     assert sent(page)[-1] == {"type": "switch", "session_id": "sess-bbbbbbbb"}
     page.get_by_role("button", name="New", exact=True).click()
-    assert sent(page)[-1] == {"type": "new"}
+    assert sent(page)[-1] == {"type": "new", "keep_context": True}
     page.get_by_role("button", name="Fork").click()
     assert sent(page)[-1] == {"type": "fork"}
 
@@ -435,8 +465,8 @@ def test_thousands_of_messages_and_older_pages(page: Any) -> None:
     page.wait_for_timeout(50)
     custom(
         page,
-        '{type: "frame", ops: [{op: "message", message: __msg("m5000", "assistant", '
-        '"x", {status: "streaming"})}]}',
+        '{type: "frames", frames: [__message(__msg("m5000", "assistant", '
+        '"x", {status: "streaming"}))]}',
     )
     page.wait_for_timeout(50)
     assert page.evaluate("document.querySelector('.jo-list').scrollTop") == 500
@@ -477,10 +507,9 @@ def test_finished_blocks_are_rendered_once(page: Any) -> None:
     custom(page, '{type: "reset", has_more: false, messages: []}')
     custom(
         page,
-        """{type: "frame", ops: [
-          {op: "message", message: __msg("a1", "assistant", "", {status: "pending"})},
-          {op: "delta", id: "a1", kind: "text",
-           text: "First **paragraph**.\\n\\n```python\\nx = 1"}]}""",
+        """{type: "frames", frames: [
+          __message(__msg("a1", "assistant", "", {status: "pending"})),
+          __chunk("a1", "text", "First **paragraph**.\\n\\n```python\\nx = 1")]}""",
     )
     page.wait_for_timeout(120)
     body = page.locator(".jo-msg[data-id=a1] .jo-body")
@@ -489,7 +518,7 @@ def test_finished_blocks_are_rendered_once(page: Any) -> None:
     for text in ("\\ny = 2\\n```\\n\\nThird", " block with `code`", " and more.\\n\\n- a\\n- b"):
         custom(
             page,
-            f'{{type: "frame", ops: [{{op: "delta", id: "a1", kind: "text", text: "{text}"}}]}}',
+            f'{{type: "frames", frames: [__chunk("a1", "text", "{text}")]}}',
         )
         page.wait_for_timeout(120)
     assert page.evaluate(
@@ -500,9 +529,9 @@ def test_finished_blocks_are_rendered_once(page: Any) -> None:
     expect(body.locator(".jo-cursor")).to_have_count(1)
     custom(
         page,
-        """{type: "frame", ops: [{op: "message", message: __msg("a1", "assistant",
+        """{type: "frames", frames: [__message(__msg("a1", "assistant",
           "First **paragraph**.\\n\\n```python\\nx = 1\\ny = 2\\n```\\n\\nThird block with `code`"
-          + " and more.\\n\\n- a\\n- b", {status: "complete"})}]}""",
+          + " and more.\\n\\n- a\\n- b", {status: "complete"}))]}""",
     )
     page.wait_for_timeout(100)
     assert page.evaluate(
@@ -515,8 +544,8 @@ def test_finished_blocks_are_rendered_once(page: Any) -> None:
 # Stream `count` one-word deltas into a new answer, one every 10 ms, and count how often the
 # answer's text changed in the DOM; each change costs the frame showing it `busyMs` more.
 STREAM_AND_COUNT = """async ([id, count, busyMs]) => {
-  window.__model.custom({type: 'frame', ops: [{op: 'message', message: {id, session_id: 's',
-    role: 'assistant', status: 'pending', content: '', created_at: Date.now() / 1000}}]});
+  window.__model.custom({type: 'frames', frames: [__message({id, session_id: 's',
+    role: 'assistant', status: 'pending', content: '', created_at: Date.now() / 1000})]});
   let shown = 0;
   const observer = new MutationObserver(() => {
     shown += 1;
@@ -526,7 +555,7 @@ STREAM_AND_COUNT = """async ([id, count, busyMs]) => {
   observer.observe(document.querySelector('.jo-list'), {subtree: true, characterData: true,
                                                       childList: true});
   for (let i = 0; i < count; i++) {
-    window.__model.custom({type: 'frame', ops: [{op: 'delta', id, kind: 'text', text: `w${i} `}]});
+    window.__model.custom({type: 'frames', frames: [__chunk(id, 'text', `w${i} `)]});
     await new Promise((r) => setTimeout(r, 10));
   }
   await new Promise((r) => setTimeout(r, 400));

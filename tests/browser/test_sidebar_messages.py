@@ -202,7 +202,7 @@ def test_rewind_while_answering_shows_the_error(page: Page, lab: Lab) -> None:
     rewind.click()
     rewind.click()
     error = tab.locator(".jo-error")
-    expect(error).to_contain_text("Could not rewind: the session is still answering")
+    expect(error).to_contain_text("Rewind failed: the session is still answering")
     expect(tab.locator(".jo-msg")).to_have_count(4)
     shot(page, "tab-rewind-busy")
     tab.get_by_role("button", name="Stop").click()
@@ -301,9 +301,9 @@ def test_search_and_rewind_commands(page: Page, lab: Lab) -> None:
     tab = open_tab(page, lab, other, 2)
     box = tab.get_by_role("textbox", name="Message")
     box.fill("/")
-    # The tab's own commands: the shared ones, /search and /rewind among them.
+    # The same commands as the panel's (one registry), /search and /rewind among them.
     options = tab.get_by_role("listbox", name="Commands").get_by_role("option")
-    expect(options).to_have_count(9)
+    expect(options).to_have_count(13)
     expect(options.filter(has_text="/rewind")).to_be_visible()
     box.fill("/search kumquat")
     box.press("Enter")

@@ -97,27 +97,28 @@ def _conversation(payload: str, index: int) -> list[dict[str, Any]]:
             _message(f"s{index}", "assistant", "", status="pending"),
         ],
     }  # fmt: skip
-    frame = {
-        "type": "frame",
-        "ops": [
-            {"op": "delta", "id": f"s{index}", "kind": "reasoning", "text": payload},
-            {"op": "delta", "id": f"s{index}", "kind": "text", "text": f"streamed {payload}"},
-            {"op": "tool", "id": f"s{index}", "tool": {**tool, "status": "running"}},
-            {"op": "permission", "id": f"s{index}",
+    chunk = {"type": "chunk", "session_id": "sess-aaaaaaaa", "message_id": f"s{index}"}
+    frames = {
+        "type": "frames",
+        "frames": [
+            {**chunk, "kind": "reasoning", "delta": payload},
+            {**chunk, "kind": "text", "delta": f"streamed {payload}"},
+            {**chunk, "kind": "tool", "tool": {**tool, "status": "running"}},
+            {**chunk, "kind": "permission",
              "permission": {"id": f"p{index}", "permission": payload, "patterns": [payload]}},
+            {**chunk, "kind": "status", "status": "tool", "message": payload},
         ],
     }  # fmt: skip
-    return [reset, frame]
+    return [reset, frames]
 
 
 def _traits(payload: str) -> dict[str, Any]:
-    """Widget traits carrying ``payload``: title, sessions, models, status, chips."""
+    """Widget traits carrying ``payload``: title, sessions, models, connection error, chips."""
     return {
         "title": payload,
         "sessions": [{"id": "sess-aaaaaaaa", "title": payload, "updated_at": 1700000000,
                       "message_count": 2}],
         "models": [{"id": "fake/echo-1", "name": payload}],
-        "status": payload,
         "connection_error": payload,
         "context": [{"id": "c1", "kind": "error", "label": payload, "size": 9, "text": payload}],
     }  # fmt: skip

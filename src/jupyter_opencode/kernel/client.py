@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote, urlencode
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
+from ..server.protocol import ClientFrame, subscribe_frame, unsubscribe_frame
 from .discovery import NO_SERVER_MESSAGE, ServerInfo, candidate_servers, normalize_url
 
 log = logging.getLogger(__name__)
@@ -160,9 +161,7 @@ class ServerClient:
                 return
             del self._listeners[session_id]
             self._last_seq.pop(session_id, None)
-        self._loop.call_soon_threadsafe(
-            self._write, {"type": "unsubscribe", "session_id": session_id}
-        )
+        self._loop.call_soon_threadsafe(self._write, unsubscribe_frame(session_id))
 
     def retry(self) -> None:
         """Try to connect again after the client gave up (state ``disconnected``)."""
@@ -420,9 +419,9 @@ class ServerClient:
             if session_id not in self._listeners:
                 return
             after_seq = self._last_seq.get(session_id, 0)
-        self._write({"type": "subscribe", "session_id": session_id, "after_seq": after_seq})
+        self._write(subscribe_frame(session_id, after_seq))
 
-    def _write(self, frame: dict[str, Any]) -> None:
+    def _write(self, frame: ClientFrame) -> None:
         if self._ws is None:
             return
         try:

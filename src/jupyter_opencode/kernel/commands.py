@@ -1,60 +1,29 @@
-"""Slash commands typed in the chat panel."""
+"""The slash commands the kernel executes for the panel.
+
+What a command is called, its help, and how its argument is read and checked live in one
+registry for both hosts (js/src/commands.js); the panel sends the kernel a ``command`` message
+for those it runs here: what needs the kernel (``context``: the executed cells), or what the
+panel reaches the server for through it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-COMMANDS = {
-    "new": "/new: start a new conversation",
-    "clear": "/clear: start a new conversation and drop the pending context",
-    "fork": "/fork: continue in a copy of this conversation",
-    "context": "/context N: attach the last N executed cells (default 1)",
-    "model": "/model ID: use model ID (without ID: list the models)",
-    "rename": "/rename TITLE: rename this conversation",
-    "search": "/search WORDS: search every conversation",
-    "star": "/star: star or unstar this conversation",
-    "tag": "/tag NAME: tag this conversation (/tag -NAME removes the tag)",
-    "rewind": "/rewind: take back the last exchange",
-    "template": "/template NAME: start with a template (without NAME: list them)",
-    "export": "/export FORMAT: download the conversation (md, txt, json, html, pdf, docx, ipynb)",
-    "help": "/help: list the commands",
-}
-
-HELP_TEXT = "Commands:\n" + "\n".join(COMMANDS.values())
+KERNEL_COMMANDS = ("context", "export", "search", "rename", "star", "tag", "template")
+MAX_CONTEXT_CELLS = 50
 
 
 class CommandError(ValueError):
-    """A slash command that cannot be run as typed."""
-
-
-@dataclass(frozen=True)
-class Command:
-    """A parsed slash command."""
-
-    name: str
-    arg: str = ""
-
-
-def parse_command(text: str) -> Command | None:
-    """The command in `text`, None for an ordinary message; raise CommandError if unknown."""
-    stripped = text.strip()
-    if not stripped.startswith("/") or stripped.startswith("//"):
-        return None
-    name, _, arg = stripped[1:].partition(" ")
-    name = name.lower()
-    if name not in COMMANDS:
-        raise CommandError(f"Unknown command /{name}. Type /help for the list.")
-    return Command(name, arg.strip())
+    """A slash command that cannot be run as sent."""
 
 
 def context_count(arg: str) -> int:
-    """The N of `/context N`."""
+    """The N of `/context N` (the panel checked it; the comm is checked again)."""
     if not arg:
         return 1
     try:
         count = int(arg)
     except ValueError:
-        raise CommandError(f"/context expects a number of cells, not {arg!r}.") from None
-    if not 1 <= count <= 50:
-        raise CommandError("/context expects a number of cells between 1 and 50.")
+        raise CommandError(f'/context expects a number of cells, not "{arg}".') from None
+    if not 1 <= count <= MAX_CONTEXT_CELLS:
+        raise CommandError(f"/context expects a number of cells between 1 and {MAX_CONTEXT_CELLS}.")
     return count

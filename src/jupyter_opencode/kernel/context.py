@@ -82,7 +82,7 @@ class _Tee:
     """A text stream writing through to `target` while keeping a bounded tail."""
 
     def __init__(self, target: TextIO, limit: int) -> None:
-        self._target = target
+        self.target = target
         self._limit = limit
         self._chunks: deque[str] = deque()
         self._size = 0
@@ -92,13 +92,13 @@ class _Tee:
         self._size += len(text)
         while self._size - len(self._chunks[0]) > self._limit:
             self._size -= len(self._chunks.popleft())
-        return self._target.write(text)
+        return self.target.write(text)
 
     def captured(self) -> str:
         return "".join(self._chunks)[-self._limit :]
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._target, name)
+        return getattr(self.target, name)
 
 
 def _user_traceback(error: BaseException) -> str:
@@ -183,9 +183,9 @@ class CellRecorder:
         if tees is not None:
             # Another tool may have swapped the streams since: only undo our own.
             if sys.stdout is tees[0]:
-                sys.stdout = tees[0]._target
+                sys.stdout = tees[0].target
             if sys.stderr is tees[1]:
-                sys.stderr = tees[1]._target
+                sys.stderr = tees[1].target
         if record is None or not record.source.strip():
             return
         if tees is not None:

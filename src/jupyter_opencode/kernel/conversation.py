@@ -1,12 +1,18 @@
-"""Mirror of one session's messages, updated by server events and turned into browser ops."""
+"""The kernel's copy of one session's messages, for its Python API (``Reply``, inserts, forks).
+
+The panel keeps the conversation the user sees (js/src/conversation.js) from the same frames,
+which the kernel forwards; both apply them by the same rules: a frame at or below the last seq
+is a replay, a final message is never reopened, and a lagging pending copy keeps the body
+streamed so far.
+"""
 
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
-from .frames import FINAL_STATUSES, Op
+from ..server.protocol import ServerFrame
+from .frames import FINAL_STATUSES
 
 Message = dict[str, Any]
 
@@ -22,17 +28,34 @@ def _set_part(parts: list[dict[str, Any]], part: dict[str, Any]) -> None:
     parts.append(part)
 
 
+def _placeholder(message_id: str, session_id: str | None) -> Message:
+    """An answer known only by its first chunk."""
+    return {
+        "id": message_id,
+        "session_id": session_id,
+        "role": "assistant",
+        "status": "streaming",
+        "content": "",
+        "error": None,
+        "model": None,
+        "context": [],
+        "parts": [],
+    }
+
+
 class Conversation:
-    """Messages of the current session (oldest first) as the browser sees them."""
+    """Messages of the current session (oldest first) and the last seq applied."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.has_more = False
+        self.seq = 0
 
-    def reset(self, messages: list[Message], has_more: bool) -> None:
-        """Replace everything with a fresh page from the server."""
+    def reset(self, messages: list[Message], has_more: bool, seq: int = 0) -> None:
+        """Replace everything with a fresh page read at `seq`."""
         self.messages = [copy.deepcopy(m) for m in messages]
         self.has_more = has_more
+        self.seq = seq
 
     def prepend(self, messages: list[Message], has_more: bool) -> list[Message]:
         """Add an older page; return the messages that were new."""
@@ -41,6 +64,14 @@ class Conversation:
         self.messages[:0] = older
         self.has_more = has_more
         return older
+
+    def remove(self, ids: list[str]) -> bool:
+        """Drop messages a rewind took back; False when none was here."""
+        gone = set(ids)
+        kept = [m for m in self.messages if m.get("id") not in gone]
+        changed = len(kept) != len(self.messages)
+        self.messages = kept
+        return changed
 
     def clear_in_flight(self) -> None:
         """Empty the streamed text and reasoning of unfinished messages, to be replayed."""
@@ -58,75 +89,75 @@ class Conversation:
                 return message
         return None
 
-    def upsert(self, message: Message) -> list[Op]:
-        """Add or update a whole message; return the ops the browser needs."""
+    @property
+    def busy(self) -> bool:
+        """Whether an answer is in progress."""
+        return any(
+            m.get("role") == "assistant" and m.get("status") not in FINAL_STATUSES
+            for m in self.messages
+        )
+
+    def upsert(self, message: Message) -> Message | None:
+        """Add or update a whole message; what the panel needs of it (None: nothing).
+
+        A final body equal to the streamed one is left out: the panel built it from the deltas.
+        """
         existing = self.get(message["id"])
         if existing is None:
             self.messages.append(copy.deepcopy(message))
-            return [{"op": "message", "message": message}]
+            return message
         if existing.get("status") in FINAL_STATUSES and message.get("status") not in FINAL_STATUSES:
-            return []
+            return None
         if message.get("status") not in FINAL_STATUSES:
             # A pending/streaming copy may lag behind the deltas seen: keep the streamed body.
             for key, value in message.items():
                 if key not in ("content", "parts"):
                     existing[key] = value
-            return []
+            return message
         if existing == message:
-            return []
+            return None
         streamed = existing.get("content")
         existing.clear()
         existing.update(copy.deepcopy(message))
         if streamed == message.get("content"):
-            # The browser built this text from the deltas: the body is never sent twice.
-            message = {key: value for key, value in message.items() if key != "content"}
-        return [{"op": "message", "message": message}]
+            return {key: value for key, value in message.items() if key != "content"}
+        return message
 
-    def apply(self, event: dict[str, Any]) -> list[Op]:
-        """Apply one server event; return the ops the browser needs."""
-        if event.get("type") == "message":
-            return self.upsert(event["message"])
-        if event.get("type") != "chunk" or event.get("kind") == "status":
-            return []
-        message_id = event["message_id"]
-        ops: list[Op] = []
-        message = self.get(message_id)
-        if message is None:
-            message = {
-                "id": message_id,
-                "session_id": event.get("session_id"),
-                "role": "assistant",
-                "status": "streaming",
-                "content": "",
-                "error": None,
-                "model": None,
-                "created_at": time.time(),
-                "completed_at": None,
-                "context": [],
-                "parts": [],
-            }
-            ops.extend(self.upsert(message))
-            message = self.get(message_id) or message
-        elif message.get("status") in FINAL_STATUSES:
-            return []  # a replayed chunk of a message already complete here
-        if message.get("status") == "pending":
-            message["status"] = "streaming"
-        kind = event.get("kind")
-        if kind in ("text", "reasoning"):
-            delta = str(event.get("delta") or "")
-            if kind == "text":
-                message["content"] = message.get("content", "") + delta
+    def apply(self, frame: ServerFrame) -> ServerFrame | None:
+        """Apply one stream frame; the frame to forward to the panel (None: a replay)."""
+        seq = frame.get("seq")
+        if isinstance(seq, int):
+            if seq <= self.seq:
+                return None
+            self.seq = seq
+        if frame["type"] == "message":
+            message = self.upsert(frame["message"])
+            return None if message is None else {**frame, "message": message}
+        if frame["type"] == "rewind":
+            self.remove(list(frame["removed"]))
+            return frame
+        if frame["type"] != "chunk":
+            return None
+        if frame["kind"] == "status":
+            return frame
+        message_id = frame["message_id"]
+        current = self.get(message_id)
+        if current is None:
+            self.messages.append(_placeholder(message_id, frame.get("session_id")))
+            current = self.messages[-1]
+        elif current.get("status") in FINAL_STATUSES:
+            return None  # a replayed chunk of a message already complete here
+        if current.get("status") == "pending":
+            current["status"] = "streaming"
+        kind = frame["kind"]
+        if kind == "text":
+            current["content"] = (current.get("content") or "") + frame.get("delta", "")
+        elif kind == "reasoning":
+            parts = current.setdefault("parts", [])
+            if parts and parts[-1].get("kind") == "reasoning":
+                parts[-1]["text"] += frame.get("delta", "")
             else:
-                parts = message.setdefault("parts", [])
-                if parts and parts[-1].get("kind") == "reasoning":
-                    parts[-1]["text"] += delta
-                else:
-                    parts.append({"kind": "reasoning", "text": delta})
-            ops.append({"op": "delta", "id": message_id, "kind": kind, "text": delta})
+                parts.append({"kind": "reasoning", "text": frame.get("delta", "")})
         elif kind == "tool":
-            tool = dict(event["tool"])
-            _set_part(message.setdefault("parts", []), {"kind": "tool", **tool})
-            ops.append({"op": "tool", "id": message_id, "tool": tool})
-        elif kind == "permission":
-            ops.append({"op": "permission", "id": message_id, "permission": event["permission"]})
-        return ops
+            _set_part(current.setdefault("parts", []), {"kind": "tool", **frame["tool"]})
+        return frame

@@ -1,57 +1,55 @@
-"""Coalesce browser ops into frames sent at most every `interval` seconds."""
+"""Coalesce the stream frames forwarded to the panel into batches sent at most every `interval`."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
-Op = dict[str, Any]
+from ..server.protocol import ServerFrame
 
 FINAL_STATUSES = frozenset({"complete", "error", "interrupted", "aborted"})
 
 
-def _message_id(op: Op) -> str | None:
-    """The message an op targets."""
-    if op.get("op") == "message":
-        return op["message"].get("id")
-    return op.get("id")
-
-
 class FrameCoalescer:
-    """Merge consecutive text/reasoning deltas per message and pace the flushes."""
+    """Merge consecutive text/reasoning chunks of a message and pace the flushes.
+
+    Only a chunk right after one of the same message and kind merges into it (taking its seq):
+    the batch keeps the session's seq order, so the panel drops no frame as a replay.
+    """
 
     # The panel shows streamed text at most every 40 ms (js/src/pacer.js): frames sent more
     # often only cost the browser comm messages.
     def __init__(self, interval: float = 0.04) -> None:
         self.interval = interval
-        self._ops: list[Op] = []
-        self._open: dict[tuple[str, str], int] = {}
+        self._frames: list[ServerFrame] = []
         self._urgent = False
         self._last_flush = -math.inf
 
     @property
     def pending(self) -> bool:
         """Whether a flush has something to deliver."""
-        return bool(self._ops)
+        return bool(self._frames)
 
-    def push(self, op: Op) -> None:
-        """Queue one op, appending a delta to the open delta of its message and kind."""
-        if op["op"] == "delta":
-            key = (op["id"], op["kind"])
-            index = self._open.get(key)
-            if index is None:
-                self._open[key] = len(self._ops)
-                self._ops.append(dict(op))
-            else:
-                self._ops[index]["text"] += op["text"]
+    def push(self, frame: ServerFrame) -> None:
+        """Queue one frame, merging a text chunk into the previous one of its message and kind."""
+        last = self._frames[-1] if self._frames else None
+        if (
+            frame["type"] == "chunk"
+            and frame["kind"] in ("text", "reasoning")
+            and last is not None
+            and last["type"] == "chunk"
+            and (last["message_id"], last["kind"]) == (frame["message_id"], frame["kind"])
+        ):
+            last["delta"] = last.get("delta", "") + frame.get("delta", "")
+            if "seq" in frame:
+                last["seq"] = frame["seq"]
             return
-        target = _message_id(op)
-        # Later deltas must land after this op, so they may not merge into earlier ones.
-        for key in [key for key in self._open if key[0] == target]:
-            del self._open[key]
-        if op["op"] == "message" and op["message"].get("status") in FINAL_STATUSES:
+        if frame["type"] == "chunk":
+            frame = {**frame}  # merged into later: never the caller's copy
+        elif frame["type"] == "rewind" or (
+            frame["type"] == "message" and frame["message"].get("status") in FINAL_STATUSES
+        ):
             self._urgent = True
-        self._ops.append(op)
+        self._frames.append(frame)
 
     def delay(self, now: float) -> float | None:
         """Seconds until the next flush is due: None when idle, 0 when due now."""
@@ -61,10 +59,10 @@ class FrameCoalescer:
             return 0.0
         return max(0.0, self._last_flush + self.interval - now)
 
-    def take(self, now: float) -> list[Op]:
-        """Return the queued ops and start a new interval."""
-        ops = self._ops
-        self._ops, self._open = [], {}
+    def take(self, now: float) -> list[ServerFrame]:
+        """Return the queued frames and start a new interval."""
+        frames = self._frames
+        self._frames = []
         self._urgent = False
         self._last_flush = now
-        return ops
+        return frames

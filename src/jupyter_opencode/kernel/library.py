@@ -8,8 +8,10 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..server.protocol import rewind_frame
+from . import comm
 from .client import OpencodeConnectionError, OpencodeRequestError
-from .commands import Command, CommandError
+from .commands import CommandError
 
 if TYPE_CHECKING:
     from .widget import Chat
@@ -30,19 +32,19 @@ def session_path(session_id: str, *rest: str) -> str:
 
 
 def _wait(chat: Chat, future: concurrent.futures.Future[Any]) -> Any:
-    return future.result(chat._client.request_timeout + 5)
+    return future.result(chat.client.request_timeout + 5)
 
 
 def search(chat: Chat, query: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
     """Search hits over every session, best first."""
     params = {"q": query, "limit": limit}
-    return list(_wait(chat, chat._client.request("GET", "search", params=params))["hits"])
+    return list(_wait(chat, chat.client.request("GET", "search", params=params))["hits"])
 
 
 def fork(chat: Chat, message_id: str | None) -> str:
     """Branch the current session (at a message, default all) and switch to the branch."""
     body = {"message_id": message_id} if message_id else {}
-    future = chat._client.request("POST", session_path(chat.session_id, "fork"), body)
+    future = chat.client.request("POST", session_path(chat.session_id, "fork"), body)
     session = _wait(chat, future)["session"]
     chat.load(session["id"])
     return str(session["id"])
@@ -53,7 +55,7 @@ def user_messages(chat: Chat) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     before: str | None = None
     while True:
-        page = _wait(chat, chat._client.list_messages(chat.session_id, 500, before))
+        page = _wait(chat, chat.client.list_messages(chat.session_id, 500, before))
         messages[:0] = page.get("messages", [])
         if not page.get("has_more") or not page.get("messages"):
             break
@@ -95,7 +97,7 @@ def rewind_to(chat: Chat, message_id: str) -> list[str]:
 
 def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str]]:
     """The removed ids, and those of removed answers whose notebook changes are not undone."""
-    future = chat._client.request("DELETE", session_path(chat.session_id, "messages", message_id))
+    future = chat.client.request("DELETE", session_path(chat.session_id, "messages", message_id))
     body = _wait(chat, future)
     removed, changed = list(body["removed"]), list(body.get("notebook_changes") or [])
     on_rewind(chat, removed, changed)
@@ -103,25 +105,16 @@ def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str]]:
 
 
 def on_rewind(chat: Chat, removed: list[str], changed: list[str]) -> None:
-    """Drop removed messages from the panel (from our own rewind or another view's).
+    """Show our own rewind in the panel at once (the server's frame follows, as a no-op).
 
     When removed answers changed notebooks, the panel offers to undo that.
     """
-    gone = set(removed)
-    with chat._lock:
-        kept = [m for m in chat._conversation.messages if m.get("id") not in gone]
-        if len(kept) == len(chat._conversation.messages):
-            return
-        chat._conversation.reset(kept, chat._conversation.has_more)
-        chat._set(busy=False)
-    chat._send_reset()
-    if changed:
-        chat.send({"type": "rewound", "session_id": chat.session_id, "notebook_changes": changed})
+    chat.apply_frame(rewind_frame(chat.session_id, removed, changed))
 
 
 def edit(chat: Chat, message_id: str, text: str) -> str:
     """Resend an edited user message in a new branch; switch to it and return its id."""
-    future = chat._client.request(
+    future = chat.client.request(
         "POST", session_path(chat.session_id, "messages", message_id, "edit"), {"text": text}
     )
     session_id = str(_wait(chat, future)["session"]["id"])
@@ -131,27 +124,22 @@ def edit(chat: Chat, message_id: str, text: str) -> str:
 
 def annotate(chat: Chat, message_id: str, rating: str | None, note: str) -> dict[str, Any] | None:
     """Rate a message and keep a note on it; the panel shows it."""
-    future = chat._client.request(
+    future = chat.client.request(
         "PUT",
         session_path(chat.session_id, "messages", message_id, "annotation"),
         {"rating": rating, "note": note},
     )
     annotation: dict[str, Any] | None = _wait(chat, future)["annotation"]
-    with chat._lock:
-        message = chat._conversation.get(message_id)
-        if message is not None:
-            message["annotation"] = annotation
-            chat._flush()
-            chat.send({"type": "annotation", "message_id": message_id, "annotation": annotation})
+    chat.keep_annotation(message_id, annotation)
     return annotation
 
 
 def organize(chat: Chat, **changes: Any) -> dict[str, Any]:
     """Change the session's title, starred, archived or tags."""
-    future = chat._client.request("PATCH", session_path(chat.session_id), changes)
+    future = chat.client.request("PATCH", session_path(chat.session_id), changes)
     session: dict[str, Any] = _wait(chat, future)
     if "title" in changes:
-        chat._set(title=session.get("title") or "")
+        chat.update_traits(title=session.get("title") or "")
     return session
 
 
@@ -159,7 +147,7 @@ def session_info(chat: Chat) -> dict[str, Any] | None:
     """The current session as the server has it (None before its first message)."""
     try:
         info: dict[str, Any] = _wait(
-            chat, chat._client.request("GET", session_path(chat.session_id))
+            chat, chat.client.request("GET", session_path(chat.session_id))
         )
     except OpencodeRequestError as exc:
         if exc.code == 404:
@@ -170,7 +158,7 @@ def session_info(chat: Chat) -> dict[str, Any] | None:
 
 def templates(chat: Chat) -> list[dict[str, Any]]:
     """The templates on the server."""
-    return list(_wait(chat, chat._client.request("GET", "templates"))["templates"])
+    return list(_wait(chat, chat.client.request("GET", "templates"))["templates"])
 
 
 def run_in_background(chat: Chat, what: str, work: Any, *args: Any) -> None:
@@ -180,10 +168,10 @@ def run_in_background(chat: Chat, what: str, work: Any, *args: Any) -> None:
         try:
             work(chat, *args)
         except (OpencodeConnectionError, OpencodeRequestError, ValueError) as exc:
-            chat._notice("error", f"{what} failed: {exc}")
+            chat.notify("error", f"{what} failed: {exc}")
         except Exception as exc:
             log.error("jupyter-opencode: %s failed", what, exc_info=True)
-            chat._notice("error", f"{what} failed: {exc}")
+            chat.notify("error", f"{what} failed: {exc}")
 
     _executor.submit(run)
 
@@ -191,21 +179,20 @@ def run_in_background(chat: Chat, what: str, work: Any, *args: Any) -> None:
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="opencode-lib")
 
 
-def run_command(chat: Chat, command: Command) -> None:
+def run_command(chat: Chat, name: str, arg: str) -> None:
     """Run a library slash command (network work off the kernel's main thread)."""
-    if command.name in ("rename", "tag") and not command.arg:
-        raise CommandError(f"/{command.name} needs an argument: /{command.name} NAME")
-    if command.name == "search" and not command.arg:
+    if name in ("rename", "tag") and not arg:
+        raise CommandError(f"/{name} needs an argument: /{name} NAME")
+    if name == "search" and not arg:
         raise CommandError("/search needs something to look for: /search WORDS")
     work = {
         "rename": _rename,
         "search": _search,
         "star": _star,
         "tag": _tag,
-        "rewind": _rewind,
         "template": _template,
-    }[command.name]
-    run_in_background(chat, f"/{command.name}", work, command.arg)
+    }[name]
+    run_in_background(chat, f"/{name}", work, arg)
 
 
 def _existing(chat: Chat) -> dict[str, Any]:
@@ -218,20 +205,18 @@ def _existing(chat: Chat) -> dict[str, Any]:
 def _rename(chat: Chat, title: str) -> None:
     _existing(chat)
     organize(chat, title=title)
-    chat._notice("info", f"Renamed to {title}")
+    chat.notify("info", f"Renamed to {title}")
 
 
 def _search(chat: Chat, query: str) -> None:
     hits = search(chat, query)
-    with chat._lock:
-        chat._flush()
-        chat.send({"type": "search_results", "query": query, "hits": hits})
+    chat.to_panel(comm.search_results(query, hits))
 
 
 def _star(chat: Chat, _arg: str) -> None:
     starred = not _existing(chat)["starred"]
     organize(chat, starred=starred)
-    chat._notice("info", "Starred" if starred else "Unstarred")
+    chat.notify("info", "Starred" if starred else "Unstarred")
 
 
 def _tag(chat: Chat, arg: str) -> None:
@@ -241,13 +226,7 @@ def _tag(chat: Chat, arg: str) -> None:
     elif arg not in tags:
         tags.append(arg)
     session = organize(chat, tags=tags)
-    chat._notice("info", "Tags: " + (", ".join(session["tags"]) or "none"))
-
-
-def _rewind(chat: Chat, _arg: str) -> None:
-    # The panel shows the rewind and offers any notebook undo: nothing to print here.
-    removed = rewind_to(chat, _exchange_start(chat, 1))
-    chat._notice("info", f"Took back the last exchange ({len(removed)} messages)")
+    chat.notify("info", "Tags: " + (", ".join(session["tags"]) or "none"))
 
 
 def _template(chat: Chat, name: str) -> None:
@@ -257,11 +236,9 @@ def _template(chat: Chat, name: str) -> None:
             f"{t['name']}: {t.get('agent') or 'default agent'}, {t.get('model') or 'default model'}"
             for t in known
         )
-        chat._notice("info", f"Templates:\n{listing}" if known else "No templates yet.")
+        chat.notify("info", f"Templates:\n{listing}" if known else "No templates yet.")
         return
     if name not in {t["name"] for t in known}:
         raise ValueError(f"no template named {name!r}; /template lists them")
-    if chat._conversation.messages:
-        raise ValueError("a template starts a conversation: type /new first")
-    chat._template = name
-    chat._notice("info", f"Template {name} applies to your first message")
+    chat.use_template(name)
+    chat.notify("info", f"Template {name} applies to your first message")

@@ -1,4 +1,4 @@
-"""What the chat panel sends to the kernel: messages, slash commands, chip removal."""
+"""What the chat panel sends to the kernel (listed in comm.py): prompts, actions, commands."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import library, transfer
-from .client import OpencodeConnectionError, OpencodeRequestError
-from .commands import HELP_TEXT, Command, CommandError, context_count, parse_command
-from .context import cell_attachment
-from .conversation import PAGE_SIZE
+from . import comm, library, transfer
+from .client import OpencodeRequestError
+from .commands import KERNEL_COMMANDS, CommandError, context_count
 from .reply import code_blocks
 
 if TYPE_CHECKING:
@@ -19,7 +17,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIBRARY_COMMANDS = ("rename", "search", "star", "tag", "rewind", "template")
 BROWSER_ACTIONS = ("edit", "rewind", "annotate")
 
 
@@ -29,96 +26,63 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         return
     kind = content.get("type")
     if kind == "ready":
-        chat._send_reset()
-        chat._refresh_sessions()
-        chat._refresh_models()
+        chat.refresh_panel()
     elif kind == "send":
         send_text(chat, str(content.get("text", "")))
     elif kind == "stop":
         failed = functools.partial(report_failure, chat)
-        chat._client.abort(chat.session_id).add_done_callback(failed)
+        chat.client.abort(chat.session_id).add_done_callback(failed)
     elif kind == "permission":
-        chat._client.reply_permission(
+        chat.client.reply_permission(
             chat.session_id, str(content.get("permission_id")), str(content.get("reply"))
         ).add_done_callback(functools.partial(report_failure, chat))
     elif kind == "remove_context":
-        remove_chip(chat, str(content.get("id")))
+        chat.remove_context(str(content.get("id")))
     elif kind == "load_older":
-        load_older(chat, str(content.get("before", "")))
+        chat.load_older(str(content.get("before", "")))
     elif kind == "switch":
         chat.load(str(content.get("session_id")))
     elif kind == "new":
+        if content.get("keep_context") is not True:
+            chat.remove_context()
         chat.new()
     elif kind == "fork":
         fork(chat)
     elif kind in BROWSER_ACTIONS:
         browser_action(chat, kind, content)
     elif kind == "retry":
-        chat._client.retry()
+        chat.client.retry()
     elif kind == "insert":
         insert_block(chat, content)
+    elif kind == "command":
+        run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
-
-
-def remove_chip(chat: Chat, chip_id: str) -> None:
-    """Drop a pending context chip."""
-    with chat._lock:
-        chat._set(context=[c for c in chat._trait("context") if c.get("id") != chip_id])
-        if chip_id == chat._auto_chip:
-            chat._auto_chip = None
 
 
 def insert_block(chat: Chat, content: dict[str, Any]) -> None:
     """Insert a code block of an answer below the chat's cell: the kernel reads the code."""
     message_id, block = content.get("message_id"), content.get("block")
-    with chat._lock:
-        message = chat._conversation.get(message_id) if isinstance(message_id, str) else None
+    message = next((m for m in chat.messages if m.get("id") == message_id), None)
     if message is None or message.get("role") != "assistant":
         blocks = []
     else:
         blocks = code_blocks(message.get("content") or "")
     if type(block) is not int or not 0 <= block < len(blocks):
-        chat._notice("error", "Cannot insert: that code block is not in this conversation.")
+        chat.notify("error", "Cannot insert: that code block is not in this conversation.")
         return
-    chat._insert(blocks[block], content.get("run") is True, message_id=message_id, block=block)
-
-
-def load_older(chat: Chat, before: str) -> None:
-    """Send the page of messages before message `before`."""
-    session_id = chat.session_id
-
-    def loaded(future: concurrent.futures.Future[Any]) -> None:
-        if future.exception() is not None:
-            report_failure(chat, future)
-            return
-        page = future.result()
-        with chat._lock:
-            if session_id != chat.session_id:
-                return
-            older = chat._conversation.prepend(page.get("messages", []), bool(page.get("has_more")))
-            chat._flush()
-            chat.send({"type": "older", "messages": older, "has_more": chat._conversation.has_more})
-
-    chat._client.list_messages(session_id, PAGE_SIZE, before or None).add_done_callback(loaded)
+    code, run = blocks[block], content.get("run") is True
+    chat.to_panel(comm.insert_cell(code, run, message_id=message_id, block=block))
 
 
 def send_text(chat: Chat, text: str) -> None:
-    """Handle what the user typed in the panel: a slash command or a message."""
-    try:
-        command = parse_command(text)
-        if command is not None:
-            run_command(chat, command)
-            return
-    except CommandError as exc:
-        chat._notice("error", str(exc))
-        return
+    """Send what the user typed in the panel as a prompt (the panel ran any slash command)."""
     if not text.strip():
         return
-    if chat._trait("busy"):
-        chat._notice("error", "Still answering: stop the current reply first.")
+    if chat.answering:
+        chat.notify("error", "Still answering: stop the current reply first.")
         return
-    chat._post(text).add_done_callback(functools.partial(report_failure, chat))
+    chat.post(text).add_done_callback(functools.partial(report_failure, chat))
 
 
 def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:
@@ -127,80 +91,38 @@ def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:
     if exc is None:
         return
     if isinstance(exc, OpencodeRequestError) and exc.code == 409:
-        chat._notice("error", "Still answering: stop the current reply first.")
+        chat.notify("error", "Still answering: stop the current reply first.")
     else:
-        chat._notice("error", str(exc))
+        chat.notify("error", str(exc))
 
 
-def run_command(chat: Chat, command: Command) -> None:
-    """Execute a parsed slash command."""
-    if command.name == "help":
-        chat._notice("info", HELP_TEXT)
-    elif command.name == "new":
-        chat.new()
-    elif command.name == "clear":
-        chat._set(context=[])
-        chat._auto_chip = None
-        chat.new()
-    elif command.name == "fork":
-        fork(chat)
-    elif command.name == "context":
-        attach_cells(chat, context_count(command.arg))
-    elif command.name == "model":
-        choose_model(chat, command.arg)
-    elif command.name in LIBRARY_COMMANDS:
-        library.run_command(chat, command)
-    elif command.name == "export":
-        transfer.download(chat, command.arg)
+def run_command(chat: Chat, name: str, arg: str) -> None:
+    """Execute a slash command the panel hands to the kernel (commands.py)."""
+    try:
+        if name not in KERNEL_COMMANDS:
+            raise CommandError(f"Unknown command /{name}. Type /help for the list.")
+        if name == "context":
+            attach_cells(chat, context_count(arg))
+        elif name == "export":
+            transfer.download(chat, arg)
+        else:
+            library.run_command(chat, name, arg)
+    except CommandError as exc:
+        chat.notify("error", str(exc))
 
 
 def attach_cells(chat: Chat, count: int) -> None:
     """Attach the last `count` recorded cells as chips."""
-    records = chat._recorder.last(count) if chat._recorder is not None else []
-    if not records:
-        chat._notice("error", "No executed cell to attach yet.")
-        return
-    with chat._lock:
-        chat._set(context=[*chat._trait("context"), *(cell_attachment(r) for r in records)])
-
-
-def choose_model(chat: Chat, model_id: str) -> None:
-    """`/model ID` selects a model; `/model` lists them."""
-    known = [m.get("id") for m in chat._trait("models")]
-    current = chat._trait("model")
-    if not model_id:
-        listing = "\n".join(f"{'* ' if m == current else '  '}{m}" for m in known)
-        chat._notice("info", f"Models:\n{listing}" if known else "No model list available.")
-    elif known and model_id not in known:
-        chat._notice("error", f"Unknown model {model_id}. Type /model to list them.")
-    else:
-        chat._set(model=model_id)
-        chat._notice("info", f"Model: {model_id}")
+    if not chat.attach_cells(count):
+        chat.notify("error", "No executed cell to attach yet.")
 
 
 def fork(chat: Chat) -> None:
-    """Continue in a server-side copy of this session, when the server supports it."""
-    if not chat._conversation.messages:
-        chat._notice("error", "Nothing to fork yet: send a message first.")
+    """Continue in a server-side copy of this session (the same path as ``chat.fork()``)."""
+    if not chat.messages:
+        chat.notify("error", "Nothing to fork yet: send a message first.")
         return
-
-    def forked(future: concurrent.futures.Future[Any]) -> None:
-        try:
-            answer = future.result()
-        except OpencodeRequestError as exc:
-            if exc.code in (404, 405):
-                chat._notice("error", "Forking is not available on this server.")
-            else:
-                chat._notice("error", f"Fork failed: {exc}")
-            return
-        except OpencodeConnectionError as exc:
-            chat._notice("error", str(exc))
-            return
-        session = answer.get("session", answer) if isinstance(answer, dict) else {}
-        if isinstance(session, dict) and session.get("id"):
-            chat.load(session["id"])
-
-    chat._client.fork(chat.session_id).add_done_callback(forked)
+    library.run_in_background(chat, "Fork", library.fork, None)
 
 
 def browser_action(chat: Chat, kind: str, content: dict[str, Any]) -> None:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from IPython import get_ipython
 
+from . import comm
+
 
 class KernelLoop(Protocol):
     """The part of the kernel's tornado IOLoop used here (thread-safe)."""
@@ -29,7 +31,7 @@ class KernelLoop(Protocol):
 class Synced(Protocol):
     """The widget whose traits are relayed."""
 
-    def send(self, content: dict[str, Any]) -> None: ...
+    def send(self, content: comm.StateMessage) -> None: ...
 
     def hold_sync(self) -> Any: ...
 
@@ -65,7 +67,7 @@ class TraitRelay:
             if self.on_kernel_thread():
                 self._apply()
                 return
-            self._widget.send({"type": "state", "version": self._version, "state": values})
+            self._widget.send(comm.state(self._version, values))
             if not self._scheduled and self._loop is not None:
                 self._scheduled = True
                 self._loop.add_callback(self._apply_later)

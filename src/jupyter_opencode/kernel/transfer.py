@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..server.export.options import FORMATS
+from . import comm
 from .client import OpencodeConnectionError, OpencodeRequestError, ServerClient
 from .commands import CommandError
 
@@ -75,17 +76,15 @@ def download(chat: Chat, fmt: str) -> None:
             data, name, media_type = future.result()
         except OpencodeRequestError as exc:
             text = "Nothing to export yet: send a message first." if exc.code == 404 else str(exc)
-            chat._notice("error", f"Export failed: {text}")
+            chat.notify("error", f"Export failed: {text}")
             return
         except OpencodeConnectionError as exc:
-            chat._notice("error", str(exc))
+            chat.notify("error", str(exc))
             return
-        with chat._lock:
-            chat._flush()
-            chat.send({"type": "download", "filename": name, "media_type": media_type}, [data])
-        chat._notice("info", f"Exported {name}")
+        chat.to_panel(comm.download(name, media_type), [data])
+        chat.notify("info", f"Exported {name}")
 
-    chat._client.export(chat.session_id, fmt).add_done_callback(exported)
+    chat.client.export(chat.session_id, fmt).add_done_callback(exported)
 
 
 def import_file(client: ServerClient, path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -12,13 +12,14 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anywidget
 import traitlets
 from IPython import get_ipython
 
-from . import library, panel, transfer
+from ..server.protocol import ServerFrame, message_frame
+from . import comm, library, panel, transfer
 from .client import (
     Event,
     OpencodeConnectionError,
@@ -29,10 +30,9 @@ from .client import (
 from .context import CellRecord, CellRecorder, cell_attachment, describe, find_name, new_attachment
 from .conversation import PAGE_SIZE, Conversation
 from .discovery import NO_SERVER_MESSAGE
-from .frames import FINAL_STATUSES, FrameCoalescer, Op
+from .frames import FINAL_STATUSES, FrameCoalescer
 from .reply import Patience, Reply, ReplyOutput, ReplyWaiter, wait_step
 from .state import TraitRelay
-from .status import final_status_text, status_text
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,6 @@ class Chat(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     model = traitlets.Unicode("").tag(sync=True)
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
-    status = traitlets.Unicode("").tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     connection = traitlets.Unicode("connecting").tag(sync=True)
     connection_error = traitlets.Unicode("").tag(sync=True)
@@ -105,7 +104,6 @@ class Chat(anywidget.AnyWidget):
         self._frames = FrameCoalescer()
         self._flush_scheduled = False
         self._waiters: dict[str, ReplyWaiter] = {}
-        self._tool = ""
         self._auto_chip: str | None = None
         self._needs_load = False
         self._template: str | None = None
@@ -146,7 +144,7 @@ class Chat(anywidget.AnyWidget):
             raise
         finally:
             self._forget(waiter)
-            self._relay.flush()  # so the rest of the cell reads `busy`, `status`... up to date
+            self._relay.flush()  # so the rest of the cell reads `busy`, `context`... up to date
 
     async def ask_async(
         self, text: str, *, display_reply: bool = True, timeout: float | None = None
@@ -231,7 +229,23 @@ class Chat(anywidget.AnyWidget):
 
     def insert_cell(self, code: str, run: bool = False) -> None:
         """Insert `code` as a code cell below this chat's cell (JupyterLab), running it if asked."""
-        self._insert(code, run)
+        self.to_panel(comm.insert_cell(code, run))
+
+    def attach_cells(self, count: int = 1) -> list[dict[str, Any]]:
+        """Attach the last `count` executed cells (source, output, error) to the next message."""
+        records = self._recorder.last(count) if self._recorder is not None else []
+        chips = [cell_attachment(r) for r in records]
+        with self._lock:
+            self._set(context=[*self._trait("context"), *chips])
+        return chips
+
+    def remove_context(self, chip_id: str | None = None) -> None:
+        """Drop one pending attachment by its id, or all of them."""
+        with self._lock:
+            kept = [c for c in self._trait("context") if chip_id is not None and c["id"] != chip_id]
+            self._set(context=kept)
+            if chip_id is None or chip_id == self._auto_chip:
+                self._auto_chip = None
 
     def close(self) -> None:
         """Detach from the server and the notebook, then close the widget."""
@@ -256,7 +270,7 @@ class Chat(anywidget.AnyWidget):
             raise RuntimeError("This chat is still answering: wait for it or call chat.stop().")
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
-        message_id = self._post(text).result(self._client.request_timeout + 5)
+        message_id = self.post(text).result(self._client.request_timeout + 5)
         waiter = ReplyWaiter(message_id)
         with self._lock:
             message = self._conversation.get(message_id)
@@ -271,12 +285,84 @@ class Chat(anywidget.AnyWidget):
             if self._waiters.get(waiter.message_id) is waiter:
                 del self._waiters[waiter.message_id]
 
-    def _post(self, text: str) -> concurrent.futures.Future[str]:
+    # ----- what the panel, the library and exports use (kernel/panel.py, library.py, transfer.py)
+
+    @property
+    def client(self) -> ServerClient:
+        """The client of the server this chat talks to."""
+        return self._client
+
+    @property
+    def answering(self) -> bool:
+        """Whether a reply is on its way (the newest `busy`, whichever thread wrote it)."""
+        return bool(self._trait("busy"))
+
+    def update_traits(self, **values: Any) -> None:
+        """Set synced traits from any thread: on the kernel's thread, live to the panel first."""
+        self._set(**values)
+
+    def to_panel(self, message: comm.KernelMessage, buffers: list[bytes] | None = None) -> None:
+        """Send the panel a comm message, after the stream frames queued before it."""
+        with self._lock:
+            self._flush()
+            self.send(message, buffers)
+
+    def notify(self, level: Literal["info", "error"], text: str) -> None:
+        """Show the user a notice in the panel."""
+        self.to_panel(comm.notice(level, text))
+
+    def apply_frame(self, frame: ServerFrame) -> None:
+        """Apply a stream frame here and in the panel (our own rewind, before the server's)."""
+        with self._lock:
+            self._forward(frame)
+            self._set(busy=self._conversation.busy)
+
+    def keep_annotation(self, message_id: str, annotation: dict[str, Any] | None) -> None:
+        """Record a message's stored rating and note, here and in the panel."""
+        with self._lock:
+            message = self._conversation.get(message_id)
+            if message is not None:
+                message["annotation"] = annotation
+            self.to_panel(comm.annotation(message_id, annotation))
+
+    def refresh_panel(self) -> None:
+        """Send a (re)rendered panel everything: the conversation, the sessions, the models."""
+        self._send_reset()
+        self._refresh_sessions()
+        self._refresh_models()
+
+    def load_older(self, before: str) -> None:
+        """Send the panel the page of messages before message `before`."""
+        session_id = self.session_id
+
+        def loaded(future: concurrent.futures.Future[Any]) -> None:
+            exc = future.exception()
+            if exc is not None:
+                self.notify("error", str(exc))
+                return
+            page = future.result()
+            with self._lock:
+                if session_id != self.session_id:
+                    return
+                conversation = self._conversation
+                older = conversation.prepend(page.get("messages", []), bool(page.get("has_more")))
+                self.to_panel(comm.older(older, conversation.has_more))
+
+        self._client.list_messages(session_id, PAGE_SIZE, before or None).add_done_callback(loaded)
+
+    def use_template(self, name: str) -> None:
+        """Start this (empty) conversation's first message with a template."""
+        with self._lock:
+            if self._conversation.messages:
+                raise ValueError("A template starts a conversation: type /new first.")
+            self._template = name
+
+    def post(self, text: str) -> concurrent.futures.Future[str]:
         """Send a user message with the pending context; the future holds the reply's id."""
         with self._lock:
             chips = list(self._trait("context"))
             self._auto_chip = None
-            self._set(context=[], busy=True, status="Sending…")
+            self._set(context=[], busy=True)
         context = [{"kind": c["kind"], "label": c["label"], "text": c["text"]} for c in chips]
         session_id = self.session_id
         result: concurrent.futures.Future[str] = concurrent.futures.Future()
@@ -286,14 +372,13 @@ class Chat(anywidget.AnyWidget):
                 answer = future.result()
             except (OpencodeConnectionError, OpencodeRequestError) as exc:
                 with self._lock:
-                    self._set(context=[*chips, *self._trait("context")], busy=False, status="")
+                    self._set(context=[*chips, *self._trait("context")], busy=False)
                 result.set_exception(exc)
                 return
             with self._lock:
                 if session_id == self.session_id:
-                    ops = self._conversation.upsert(answer["user_message"])
-                    ops += self._conversation.upsert(answer["assistant_message"])
-                    self._queue(ops)
+                    self._forward(message_frame(session_id, answer["user_message"]))
+                    self._forward(message_frame(session_id, answer["assistant_message"]))
                     if answer.get("session", {}).get("title"):
                         self._set(title=answer["session"]["title"])
             result.set_result(answer["assistant_message"]["id"])
@@ -323,7 +408,7 @@ class Chat(anywidget.AnyWidget):
             self._frames.take(time.monotonic())
             self._conversation.reset([], False)
             self._waiters.clear()
-            self._set(session_id=session_id, title="", busy=False, status="")
+            self._set(session_id=session_id, title="", busy=False)
             self._template = None
             self._needs_load = load
             if not load:
@@ -341,7 +426,7 @@ class Chat(anywidget.AnyWidget):
                 page = future.result()
             except OpencodeRequestError as exc:
                 if exc.code != 404:
-                    self._notice("error", f"Could not load the session: {exc}")
+                    self.notify("error", f"Could not load the session: {exc}")
                     return
                 page = {"messages": [], "has_more": False}  # not created yet
             except OpencodeConnectionError:
@@ -351,19 +436,13 @@ class Chat(anywidget.AnyWidget):
                     return
                 self._needs_load = False
                 messages = page.get("messages", [])
-                self._conversation.reset(messages, bool(page.get("has_more")))
-                fresh = self._client.subscribe(
-                    session_id, self._on_event, int(page.get("last_seq") or 0)
-                )
+                seq = int(page.get("last_seq") or 0)
+                self._conversation.reset(messages, bool(page.get("has_more")), seq)
+                fresh = self._client.subscribe(session_id, self._on_event, seq)
                 if fresh and "last_seq" not in page:
                     # Replay starts at seq 0: rebuild in-flight bodies from the chunks.
                     self._conversation.clear_in_flight()
-                self._set(
-                    busy=any(
-                        m.get("role") == "assistant" and m.get("status") not in FINAL_STATUSES
-                        for m in self._conversation.messages
-                    )
-                )
+                self._set(busy=self._conversation.busy)
                 self._send_reset()
 
         self._client.list_messages(session_id, PAGE_SIZE).add_done_callback(loaded)
@@ -386,12 +465,10 @@ class Chat(anywidget.AnyWidget):
             with self._lock:
                 if page is None or session_id != self.session_id:
                     return
-                ops: list[Op] = []
                 for message in page.get("messages", []):
                     if message.get("status") in FINAL_STATUSES:
-                        ops += self._conversation.upsert(message)
+                        self._forward(message_frame(session_id, message))
                         self._settle(message)
-                self._queue(ops)
 
         self._client.list_messages(session_id, PAGE_SIZE).add_done_callback(fetched)
 
@@ -444,41 +521,26 @@ class Chat(anywidget.AnyWidget):
         with self._lock:
             if event.get("session_id") != self.session_id:
                 return
-            if event.get("type") == "rewind":
-                removed, changed = event.get("removed"), event.get("notebook_changes")
-                library.on_rewind(self, list(removed or []), list(changed or []))
+            frame: ServerFrame = event  # type: ignore[assignment]
+            if not self._forward(frame):
                 return
-            if event.get("type") == "chunk":
-                self._on_chunk_status(event)
-            self._queue(self._conversation.apply(event))
-            message = event.get("message") if event.get("type") == "message" else None
-            if message is not None:
-                self._settle(message)
-            else:
-                current = self._conversation.get(event.get("message_id", ""))
-                waiter = self._waiters.get(event.get("message_id", ""))
+            if frame["type"] == "rewind":
+                self._set(busy=self._conversation.busy)
+            elif frame["type"] == "message":
+                self._settle(frame["message"])
+            elif frame["type"] == "chunk":
+                if frame["kind"] == "status":
+                    self._set(busy=frame.get("status") not in ("idle", "error"))
+                current = self._conversation.get(frame["message_id"])
+                waiter = self._waiters.get(frame["message_id"])
                 if waiter is not None and current is not None:
                     waiter.update(current)
-
-    def _on_chunk_status(self, event: Event) -> None:
-        kind = event.get("kind")
-        if kind == "tool":
-            tool = event.get("tool", {})
-            if tool.get("status") == "running":
-                self._tool = tool.get("name", "")
-                self._set(status=status_text({"status": "tool"}, self._tool))
-        elif kind == "permission":
-            self._set(status="Waiting for your permission")
-        elif kind == "status":
-            busy = event.get("status") not in ("idle", "error")
-            self._set(status=status_text(event, self._tool), busy=busy)
 
     def _settle(self, message: dict[str, Any]) -> None:
         """Bookkeeping when a message reaches a final status (lock held)."""
         if message.get("role") != "assistant" or message.get("status") not in FINAL_STATUSES:
             return
-        self._set(busy=False, status=final_status_text(message))
-        self._tool = ""
+        self._set(busy=False)
         waiter = self._waiters.get(message.get("id", ""))
         if waiter is not None:
             waiter.update(self._conversation.get(message["id"]) or message)
@@ -486,11 +548,14 @@ class Chat(anywidget.AnyWidget):
 
     # ----- frames to the browser --------------------------------------------------------------
 
-    def _queue(self, ops: list[Op]) -> None:
-        """Queue ops for the next frame (lock held)."""
-        for op in ops:
-            self._frames.push(op)
+    def _forward(self, frame: ServerFrame) -> bool:
+        """Apply a stream frame here and queue it for the panel (lock held); False: a replay."""
+        forwarded = self._conversation.apply(frame)
+        if forwarded is None:
+            return False
+        self._frames.push(forwarded)
         self._schedule_flush()
+        return True
 
     def _schedule_flush(self) -> None:
         delay = self._frames.delay(time.monotonic())
@@ -508,10 +573,10 @@ class Chat(anywidget.AnyWidget):
             self._schedule_flush()
 
     def _flush(self) -> None:
-        """Send queued ops now (lock held), so a following message keeps its order."""
-        ops = self._frames.take(time.monotonic())
-        if ops:
-            self.send({"type": "frame", "ops": ops})
+        """Send queued frames now (lock held), so a following message keeps its order."""
+        frames = self._frames.take(time.monotonic())
+        if frames:
+            self.send(comm.frames(frames))
 
     # ----- synced traits (state.py) ------------------------------------------------------------
 
@@ -526,29 +591,14 @@ class Chat(anywidget.AnyWidget):
     def _send_reset(self) -> None:
         with self._lock:
             self._frames.take(time.monotonic())
-            self.send(
-                {
-                    "type": "reset",
-                    "messages": copy.deepcopy(self._conversation.messages),
-                    "has_more": self._conversation.has_more,
-                }
-            )
-
-    def _insert(self, code: str, run: bool, **origin: Any) -> None:
-        """Ask the notebook frontend (the labextension) to insert a cell below this chat's."""
-        with self._lock:
-            self._flush()
-            self.send({"type": "insert-cell", "code": code, "run": run, **origin})
-
-    def _notice(self, level: str, text: str) -> None:
-        with self._lock:
-            self._flush()
-            self.send({"type": "notice", "level": level, "text": text})
+            conversation = self._conversation
+            messages = copy.deepcopy(conversation.messages)
+            self.send(comm.reset(messages, conversation.has_more, conversation.seq))
 
     @traitlets.observe("auto_context")
     def _on_auto_context(self, change: dict[str, Any]) -> None:
         if not change["new"] and self._auto_chip is not None:
-            panel.remove_chip(self, self._auto_chip)
+            self.remove_context(self._auto_chip)
 
     def _on_cell(self, record: CellRecord) -> None:
         """Show the last executed cell (or its error) as the auto-context chip."""

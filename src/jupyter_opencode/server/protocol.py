@@ -1,7 +1,9 @@
-"""The frames of the ``opencode/stream`` WebSocket, written down once (JS twin: js/src/protocol.js).
+"""The frames of the ``opencode/stream`` WebSocket, written down once (JS twin: js/src/protocol.js;
+README "Protocols"). Frames are built only by the functions here.
 
-Every ``chunk`` and ``message`` frame carries the session's next ``seq``; a client that
-resubscribes with ``after_seq`` set to the last seq it saw gets exactly the frames after it.
+Every ``chunk``, ``message`` and ``rewind`` frame read from the stream carries the session's next
+``seq``; a client that resubscribes with ``after_seq`` set to the last seq it saw gets exactly the
+frames after it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ class SubscribeFrame(TypedDict):
     type: Literal["subscribe"]
     session_id: str
     after_seq: int
+
+
+class UnsubscribeFrame(TypedDict):
+    """Client -> server: stop sending this session's frames."""
+
+    type: Literal["unsubscribe"]
+    session_id: str
 
 
 class _PromptFields(TypedDict):
@@ -97,7 +106,67 @@ class ChunkFrame(_ChunkFields, total=False):
     attempt: int
 
 
-ServerFrame = ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame
+class _RewindFields(TypedDict):
+    type: Literal["rewind"]
+    session_id: str
+    removed: list[str]
+    notebook_changes: list[str]
+
+
+class RewindFrame(_RewindFields, total=False):
+    """Server -> client: messages taken back (and the removed answers that changed notebooks)."""
+
+    seq: int
+
+
+ClientFrame = SubscribeFrame | UnsubscribeFrame | PromptFrame
+ServerFrame = ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame
+
+SERVER_FRAME_TYPES = ("connected", "error", "accepted", "message", "chunk", "rewind")
+CLIENT_FRAME_TYPES = ("subscribe", "unsubscribe", "prompt")
+
+
+def connected_frame() -> ConnectedFrame:
+    """The first frame of an opened socket."""
+    return {"type": "connected"}
+
+
+def accepted_frame(
+    session_id: str, session: dict[str, Any], user: dict[str, Any], assistant: dict[str, Any]
+) -> AcceptedFrame:
+    """A prompt frame was taken: the session and both new messages."""
+    return {
+        "type": "accepted",
+        "session_id": session_id,
+        "session": session,
+        "user_message": user,
+        "assistant_message": assistant,
+    }
+
+
+def rewind_frame(
+    session_id: str, removed: list[str], notebook_changes: list[str], seq: int | None = None
+) -> RewindFrame:
+    """A rewind (with its seq once stored)."""
+    frame: RewindFrame = {
+        "type": "rewind",
+        "session_id": session_id,
+        "removed": removed,
+        "notebook_changes": notebook_changes,
+    }
+    if seq is not None:
+        frame["seq"] = seq
+    return frame
+
+
+def subscribe_frame(session_id: str, after_seq: int) -> SubscribeFrame:
+    """Subscribe to a session from ``after_seq``."""
+    return {"type": "subscribe", "session_id": session_id, "after_seq": after_seq}
+
+
+def unsubscribe_frame(session_id: str) -> UnsubscribeFrame:
+    """Stop following a session."""
+    return {"type": "unsubscribe", "session_id": session_id}
 
 
 def chunk_frame(session_id: str, message_id: str, chunk: dict[str, Any]) -> ChunkFrame:

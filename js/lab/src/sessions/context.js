@@ -90,6 +90,7 @@ export function selectedCellChips(panel) {
   if (!notebook) {
     return [];
   }
+  /** @type {Chip[]} */
   const chips = [];
   notebook.widgets.forEach((cell, index) => {
     if (notebook.isSelectedOrActive(cell)) {

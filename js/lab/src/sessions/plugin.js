@@ -109,15 +109,15 @@ export const sessionsPlugin = {
     /**
      * Open (or activate) a session's tab.
      * @param {string} sid
-     * @param {{message?: string, template?: string, prompt?: string}} [extra]
+     * @param {{message?: string, template?: string, prompt?: string, context?: any[]}} [extra]
      */
     const openTab = async (sid, extra = {}) => {
       let widget = findTab(sid);
       if (!widget) {
         const content = new ConversationTab({
           api, stream, sessionId: sid, execute, notebook,
-          template: extra.template, autoContext: settings.autoContext,
-          onCreated: () => void sidebar.refresh()
+          template: extra.template, autoContext: settings.autoContext, context: extra.context,
+          onCreated: () => void sidebar.refresh(), download
         });
         widget = new MainAreaWidget({ content });
         widget.id = content.id;
@@ -147,7 +147,10 @@ export const sessionsPlugin = {
       label: 'New Chat',
       caption: 'Start a new opencode chat in a tab',
       icon: CHAT_ICON,
-      execute: args => openTab(newSessionId(), { prompt: typeof args.prompt === 'string' ? args.prompt : undefined })
+      execute: args => openTab(newSessionId(), {
+        prompt: typeof args.prompt === 'string' ? args.prompt : undefined,
+        context: Array.isArray(args.context) ? [...args.context] : undefined
+      })
     });
     commands.addCommand(CommandIDs.open, {
       label: args => (args.id ? 'Open Chat Session' : 'Open Chat Session…'),

@@ -5,14 +5,12 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { MessageActions } from '../../../src/actions.js';
+import { ChatClient } from '../../../src/client.js';
 import { INSERT_EVENT } from '../../../src/codeblocks.js';
-import { COMMANDS } from '../../../src/composer.js';
-import { Conversation } from '../../../src/conversation.js';
 import { h } from '../../../src/dom.js';
-import { ChatView } from '../../../src/view.js';
 import { ApiError } from './api.js';
 import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './context.js';
+import { tagsOf } from './sidebar.js';
 
 /**
  * @typedef {import('./api.js').OpencodeApi} OpencodeApi
@@ -23,7 +21,7 @@ import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './
  *   api: OpencodeApi, stream: StreamConnection, sessionId: string,
  *   execute: (command: string, args?: any) => Promise<any>,
  *   notebook: () => NotebookPanel | null, template?: string, autoContext?: boolean,
- *   onCreated?: () => void,
+ *   context?: Chip[], onCreated?: () => void, download: (blob: Blob, filename: string) => void,
  * }} TabOptions
  */
 
@@ -44,7 +42,6 @@ export class ConversationTab extends Widget {
     /** @type {Chip[]} */
     this.chips = [];
     this.autoContext = Boolean(options.autoContext);
-    this.conversation = new Conversation();
     this.addClass('jo-tab');
     this.node.dataset.session = this.sessionId;
     this.id = `jo-tab-${this.sessionId}`;
@@ -52,41 +49,57 @@ export class ConversationTab extends Widget {
     this.title.closable = true;
     this.title.caption = 'opencode chat';
 
-    this.view = new ChatView({
-      onSend: text => void this.submit(text),
-      onStop: () => void this.call(() => options.api.abort(this.sessionId)),
-      onSwitch: id => void options.execute('jupyter-opencode:open', { id }),
-      onNew: () => void options.execute('jupyter-opencode:new-chat'),
-      onFork: () => void options.execute('jupyter-opencode:fork', { id: this.sessionId }),
-      onModel: id => {
-        this.model = id;
-        this.view.header.setModels(this.models ?? [], id);
-      },
-      onPermission: (pid, reply) => void this.call(() => options.api.permission(this.sessionId, pid, reply)),
-      onLoadOlder: before => void this.loadOlder(before),
-      onRemoveChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
-      onAutoContext: on => (this.autoContext = on),
-      onRetry: () => options.stream.retry()
+    const { api, execute } = options;
+    const sid = () => this.sessionId;
+    this.client = new ChatClient({
+      kernel: false,
+      prompt: text => void this.prompt(text),
+      stop: () => void this.call(() => api.abort(sid())),
+      permission: (pid, reply) => void this.call(() => api.permission(sid(), pid, reply)),
+      loadOlder: before => void this.loadOlder(before),
+      retry: () => options.stream.retry(),
+      removeChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
+      setAutoContext: on => (this.autoContext = on),
+      open: (id, message) => void execute('jupyter-opencode:open', { id, message: message ?? undefined }),
+      edit: (mid, text) => void this.edit(mid, text),
+      rewind: mid => void this.rewind(mid),
+      annotate: (mid, rating, note) => void this.annotate(mid, rating, note),
+      newChat: keep => void execute('jupyter-opencode:new-chat', keep ? { context: this.chips } : {}),
+      fork: () => void this.call(() => execute('jupyter-opencode:fork', { id: sid() }), 'Fork failed'),
+      setModel: id => (this.model = id),
+      attachCells: count => this.attachCells(count),
+      exportAs: format => void this.exportAs(format),
+      search: query => void this.search(query),
+      rename: title => void this.organize('/rename', async () => {
+        const session = await api.patch(sid(), { title });
+        this.setTitle(session.title);
+        return `Renamed to ${session.title}`;
+      }),
+      star: () => void this.organize('/star', async () => {
+        const session = await api.patch(sid(), { starred: !(await this.existing()).starred });
+        return session.starred ? 'Starred' : 'Unstarred';
+      }),
+      tag: name => void this.organize('/tag', async () => {
+        const tags = tagsOf(await this.existing());
+        const next = name.startsWith('-') ? tags.filter(t => t !== name.slice(1).trim()) : [...new Set([...tags, name])];
+        return `Tags: ${tagsOf(await api.patch(sid(), { tags: next })).join(', ') || 'none'}`;
+      }),
+      template: name => void this.chooseTemplate(name)
     });
-    /** @type {{id: string, name: string}[] | null} */
-    this.models = null;
-    /** @type {import('./api.js').Session[]} recent sessions for the header's picker */
-    this.sessionList = [];
+    this.client.sessionId = this.sessionId;
+    this.view = this.client.view;
+    this.conversation = this.client.conversation;
+    this.actions = this.client.actions;
     this.view.el.classList.add('jo-chat-tab');
     const row = this.view.chips.el.querySelector('.jo-context-row');
     (row ?? this.view.chips.el).prepend(this.contextButtons());
     this.view.chips.setAuto(this.autoContext);
+    if (options.context?.length) {
+      this.setChips(options.context);
+    }
     this.view.el.addEventListener(INSERT_EVENT, event => this.onInsert(/** @type {CustomEvent} */ (event)));
-    this.actions = new MessageActions({
-      root: this.view.el,
-      list: this.view.list.el,
-      requests: {
-        edit: (mid, text) => void this.edit(mid, text),
-        rewind: mid => void this.rewind(mid),
-        annotate: (mid, rating, note) => void this.annotate(mid, rating, note),
-        open: (id, message) => void options.execute('jupyter-opencode:open', { id, message: message ?? undefined })
-      }
-    });
+    /** @type {import('./api.js').Session[]} recent sessions for the header's picker */
+    this.sessionList = [];
     this.node.append(this.view.el);
     this.unsubscribe = () => {};
     /** @type {string | null} message to reveal once loaded */
@@ -141,21 +154,16 @@ export class ConversationTab extends Widget {
     const { api, stream } = this.options;
     try {
       const page = await api.messages(this.sessionId);
-      this.conversation.reset(page.messages);
-      this.conversation.seq = page.last_seq;
-      this.view.reset(page.messages, page.has_more);
-      this.actions.reset(page.messages);
+      this.client.reset(page.messages, page.has_more, page.last_seq);
       const session = await api.session(this.sessionId);
       this.setTitle(session.title);
       this.model = session.model ?? '';
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) {
-        this.view.notice('error', `Could not load the conversation: ${String(/** @type {Error} */ (error).message)}`);
+        this.client.notice('error', `Could not load the conversation: ${String(/** @type {Error} */ (error).message)}`);
       }
-      this.view.reset([], false);
-      this.actions.reset([]);
+      this.client.reset([], false, 0);
     }
-    this.updateBusy();
     this.unsubscribe = stream.subscribe(this.sessionId, {
       lastSeq: () => this.conversation.seq,
       onFrame: frame => this.onFrame(frame),
@@ -178,9 +186,8 @@ export class ConversationTab extends Widget {
     }
     try {
       const data = await api.models();
-      this.models = data.models;
       this.model = this.model || data.default || '';
-      this.view.header.setModels(data.models, this.model);
+      this.client.setModels(data.models, this.model);
     } catch (error) {
       console.warn('jupyter-opencode: listing models failed', error);
     }
@@ -197,27 +204,11 @@ export class ConversationTab extends Widget {
 
   /** @param {import('../../../src/protocol.js').ServerFrame} frame */
   onFrame(frame) {
-    if (frame.type === 'rewind') {
-      // Stored with a seq like the chunks: a replay after a reconnect starts past it.
-      this.conversation.seq = Math.max(this.conversation.seq, frame.seq);
-      this.rewound(frame.removed, frame.notebook_changes ?? []);
-      return;
-    }
-    const ops = this.conversation.apply(frame);
-    if (ops.length) {
-      this.view.applyOps(ops);
-      this.actions.applyOps(ops);
-    }
-    this.view.setStatus(this.conversation.status);
-    this.updateBusy();
+    this.client.apply([frame]);
     if (frame.type === 'message' && frame.message.role === 'assistant' && frame.message.status !== 'pending' &&
         frame.message.status !== 'streaming' && !this.titleText) {
       void this.options.api.session(this.sessionId).then(s => this.setTitle(s.title), () => {});
     }
-  }
-
-  updateBusy() {
-    this.view.setBusy(this.conversation.busy);
   }
 
   /**
@@ -245,26 +236,28 @@ export class ConversationTab extends Widget {
   async loadOlder(before) {
     try {
       const page = await this.options.api.messages(this.sessionId, { before });
-      this.conversation.prepend(page.messages);
-      this.view.prepend(page.messages, page.has_more);
-      this.actions.prepend(page.messages);
+      this.client.prepend(page.messages, page.has_more);
       return true;
     } catch (error) {
-      this.view.notice('error', `Could not load older messages: ${String(/** @type {Error} */ (error).message)}`);
-      this.view.prepend([], false);
+      this.client.notice('error', `Could not load older messages: ${String(/** @type {Error} */ (error).message)}`);
+      this.client.prepend([], false);
       return false;
     }
   }
 
   /**
-   * A slash command or a prompt from the composer.
+   * What the user typed (a slash command or a prompt), as from the composer.
    * @param {string} text
    */
   async submit(text) {
-    if (text.startsWith('/')) {
-      await this.command(text);
-      return;
-    }
+    this.client.submit(text);
+  }
+
+  /**
+   * Send a prompt with the pending context over REST.
+   * @param {string} text
+   */
+  async prompt(text) {
     if (this.autoContext && !this.chips.length) {
       this.setChips(activeCellChips(this.options.notebook()));
     }
@@ -277,9 +270,11 @@ export class ConversationTab extends Widget {
     if (this.template && !this.conversation.messages.length) {
       body.template = this.template;
     }
+    this.client.setSending(true);
     const sent = await this.call(() =>
       this.options.api.request(`sessions/${this.sessionId}/messages`, { method: 'POST', json: body })
     );
+    this.client.setSending(false);
     if (sent) {
       if (!this.conversation.messages.length) {
         this.options.onCreated?.(); // a new session: the sidebar lists it now
@@ -291,41 +286,87 @@ export class ConversationTab extends Widget {
     }
   }
 
-  /** @param {string} text */
-  async command(text) {
-    const [name, ...rest] = text.split(/\s+/);
-    const arg = rest.join(' ').trim();
-    const { execute } = this.options;
-    if (name === '/new' || name === '/clear') {
-      await execute('jupyter-opencode:new-chat');
-    } else if (name === '/fork') {
-      await execute('jupyter-opencode:fork', { id: this.sessionId });
-    } else if (name === '/model' && arg) {
-      this.model = arg;
-      this.view.header.setModels(this.models ?? [], arg);
-      this.view.notice('info', `Model: ${arg}`);
-    } else if (name === '/context') {
-      const panel = this.options.notebook();
-      const count = Math.max(1, Number(arg) || 1);
-      const cells = panel?.content.widgets ?? [];
-      const end = panel ? panel.content.activeCellIndex + 1 : 0;
-      this.attach(cells.slice(Math.max(0, end - count), end).map((c, i) => cellChip(c, end - count + i)), 'Context');
-    } else if (name === '/export') {
-      await execute('jupyter-opencode:export', { id: this.sessionId, format: arg || undefined });
-    } else if (name === '/search' && arg) {
-      const found = await this.call(() => this.options.api.search(arg), 'Could not search');
-      if (found) {
-        this.actions.showResults(arg, found.hits);
+  /**
+   * `/context N` without a kernel: the last N cells up to the active one of the current notebook.
+   * @param {number} count
+   */
+  attachCells(count) {
+    const panel = this.options.notebook();
+    const cells = panel?.content.widgets ?? [];
+    const end = panel ? panel.content.activeCellIndex + 1 : 0;
+    const start = Math.max(0, end - count);
+    this.attach(cells.slice(start, end).map((c, i) => cellChip(c, start + i)), 'Context');
+  }
+
+  /**
+   * `/export FORMAT`: download the file.
+   * @param {string} format
+   */
+  async exportAs(format) {
+    try {
+      const { blob, filename } = await this.options.api.exportFile(this.sessionId, { format });
+      this.options.download(blob, filename);
+      this.client.notice('info', `Exported ${filename}`);
+    } catch (error) {
+      const text = error instanceof ApiError && error.status === 404
+        ? 'Nothing to export yet: send a message first.'
+        : String(/** @type {Error} */ (error).message);
+      this.client.notice('error', `Export failed: ${text}`);
+    }
+  }
+
+  /** @param {string} query */
+  async search(query) {
+    const found = await this.call(() => this.options.api.search(query), '/search failed');
+    if (found) {
+      this.client.showResults(query, found.hits);
+    }
+  }
+
+  /** The session as stored; an error when it has no message yet. */
+  async existing() {
+    try {
+      return await this.options.api.session(this.sessionId);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        throw new Error('this conversation is not saved yet: send a message first');
       }
-    } else if (name === '/rewind') {
-      const last = this.conversation.messages.findLast(m => m.role === 'user');
-      if (last) {
-        await this.rewind(last.id);
-      } else {
-        this.view.notice('info', 'Nothing to take back.');
-      }
+      throw error;
+    }
+  }
+
+  /**
+   * Run a library command; its answer is an info notice, a failure an error notice.
+   * @param {string} what
+   * @param {() => Promise<string>} work
+   */
+  async organize(what, work) {
+    const done = await this.call(async () => {
+      await this.existing();
+      return work();
+    }, `${what} failed`);
+    if (done) {
+      this.client.notice('info', done);
+    }
+  }
+
+  /**
+   * `/template NAME` (bare: list them): the first prompt starts with it.
+   * @param {string} name
+   */
+  async chooseTemplate(name) {
+    const known = await this.call(() => this.options.api.templates(), '/template failed');
+    if (!known) {
+      return;
+    }
+    if (!name) {
+      const listing = known.map(t => `${t.name}: ${t.agent || 'default agent'}, ${t.model || 'default model'}`);
+      this.client.notice('info', known.length ? `Templates:\n${listing.join('\n')}` : 'No templates yet.');
+    } else if (!known.some(t => t.name === name)) {
+      this.client.notice('error', `/template failed: no template named '${name}'; /template lists them`);
     } else {
-      this.view.notice('info', COMMANDS.map(c => `${c.name}: ${c.help}`).join('\n'));
+      this.template = name;
+      this.client.notice('info', `Template ${name} applies to your first message`);
     }
   }
 
@@ -345,9 +386,9 @@ export class ConversationTab extends Widget {
       if (what) {
         message = `${what}: ${text}`;
       } else if (error instanceof ApiError && error.status === 409) {
-        message = 'The session is still answering the previous message.';
+        message = 'Still answering: stop the current reply first.';
       }
-      this.view.notice('error', message);
+      this.client.notice('error', message);
       return null;
     }
   }
@@ -361,7 +402,7 @@ export class ConversationTab extends Widget {
     this.view.notices.clearErrors();
     const sent = await this.call(
       () => this.options.api.edit(this.sessionId, messageId, text, this.model || null),
-      'Could not edit and resend'
+      'Edit and resend failed'
     );
     if (sent?.session?.id) {
       this.options.onCreated?.();
@@ -375,28 +416,10 @@ export class ConversationTab extends Widget {
    */
   async rewind(messageId) {
     this.view.notices.clearErrors();
-    const done = await this.call(() => this.options.api.rewind(this.sessionId, messageId), 'Could not rewind');
+    const done = await this.call(() => this.options.api.rewind(this.sessionId, messageId), 'Rewind failed');
     if (done) {
-      this.rewound(done.removed, done.notebook_changes ?? []);
+      this.client.rewound(done.removed, done.notebook_changes ?? []);
     }
-  }
-
-  /**
-   * Drop removed messages (from this tab's rewind, another view's, or one over REST); when
-   * removed answers had changed notebooks, offer to undo that. Idempotent: the answer of our
-   * own rewind and its stream frame both come here, and only the first one does something.
-   * @param {string[]} removed
-   * @param {string[]} notebookChanges
-   */
-  rewound(removed, notebookChanges) {
-    if (!this.conversation.remove(removed)) {
-      return;
-    }
-    const kept = this.conversation.messages;
-    this.view.reset(kept, this.view.list.hasMore);
-    this.actions.reset(kept);
-    this.updateBusy();
-    this.view.rewound(this.sessionId, notebookChanges);
   }
 
   /**
@@ -409,12 +432,9 @@ export class ConversationTab extends Widget {
     const stored = /** @type {any} */ (this.conversation.byId.get(messageId));
     const done = await this.call(
       () => this.options.api.annotate(this.sessionId, messageId, rating, note),
-      'Could not save the rating or note'
+      'Saving the note failed'
     );
-    if (done && stored) {
-      stored.annotation = done.annotation;
-    }
-    this.actions.setAnnotation(messageId, done ? done.annotation : stored?.annotation ?? null);
+    this.client.setAnnotation(messageId, done ? done.annotation : stored?.annotation ?? null);
   }
 
   /**
@@ -446,8 +466,7 @@ export class ConversationTab extends Widget {
       return;
     }
     this.unsubscribe();
-    this.actions.destroy();
-    this.view.destroy();
+    this.client.destroy();
     super.dispose();
   }
 }

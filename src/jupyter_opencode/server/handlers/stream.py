@@ -16,7 +16,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ...tasks import BackgroundTasks
 from ..policy import ModelNotAllowed
-from ..protocol import ServerFrame, error_frame, text_chunk
+from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
 from ..service import Delta, SessionBusy
 from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
 
@@ -79,7 +79,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
     def open(self, *args: Any, **kwargs: Any) -> None:
         """Greet the client and start the sender."""
         self._tasks.spawn(self._send_loop())
-        self._send({"type": "connected"})
+        self._send(connected_frame())
 
     def on_close(self) -> None:
         """Drop every subscription of this client."""
@@ -206,11 +206,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
             self._error(str(e), "model_not_allowed", sid)
             return
         self._send(
-            {
-                "type": "accepted",
-                "session_id": sid,
-                "session": result["session"],
-                "user_message": result["user_message"],
-                "assistant_message": result["assistant_message"],
-            }
+            accepted_frame(
+                sid, result["session"], result["user_message"], result["assistant_message"]
+            )
         )

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..protocol import rewind_frame
 from .search import MATCHING_SESSIONS, match_expression
 from .search import search as search_hits
 
@@ -192,15 +193,7 @@ class Library:
                 "DELETE FROM messages WHERE session_id = ? AND rowid >= ?", (sid, position)
             )
             await db.execute(_RECOUNT, {"sid": sid, "now": now})
-            frame = json.dumps(
-                {
-                    "type": "rewind",
-                    "session_id": sid,
-                    "removed": removed,
-                    "notebook_changes": changed,
-                    "seq": seq,
-                }
-            )
+            frame = json.dumps(rewind_frame(sid, removed, changed, seq))
             await db.execute(
                 "INSERT INTO chunks (session_id, seq, message_id, kind, payload)"
                 " VALUES (?, ?, ?, 'rewind', ?)",
