@@ -11,7 +11,7 @@ from typing import Any
 
 import nbformat
 
-from jupyter_opencode.notebook.mcp_server import TOKEN_ENV, URL_ENV
+from jupyter_opencode.notebook.mcp_link import TOKEN_ENV, URL_ENV
 
 PNG = (  # a 1x1 PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"

@@ -14,16 +14,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ImageContent, TextContent
 
-URL_ENV = "JUPYTER_OPENCODE_URL"
-TOKEN_ENV = "JUPYTER_OPENCODE_WORKER_TOKEN"
-APPROVAL_MINUTES = 10
-INSTRUCTIONS = (
-    "Notebooks (.ipynb) are changed only with these tools, never with file edits: a notebook"
-    " may be open in the user's browser. `path` is relative to the Jupyter root; `cell` is a"
-    " cell index or a cell id. Every change and run waits for the user's approval (up to"
-    f" {APPROVAL_MINUTES} minutes, then it is rejected); each result shows the cell as re-read"
-    " after the change. A rejected change was not made."
-)
+from .mcp_link import INSTRUCTIONS, TOKEN_ENV, URL_ENV
+
 Content = list[TextContent | ImageContent]
 
 

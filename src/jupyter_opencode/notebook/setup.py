@@ -17,7 +17,7 @@ from ..worker.environment import (
 )
 from .approvals import CHANGE_TOOLS, Approvals
 from .live import LiveDocuments
-from .mcp_server import INSTRUCTIONS, TOKEN_ENV, URL_ENV
+from .mcp_link import INSTRUCTIONS, TOKEN_ENV, URL_ENV
 from .records import NotebookRecords
 from .tools import READ_TOOLS, NotebookTools
 

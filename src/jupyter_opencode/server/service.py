@@ -265,10 +265,11 @@ class ChatService:
     ) -> None:
         try:
             client = await self.supervisor.ready()
-            await asyncio.wait_for(self.hub.connected.wait(), 30.0)
+            # The session is made while the event stream opens: a first prompt waits for neither.
+            opening = asyncio.wait_for(self.hub.connected.wait(), 30.0)
+            ocid, _ = await asyncio.gather(self._opencode_session(client, session), opening)
             if turn.finished:
                 return
-            ocid = await self._opencode_session(client, session)
             turn.opencode_session_id = ocid
             self._by_opencode[ocid] = turn
             if turn.aborted:

@@ -21,6 +21,7 @@ from ..tasks import BackgroundTasks
 from .adapter import OpencodeClient, OpencodeError
 from .environment import ProviderChoice, permission_modes, worker_environment
 from .install import NOT_INSTALLED, installed_opencode
+from .sse import load_libraries
 
 _LISTENING = re.compile(rb"listening on (http://\S+)")
 _PR_SET_PDEATHSIG = 1
@@ -54,6 +55,10 @@ class WorkerSupervisor(LoggingConfigurable):
         30.0, help="Seconds a worker must live for its restart count to be reset."
     ).tag(config=True)
     startup_timeout = Float(60.0, help="Seconds to wait for opencode to answer.").tag(config=True)
+    # A health request sent as opencode starts listening can be accepted and never answered:
+    # it is given up on quickly and sent again.
+    health_timeout = 0.25
+    health_retry = 0.02
     health_interval = Float(10.0, help="Seconds between health checks.").tag(config=True)
     kill_timeout = Float(5.0, help="Seconds between SIGTERM and SIGKILL at shutdown.").tag(
         config=True
@@ -84,6 +89,7 @@ class WorkerSupervisor(LoggingConfigurable):
         self._proc: asyncio.subprocess.Process | None = None
         self._started_at = 0.0
         self._ready: asyncio.Future[OpencodeClient] | None = None
+        self._warming: asyncio.Task[None] | None = None
         self._tasks = BackgroundTasks(self.log)
         self._busy: Callable[[], bool] = lambda: False
         self._last_used = time.monotonic()
@@ -124,7 +130,7 @@ class WorkerSupervisor(LoggingConfigurable):
             await self.ready()
 
     async def ready(self) -> OpencodeClient:
-        """The client of a running, warmed worker, starting one if needed."""
+        """The client of a running worker (its config loaded), starting one if needed."""
         self.touch()
         if self.state == "ready" and self.client is not None:
             return self.client
@@ -161,6 +167,28 @@ class WorkerSupervisor(LoggingConfigurable):
         self.touch()  # idle time counts from now: a slow start is not idleness
         self._on_ready(client)
         self._settle(client)
+        # A prompt waiting for this start goes at once, beside the warm-up: both need the same
+        # set-up, which opencode does once. A prompt sent later finds it done.
+        self._warming = self._tasks.spawn(self._warm(client))
+
+    def _warming_up(self) -> bool:
+        return self._warming is not None and not self._warming.done()
+
+    async def warmed(self) -> None:
+        """Wait until the running worker's warm-up is over (at once when there is none)."""
+        if self._warming is not None:
+            await asyncio.shield(self._warming)
+
+    async def _warm(self, client: OpencodeClient) -> None:
+        started = time.monotonic()
+        try:
+            await client.warm()
+        except (OpencodeError, ValueError) as e:
+            self.log.warning("warming up the opencode worker failed: %s", e)
+            return
+        finally:
+            self.touch()  # idle time counts from the end of the warm-up
+        self.log.debug("opencode worker warmed up in %.2f s", time.monotonic() - started)
 
     def _command(self) -> list[str]:
         if self.opencode_command:
@@ -196,6 +224,8 @@ class WorkerSupervisor(LoggingConfigurable):
         except OSError as e:
             raise WorkerError(f"{NOT_INSTALLED} ({e})") from e
         self._proc = proc
+        # The event stream's HTTP libraries load in a thread while opencode starts.
+        libraries = asyncio.ensure_future(asyncio.to_thread(load_libraries))
         listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._tasks.spawn(self._read_output(proc, listening))
         client: OpencodeClient | None = None
@@ -206,7 +236,10 @@ class WorkerSupervisor(LoggingConfigurable):
             self.version = await asyncio.wait_for(
                 self._until_healthy(proc, client), max(deadline - time.monotonic(), 0.1)
             )
-            await client.warm()
+            # Loading its config sets opencode up for the project: a config it rejects fails
+            # the start here, in opencode's own words. The rest of its set-up is the warm-up's.
+            await client.config(timeout=max(deadline - time.monotonic(), 0.1))
+            await libraries
         except (asyncio.TimeoutError, WorkerError, OpencodeError, OSError, ValueError) as e:
             if client is not None:
                 client.close()
@@ -235,10 +268,10 @@ class WorkerSupervisor(LoggingConfigurable):
         self, proc: asyncio.subprocess.Process, client: OpencodeClient
     ) -> str | None:
         """Wait for an answer to the health route: the version."""
-        while (health := await client.health(timeout=0.3)) is None:
+        while (health := await client.health(timeout=self.health_timeout)) is None:
             if proc.returncode is not None:
                 raise WorkerError(f"opencode exited with code {proc.returncode} while starting")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(self.health_retry)
         version = health.get("version")
         return str(version) if version else None
 
@@ -255,7 +288,9 @@ class WorkerSupervisor(LoggingConfigurable):
                 self.log.info("opencode worker idle for %.0f s: stopping it", self.idle_timeout)
                 await self.stop()
                 return
-            failures = 0 if await client.health(timeout=2.0) is not None else failures + 1
+            # Busy setting itself up, opencode may answer late: that is no hang.
+            timeout = 10.0 if self._warming_up() else 2.0
+            failures = 0 if await client.health(timeout=timeout) is not None else failures + 1
             if failures >= 3:
                 self.log.warning("opencode worker stopped answering health checks: killing it")
                 await self._terminate(proc)
@@ -270,7 +305,7 @@ class WorkerSupervisor(LoggingConfigurable):
         await self._restart(reason)
 
     def _idle(self) -> bool:
-        if self.idle_timeout <= 0 or self._busy():
+        if self.idle_timeout <= 0 or self._warming_up() or self._busy():
             self.touch()
             return False
         return time.monotonic() - self._last_used > self.idle_timeout

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import zipfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any, Protocol
 
 from ..store import SessionStore
-from .html import HtmlRenderer
-from .jsonfile import JsonRenderer
-from .notebook import build_notebook
 from .options import ExportOptions, file_name
-from .pdf import build_pdf
-from .plain import MarkdownRenderer, TextRenderer
 from .redact import redact, redact_text
-from .word import build_docx
 
 CHUNK = 64 * 1024
 SPOOL = 8 * 1024 * 1024
@@ -33,13 +28,27 @@ class StreamRenderer(Protocol):
 
 Builder = Callable[[dict[str, Any], Iterable[dict[str, Any]], ExportOptions, IO[bytes]], None]
 
-STREAMED: dict[str, Callable[[ExportOptions], StreamRenderer]] = {
-    "md": MarkdownRenderer,
-    "txt": TextRenderer,
-    "json": JsonRenderer,
-    "html": HtmlRenderer,
+# Each format as ``module:name``, imported by the first export in that format, in a worker
+# thread: its libraries (markdown-it, Pygments, ReportLab, python-docx) never load at server
+# start, nor on the event loop.
+STREAMED = {
+    "md": ".plain:MarkdownRenderer",
+    "txt": ".plain:TextRenderer",
+    "json": ".jsonfile:JsonRenderer",
+    "html": ".html:HtmlRenderer",
 }
-BUILT: dict[str, Builder] = {"pdf": build_pdf, "docx": build_docx, "ipynb": build_notebook}
+BUILT = {"pdf": ".pdf:build_pdf", "docx": ".word:build_docx", "ipynb": ".notebook:build_notebook"}
+
+
+def _load(target: str) -> Any:
+    """The renderer class or builder named ``module:name`` (relative to this package)."""
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module, __package__), name)
+
+
+def _renderer(fmt: str, options: ExportOptions) -> StreamRenderer:
+    make: Callable[[ExportOptions], StreamRenderer] = _load(STREAMED[fmt])
+    return make(options)
 
 
 def _prepare(messages: list[dict[str, Any]], options: ExportOptions) -> list[dict[str, Any]]:
@@ -68,7 +77,7 @@ async def export_chunks(
     loop = asyncio.get_running_loop()
     session = await _session(store, session, options)
     if fmt in STREAMED:
-        renderer = STREAMED[fmt](options)
+        renderer = await loop.run_in_executor(None, _renderer, fmt, options)
         yield renderer.head(session).encode()
         async for batch in store.message_batches(session["id"]):
             text = await loop.run_in_executor(None, renderer.messages, _prepare(batch, options))
@@ -79,7 +88,8 @@ async def export_chunks(
     messages = _pulled(batches, options, loop)
     with SpooledTemporaryFile(SPOOL) as out:
         try:
-            await loop.run_in_executor(None, BUILT[fmt], session, messages, options, out)
+            build: Builder = await loop.run_in_executor(None, _load, BUILT[fmt])
+            await loop.run_in_executor(None, build, session, messages, options, out)
         finally:
             await batches.aclose()
         out.seek(0)
