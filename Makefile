@@ -6,7 +6,7 @@ LABEXT := $(VENV)/share/jupyter/labextensions/jupyter-opencode
 JS_SOURCES := $(wildcard js/src/*) $(wildcard js/lab/src/*) $(wildcard js/lab/src/*/*) $(wildcard js/lab/schema/*) $(wildcard js/lab/style/*) js/package.json js/lab/package.json js/build.mjs
 BUILT := src/jupyter_opencode/static/chat.js src/jupyter_opencode/labextension/package.json
 
-.PHONY: setup demo test lint test-python test-browser bench clean
+.PHONY: setup demo test lint test-python test-browser bench screenshots clean
 
 DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
@@ -16,6 +16,7 @@ setup: $(STAMP) $(BUILT) /usr/bin/chromium $(DEJAVU)
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	rm -rf $(LABEXT)  # else the editable install writes its shared data through the link
 	$(PY) -m pip install --quiet -e ".[test]"
 	rm -rf $(LABEXT) && ln -s $(CURDIR)/src/jupyter_opencode/labextension $(LABEXT)
 	$(VENV)/bin/jupyter-opencode install-worker
@@ -50,6 +51,20 @@ test: lint test-python test-browser
 
 bench: setup
 	$(PY) benchmarks/run.py
+
+# README pictures, taken by the browser tests that show each view (light and dark).
+PICTURES := docs/images
+SHOTS := test-artifacts/browser
+screenshots: setup
+	$(PY) -m pytest -m browser -q \
+		"tests/browser/test_quickstart.py::test_ask_about_failing_cell_and_insert_code" \
+		"tests/browser/test_sidebar.py::test_open_session_in_tab_shows_its_conversation" \
+		"tests/browser/test_notebook_tools.py::test_changes_appear_in_the_open_notebook_only_after_allow"
+	mkdir -p $(PICTURES)
+	cp $(SHOTS)/2-answered.png $(PICTURES)/panel.png
+	cp $(SHOTS)/sidebar-2-tab-light.png $(PICTURES)/sidebar-tab-light.png
+	cp $(SHOTS)/sidebar-2-tab-dark.png $(PICTURES)/sidebar-tab-dark.png
+	cp $(SHOTS)/notebook-approval-edit.png $(PICTURES)/approval-diff.png
 
 clean:
 	rm -rf $(VENV) js/node_modules js/lab/node_modules src/jupyter_opencode/static src/jupyter_opencode/labextension

@@ -13,7 +13,11 @@ from jupyter_opencode.testing import FakeModelProcess, opencode_config
 
 from .streams import Api, StreamClient
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "jupyter_opencode.testing.fixtures"]
+pytest_plugins = [
+    "pytest_jupyter.jupyter_server",
+    "jupyter_opencode.testing.fixtures",
+    "tests.deploy",
+]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..worker.environment import ProviderChoice, notebook_tools_overlay, read_config
+from ..worker.environment import (
+    ProviderChoice,
+    notebook_tools_overlay,
+    private_dir,
+    read_config,
+    write_private,
+)
 from .approvals import CHANGE_TOOLS, Approvals
 from .live import LiveDocuments
 from .mcp_link import INSTRUCTIONS, TOKEN_ENV, URL_ENV
@@ -46,8 +52,8 @@ def with_notebook_tools(app: OpencodeExtension, choice: ProviderChoice) -> Provi
     """The worker's config with the ``jupyter`` MCP server merged over the user's own."""
     user = read_config(choice.config_path)
     instructions = Path(app.worker_home) / "notebook-tools.md"
-    instructions.parent.mkdir(parents=True, exist_ok=True)
-    instructions.write_text(f"# Notebooks\n\n{INSTRUCTIONS}\n")
+    private_dir(instructions.parent)
+    write_private(instructions, f"# Notebooks\n\n{INSTRUCTIONS}\n".encode())
     url = app.server.connection_url.rstrip("/") + "/"
     overlay = notebook_tools_overlay(
         user,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
 from pathlib import Path
@@ -15,14 +16,17 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
-from traitlets import Float, Int, List, Unicode, default, validate
+from traitlets import Float, Instance, Int, List, Unicode, default, validate
 
 from ..notebook import setup as notebook_setup
 from ..worker.environment import ProviderChoice, user_provider, write_config
 from ..worker.supervisor import WorkerError, WorkerSupervisor
+from .activity import ActivityReporter
 from .handlers import ROUTES
 from .library import LibraryService
+from .policy import OpencodePolicy
 from .service import ChatService
+from .storage import UNSAFE_FILESYSTEMS, default_local_dir, place_databases
 from .store import SessionStore
 
 
@@ -67,6 +71,27 @@ class OpencodeExtension(ExtensionApp):
         " between go as one chunk; other frames go at once). A client may ask for its own"
         " with ?cadence_ms= (0: every delta as it comes).",
     ).tag(config=True)
+    activity_interval = Float(
+        10.0,
+        help="Seconds between the stamps of server activity while an answer is in progress (idle"
+        " cullers see a streaming answer as activity even with no browser connected).",
+    ).tag(config=True)
+
+    opencode_db = Unicode(
+        "",
+        help="opencode's own SQLite database (OPENCODE_DB; default: inside worker_home).",
+    ).tag(config=True)
+    local_storage_dir = Unicode(
+        help="Folder on a local disk for the SQLite files whose configured place is on a network"
+        " file system (default: /var/tmp/jupyter-opencode-<uid>).",
+    ).tag(config=True)
+    unsafe_filesystems = List(
+        Unicode(),
+        default_value=list(UNSAFE_FILESYSTEMS),
+        help="File system types (as in /proc/mounts) where SQLite locking is not trusted.",
+    ).tag(config=True)
+    policy = Instance(OpencodePolicy, help="The administrator's rules (OpencodePolicy traits).")
+
     max_import_bytes = Int(
         64 * 1024 * 1024, help="Largest JSON export accepted by POST sessions/import, in bytes."
     ).tag(config=True)
@@ -78,6 +103,14 @@ class OpencodeExtension(ExtensionApp):
     @default("worker_home")
     def _default_worker_home(self) -> str:
         return str(Path(self.db_path).parent / "worker-home")
+
+    @default("local_storage_dir")
+    def _default_local_storage_dir(self) -> str:
+        return str(default_local_dir())
+
+    @default("policy")
+    def _default_policy(self) -> OpencodePolicy:
+        return OpencodePolicy(parent=self)
 
     @validate("db_path")
     def _validate_db_path(self, proposal: Any) -> str:
@@ -103,6 +136,7 @@ class OpencodeExtension(ExtensionApp):
         """Create the store, worker supervisor and chat service; give kernels the way back here."""
         self.token = secrets.token_urlsafe(32)
         self._hand_token_to_kernels()
+        self._place_databases()
         self.store = SessionStore(self.db_path)
         self.supervisor = WorkerSupervisor(
             parent=self,
@@ -117,6 +151,13 @@ class OpencodeExtension(ExtensionApp):
         )
         self.service = ChatService(self.store, self.supervisor, turn_timeout=self.turn_timeout)
         self.library = LibraryService(self.service)
+        self.activity = ActivityReporter(
+            self.server.web_app.settings.setdefault("last_activity_times", {}),
+            busy=lambda: bool(self.service.turns),
+            interval=self.activity_interval,
+        )
+        self.service.on_activity = self.activity.mark
+        self.service.check_model = self.policy.check_model
         self.notebook_tools = notebook_setup.install(self)
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
@@ -126,6 +167,20 @@ class OpencodeExtension(ExtensionApp):
             jupyter_opencode_library=self.library,
             jupyter_opencode_kernel_token=self.token,
         )
+
+    def _place_databases(self) -> None:
+        """Move SQLite files off network file systems, saying so."""
+        placed = place_databases(
+            Path(self.db_path),
+            Path(self.worker_home),  # read first: it defaults to beside the configured db_path
+            Path(self.opencode_db) if self.opencode_db else None,
+            Path(self.local_storage_dir),
+            self.unsafe_filesystems,
+        )
+        for warning in placed.warnings:
+            self.log.warning("%s", warning)
+        self.db_path = str(placed.db_path)
+        self.opencode_db = str(placed.opencode_db or "")
 
     def kernel_environment(self) -> dict[str, str]:
         """What a kernel of this server needs to reach the extension: its URL and token."""
@@ -167,7 +222,11 @@ class OpencodeExtension(ExtensionApp):
         return not self.opencode_config and user_provider() is None
 
     async def _provider(self) -> ProviderChoice:
-        return notebook_setup.with_notebook_tools(self, await self._config_choice())
+        choice = notebook_setup.with_notebook_tools(self, await self._config_choice())
+        choice = self.policy.apply(choice)
+        if self.opencode_db:
+            choice = dataclasses.replace(choice, environment={"OPENCODE_DB": self.opencode_db})
+        return choice
 
     async def _config_choice(self) -> ProviderChoice:
         if self.opencode_config:
@@ -191,9 +250,14 @@ class OpencodeExtension(ExtensionApp):
         )
         return ProviderChoice(path, None, demo=True, description="offline demo model")
 
+    def current_activity(self) -> list[str]:
+        """The sessions answering now: the server is not idle while the agent works."""
+        return sorted(self.service.turns)
+
     async def stop_extension(self) -> None:
         """Stop the worker, flush and close the store."""
         await self.service.close()
+        await self.activity.close()
         await self.notebook_tools.approvals.close()
         await self.supervisor.shutdown()
         if self._demo_server is not None:

@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
@@ -110,6 +111,10 @@ class ChatService:
         self._seq_floor: dict[str, int] = {}
         self._tasks = BackgroundTasks(log)
         self.permissions: PermissionHook | None = None
+        # Told when an answer starts or ends (the server's activity, for idle cullers).
+        self.on_activity: Callable[[], None] = lambda: None
+        # Raises when the administrator's policy does not allow a model.
+        self.check_model: Callable[[str | None], None] = lambda model: None
         supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
 
     # subscribers
@@ -198,6 +203,7 @@ class ChatService:
         """Save the prompt and a pending answer, start answering in the background."""
         if sid in self.turns or sid in self.reserved:
             raise SessionBusy(sid)
+        self.check_model(model)
         now = time.time()
         user: dict[str, Any] = {
             "id": uuid.uuid4().hex,
@@ -246,6 +252,7 @@ class ChatService:
         self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
+        self.on_activity()
         return {"session": session, "user_message": user, "assistant_message": assistant}
 
     async def _answer(
@@ -313,6 +320,7 @@ class ChatService:
         if recorded is not None:
             self._deliver(turn, *recorded)
         self.supervisor.touch()
+        self.on_activity()
 
     async def _save_final(
         self, turn: Turn, status: str, error: str | None

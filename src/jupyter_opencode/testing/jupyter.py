@@ -95,8 +95,11 @@ class JupyterProcess:
         extension: bool = True,
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        python: Path | None = None,
     ) -> None:
         self.tmp = tmp
+        # Another environment's Python (an installed wheel) runs without this checkout's source.
+        self.python = python
         self.lab = lab
         self.opencode_config = opencode_config
         self.worker_home = worker_home
@@ -125,7 +128,8 @@ class JupyterProcess:
     def command(self) -> list[str]:
         """The command line of the server."""
         command = [
-            sys.executable, "-m", "jupyterlab" if self.lab else "jupyter_server", "--no-browser",
+            str(self.python or sys.executable), "-m",
+            "jupyterlab" if self.lab else "jupyter_server", "--no-browser",
             "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}", "--ServerApp.allow_root=True",
             f"--ServerApp.jpserver_extensions={{'jupyter_opencode': {self.extension}}}",
@@ -145,7 +149,7 @@ class JupyterProcess:
         path = os.pathsep.join(p for p in (_SRC_DIR, os.environ.get("PYTHONPATH")) if p)
         env = {
             **os.environ,
-            "PYTHONPATH": path,
+            "PYTHONPATH": "" if self.python else path,
             "JUPYTER_CONFIG_DIR": str(self.tmp / "config"),
             "JUPYTER_DATA_DIR": str(self.tmp / "data"),
             "JUPYTER_RUNTIME_DIR": str(self.tmp / "runtime"),

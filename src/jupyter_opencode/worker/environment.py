@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ class ProviderChoice:
     description: str
     # Merged over the chosen config by opencode itself (OPENCODE_CONFIG_CONTENT).
     overlay: dict[str, Any] | None = None
+    # Set in the worker's environment last (e.g. OPENCODE_DB, where opencode keeps its database).
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 def _user_config_home() -> Path:
@@ -68,9 +70,14 @@ def permission_settings(config: dict[str, Any]) -> dict[str, Any]:
 def permission_modes(choice: ProviderChoice) -> dict[str, str]:
     """What the agent does before editing files and running commands: ask, allow or deny."""
     settings = permission_settings(read_config(choice.config_path))
+    laid_over = (choice.overlay or {}).get("permission")
+    if isinstance(laid_over, dict):
+        settings = {**settings, **laid_over}
     modes = {}
     for tool in DEFAULT_PERMISSIONS:
         value = settings.get(tool, settings.get("*", "allow"))
+        if isinstance(value, dict):
+            value = value.get("*", "per pattern")  # the rule for every path but the listed ones
         modes[tool] = value if isinstance(value, str) else "per pattern"
     return modes
 
@@ -83,12 +90,13 @@ def config_overlay(choice: ProviderChoice) -> dict[str, Any]:
     return {} if "*" in permission else {"permission": permission}
 
 
-def _private_dir(path: Path) -> None:
+def private_dir(path: Path) -> None:
+    """Create a folder (and its parents) that only this user can enter; 0700 if it exists."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.chmod(0o700)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a file that is readable by this user only from its first byte on."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as file:
@@ -108,9 +116,9 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
         "XDG_CACHE_HOME": home / "cache",
         "XDG_STATE_HOME": home / "state",
     }
-    _private_dir(home)
+    private_dir(home)
     for path in dirs.values():
-        _private_dir(path)
+        private_dir(path)
     env.update({key: str(path) for key, path in dirs.items()})
     env.update(OFFLINE_ENV)
     env["OPENCODE_SERVER_PASSWORD"] = password
@@ -120,18 +128,19 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
         env["OPENCODE_CONFIG_CONTENT"] = json.dumps(overlay)
     if choice.auth_path is not None:
         auth = home / "data" / "opencode" / "auth.json"
-        _private_dir(auth.parent)
-        _write_private(auth, choice.auth_path.read_bytes())
+        private_dir(auth.parent)
+        write_private(auth, choice.auth_path.read_bytes())
     rg = find_rg()
     if rg is not None:
         env["PATH"] = f"{rg.parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(choice.environment)
     return env
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:
-    """Write an opencode configuration file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2))
+    """Write an opencode configuration file, readable by this user only."""
+    private_dir(path.parent)
+    write_private(path, json.dumps(config, indent=2).encode())
     return path
 
 

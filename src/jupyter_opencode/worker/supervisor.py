@@ -217,6 +217,8 @@ class WorkerSupervisor(LoggingConfigurable):
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
+                # What opencode writes (its own database, logs, snapshots) is this user's alone.
+                umask=0o077,
                 preexec_fn=_die_with_parent,
             )
         except OSError as e:

@@ -18,6 +18,7 @@ from tornado import web
 
 from ..contract.schemas import PROMPT, SESSION_ID_PATTERN
 from ..contract.validation import Invalid, Param, check, query_values
+from ..policy import ModelNotAllowed
 
 if TYPE_CHECKING:
     from ..service import ChatService
@@ -102,6 +103,9 @@ class JSONErrors(JupyterHandler):
                 if error.reason and error.reason != responses.get(status_code)
                 else reason
             )
+        elif isinstance(error, ModelNotAllowed):
+            self.set_status(403)
+            message, reason = str(error), "model_not_allowed"
         elif isinstance(error, sqlite3.Error):
             # The database is locked or full: the request may succeed later, nothing was saved.
             self.set_status(503)

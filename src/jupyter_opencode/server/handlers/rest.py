@@ -61,13 +61,16 @@ class ModelsHandler(OpencodeAPIHandler):
             providers = await client.providers()
         except (WorkerError, OpencodeError) as e:
             raise web.HTTPError(503, str(e), reason="worker_unavailable") from e
+        policy = self.settings["jupyter_opencode_app"].policy
         models = [
             {"id": f"{p['id']}/{mid}", "name": str(m.get("name") or mid)}
             for p in providers.get("providers", [])
             for mid, m in (p.get("models") or {}).items()
+            if policy.allows_model(f"{p['id']}/{mid}")
         ]
-        defaults = providers.get("default") or {}
-        default = next((f"{p}/{m}" for p, m in defaults.items()), models[0]["id"] if models else "")
+        defaults = [f"{p}/{m}" for p, m in (providers.get("default") or {}).items()]
+        first = models[0]["id"] if models else ""
+        default = next((m for m in defaults if policy.allows_model(m)), first)
         self.write_json({"models": models, "default": default})
 
 
@@ -222,6 +225,8 @@ class PermissionHandler(OpencodeAPIHandler):
         """Allow once, always, or reject what the agent asked to do."""
         reply = self.checked_body(PERMISSION_REPLY)["reply"]
         await self.session_or_404(sid)
+        if reply == "always" and not self.settings["jupyter_opencode_app"].policy.allows_always():
+            reply = "once"  # the administrator's permission modes are not the user's to loosen
         try:
             await self.service.reply_permission(sid, pid, reply)
         except UnknownPermission as e:
