@@ -128,6 +128,13 @@ async def test_sessions_rename_page_and_delete(api: Api, open_stream: Opener) ->
     code, _ = await api.call("DELETE", "sessions", sids[1])
     assert code == 204
     assert (await api.call("GET", "sessions", sids[1]))[0] == 404
+    # A late prompt to the deleted id (a stale tab or kernel) does not bring the session back.
+    code, body = await api.call("POST", "sessions", sids[1], "messages", body={"text": "hi"})
+    assert (code, body["reason"]) == (410, "session_deleted")
+    stream.send(type="prompt", session_id=sids[1], text="hi")
+    refused = await stream.until(lambda frame: frame["type"] == "error")
+    assert refused[-1]["reason"] == "session_deleted"
+    assert (await api.call("GET", "sessions", sids[1]))[0] == 404
     code, listed = await api.call("GET", "sessions")
     assert {s["id"] for s in listed["sessions"]} == {sids[0], sids[2]}
 

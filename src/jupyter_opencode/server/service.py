@@ -56,6 +56,10 @@ class UnknownSession(Exception):
     """No session has this id."""
 
 
+class SessionDeleted(Exception):
+    """The session was deleted: its id is not used again."""
+
+
 class UnknownPermission(Exception):
     """The session has no pending permission request with this id."""
 
@@ -230,6 +234,9 @@ class ChatService:
         turn = Turn(session_id=sid, message_id=assistant["id"], model=model, next_seq=0)
         self.turns[sid] = turn
         try:
+            # Checked while the turn holds the session, so a delete cannot slip in between.
+            if await self.store.was_deleted(sid):
+                raise SessionDeleted(sid)
             # Every prompt of a session started from a template goes to the template's agent.
             agent = agent or (await self.store.session_settings(sid)).get("agent")
             session = await self.store.start_turn(sid, user, assistant, model, notebook_path)

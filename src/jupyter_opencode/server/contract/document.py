@@ -17,6 +17,7 @@ _ERRORS = {
     "403": ("Forbidden", "No valid token or cookie (Jupyter answers 403, not 401), or no right"),
     "404": ("NotFound", "No such session, message, template or permission request"),
     "409": ("Conflict", "The session is answering (reason busy), or its state forbids this"),
+    "410": ("Gone", "The session was deleted; its id is not used again (session_deleted)"),
     "502": ("WorkerError", "opencode refused or failed this"),
     "503": ("Unavailable", "The database is locked or full, or the worker cannot start"),
 }
@@ -239,7 +240,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "sendPrompt",
                 "Send a prompt (the first one creates the session)",
                 ("202", r.PROMPTED),
-                "404 409",
+                "404 409 410",
                 body=s.PROMPT,
                 links=_prompted_links(),
                 description=f"{prompt_limit} A template applies to a first message only"

@@ -321,7 +321,7 @@ IMPORTED_SESSION = rule(
     "bad_import",
     "must be an object",
 )
-EXPORT_DOCUMENT = {
+EXPORT_DOCUMENT: dict[str, Any] = {
     "type": "object",
     "required": ["format", "version", "session", "messages"],
     "description": "A JSON export (GET sessions/{sid}/export?format=json)",
@@ -345,6 +345,15 @@ EXPORT_DOCUMENT = {
         ),
     },
 }
+# Whether a body is an export of ours, and of a version this server reads: said first.
+EXPORT_HEADER = [
+    {
+        "type": "object",
+        "required": [name],
+        "properties": {name: EXPORT_DOCUMENT["properties"][name]},
+    }
+    for name in ("format", "version")
+]
 
 # Query parameters
 

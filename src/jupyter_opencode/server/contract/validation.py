@@ -111,7 +111,8 @@ def _explained(error: ValidationError, root: Mapping[str, Any]) -> Invalid:
     schema, at = found
     if "x-message" not in schema:
         return Invalid(f"{where(list(error.absolute_path))}: {error.message}", "bad_request")
-    message = str(schema["x-message"]).replace("{value!r}", repr(error.instance))
+    value = "(missing)" if error.validator == "required" else repr(error.instance)
+    message = str(schema["x-message"]).replace("{value!r}", value)
     return Invalid(f"{where(at)} {message}", str(schema.get("x-reason", "bad_request")))
 
 

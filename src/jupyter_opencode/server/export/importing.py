@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-from ..contract.schemas import EXPORT_DOCUMENT
+from ..contract.schemas import EXPORT_DOCUMENT, EXPORT_HEADER
 from ..contract.validation import Invalid, check
 from ..store import SessionStore
 
@@ -45,6 +45,8 @@ def read_export(body: bytes, max_bytes: int) -> dict[str, Any]:
     except UnicodeEncodeError as e:
         raise ImportRejected(f"the export holds text that is not valid Unicode: {e}") from e
     try:
+        for header in EXPORT_HEADER:
+            check(header, doc)
         check(EXPORT_DOCUMENT, doc)
     except Invalid as e:
         raise ImportRejected(str(e), e.reason) from e

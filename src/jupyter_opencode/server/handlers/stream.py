@@ -20,7 +20,7 @@ from ..contract.schemas import STREAM_QUERY
 from ..contract.validation import Invalid, query_values
 from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
-from ..service import Delta, SessionBusy
+from ..service import Delta, SessionBusy, SessionDeleted
 from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
 
 MAX_BACKLOG = 50_000
@@ -237,6 +237,9 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
             return
         except SessionBusy:
             self._error("the session is still answering the previous message", "busy", sid)
+            return
+        except SessionDeleted:
+            self._error(f"session {sid} was deleted: start a new one", "session_deleted", sid)
             return
         except ModelNotAllowed as e:
             self._error(str(e), "model_not_allowed", sid)

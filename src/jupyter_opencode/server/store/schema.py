@@ -185,4 +185,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS notebook_changes_by_message ON notebook_changes (message_id);
     """,
+    # 6: ids of deleted sessions, so that a late prompt from a stale client cannot revive one.
+    """
+    CREATE TABLE IF NOT EXISTS deleted_sessions (
+        id TEXT PRIMARY KEY,
+        deleted_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -225,10 +225,22 @@ class SessionStore:
         return dict(json.loads(row[0])) if row else {}
 
     async def delete_session(self, sid: str) -> bool:
-        """Delete a session with its messages and chunks; False when there is none."""
+        """Delete a session with its messages and chunks, keeping its id; False when none."""
         async with self._transaction() as db:
             cursor = await db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
-            return cursor.rowcount > 0
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "INSERT OR IGNORE INTO deleted_sessions (id, deleted_at) VALUES (?, ?)",
+                (sid, time.time()),
+            )
+            return True
+
+    async def was_deleted(self, sid: str) -> bool:
+        """Whether a session with this id existed and was deleted."""
+        sql = "SELECT 1 FROM deleted_sessions WHERE id = ?"
+        async with self.db.execute(sql, (sid,)) as cursor:
+            return await cursor.fetchone() is not None
 
     async def set_opencode_session(self, sid: str, opencode_session_id: str) -> None:
         """Remember which opencode session backs a session."""
