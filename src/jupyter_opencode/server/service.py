@@ -400,7 +400,7 @@ class ChatService:
             or (props.get("part") or {}).get("sessionID")
         )
         turn = self._by_opencode.get(ocid) if isinstance(ocid, str) else None
-        if turn is None or turn.finished:
+        if turn is None or turn.finished or turn.abandoned:
             return
         if self.permissions is not None and self.permissions.claims(event):
             self._tasks.spawn(self._ask_permission(self.permissions, turn, event))
@@ -418,14 +418,18 @@ class ChatService:
             self._tasks.spawn(self.finish(turn, turn.final_status()))
 
     async def _end_broken(self, turn: Turn, reason: str) -> None:
-        """End an answer we can no longer follow, and stop opencode working on it."""
-        await self.finish(turn, "error", reason)
+        """End an answer we can no longer follow, once opencode has stopped working on it.
+
+        The abort goes first: sent after the session is free, it could stop the next prompt.
+        """
+        turn.abandoned = True
         client = self.supervisor.client
         if turn.opencode_session_id and client is not None:
-            try:
-                await client.abort(turn.opencode_session_id)
+            try:  # bounded: a frozen worker must not hold the answer open
+                await client.abort(turn.opencode_session_id, timeout=5.0)
             except OpencodeError:
                 log.warning("opencode did not take the abort of %s", turn.session_id, exc_info=True)
+        await self.finish(turn, "error", reason)
 
     async def _watch_turns(self) -> None:
         """End answers that heard nothing from opencode for ``turn_timeout`` seconds."""

@@ -23,6 +23,8 @@ class Turn:
     status: str = "pending"
     error: str | None = None
     aborted: bool = False
+    # Ended on our side: opencode's events for it (its abort) are no longer followed.
+    abandoned: bool = False
     finished: bool = False
     prompted_ms: float = float("inf")
     heard_at: float = field(default_factory=time.monotonic)

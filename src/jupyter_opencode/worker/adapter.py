@@ -169,9 +169,9 @@ class OpencodeClient:
             body["model"] = {"providerID": provider, "modelID": model_id}
         await self._request("POST", f"/session/{opencode_session_id}/prompt_async", body)
 
-    async def abort(self, opencode_session_id: str) -> None:
+    async def abort(self, opencode_session_id: str, timeout: float = 30.0) -> None:
         """Stop the answer being generated in a session."""
-        await self._request("POST", f"/session/{opencode_session_id}/abort")
+        await self._request("POST", f"/session/{opencode_session_id}/abort", timeout=timeout)
 
     async def messages(
         self, opencode_session_id: str, limit: int | None = 10
