@@ -52,12 +52,21 @@ class SessionBusy(Exception):
     """The session is still answering its previous prompt."""
 
 
+# What a prompt refused as busy is told, over REST and the stream socket alike.
+BUSY_PROMPT = "the session is still answering the previous message"
+
+
 class UnknownSession(Exception):
     """No session has this id."""
 
 
 class SessionDeleted(Exception):
     """The session was deleted: its id is not used again."""
+
+    reason = "session_deleted"
+
+    def __str__(self) -> str:
+        return f"session {self.args[0]} was deleted: start a new one"
 
 
 class UnknownPermission(Exception):

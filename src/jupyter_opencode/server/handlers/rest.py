@@ -13,7 +13,7 @@ from ...worker.supervisor import WorkerError
 from ..contract.document import openapi_document
 from ..contract.schemas import FORK, MESSAGES_QUERY, PERMISSION_REPLY, SESSIONS_QUERY
 from ..library import TemplateError, UnknownMessage, UnknownTemplate
-from ..service import SessionBusy, SessionDeleted, UnknownPermission, UnknownSession
+from ..service import BUSY_PROMPT, SessionBusy, SessionDeleted, UnknownPermission, UnknownSession
 from .base import OpencodeAPIHandler, check_session_id, parse_prompt
 from .library import organize_changes, prompt_options, session_filter, worker_error
 
@@ -163,13 +163,9 @@ class MessagesHandler(OpencodeAPIHandler):
         try:
             result = await library.prompt(sid, text, model, context, notebook, template)
         except SessionBusy as e:
-            raise web.HTTPError(
-                409, "the session is still answering the previous message", reason="busy"
-            ) from e
+            raise web.HTTPError(409, BUSY_PROMPT, reason="busy") from e
         except SessionDeleted as e:
-            raise web.HTTPError(
-                410, f"session {sid} was deleted: start a new one", reason="session_deleted"
-            ) from e
+            raise web.HTTPError(410, str(e), reason=e.reason) from e
         except UnknownTemplate as e:
             raise web.HTTPError(404, str(e), reason="unknown_template") from e
         except TemplateError as e:

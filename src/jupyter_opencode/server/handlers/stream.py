@@ -20,7 +20,7 @@ from ..contract.schemas import STREAM_QUERY
 from ..contract.validation import Invalid, query_values
 from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
-from ..service import Delta, SessionBusy, SessionDeleted
+from ..service import BUSY_PROMPT, Delta, SessionBusy, SessionDeleted
 from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
 
 MAX_BACKLOG = 50_000
@@ -236,10 +236,10 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
             self._error(e.log_message or "bad prompt", e.reason or "bad_request", sid)
             return
         except SessionBusy:
-            self._error("the session is still answering the previous message", "busy", sid)
+            self._error(BUSY_PROMPT, "busy", sid)
             return
-        except SessionDeleted:
-            self._error(f"session {sid} was deleted: start a new one", "session_deleted", sid)
+        except SessionDeleted as e:
+            self._error(str(e), e.reason, sid)
             return
         except ModelNotAllowed as e:
             self._error(str(e), "model_not_allowed", sid)
