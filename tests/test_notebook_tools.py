@@ -15,7 +15,7 @@ from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
 from jupyter_opencode.notebook.mcp_link import INSTRUCTIONS
 from jupyter_opencode.testing import FakeModelProcess
 
-from .streams import Api, Frame, Opener, StreamClient, final
+from .streams import Api, Frame, Opener, ask, final
 
 SOURCES = ["a = 1", "b = a + 1", "print(b)"]
 
@@ -39,26 +39,6 @@ def sources_of(path: Path) -> list[str]:
 def calls(*steps: tuple[str, dict[str, Any]]) -> str:
     """A prompt making the fake model call notebook tools in order."""
     return " ".join(f"[[notebook {tool} {json.dumps(args)}]]" for tool, args in steps)
-
-
-async def ask(
-    api: Api, stream: StreamClient, sid: str, text: str, replies: list[str]
-) -> tuple[list[Frame], dict[str, Any]]:
-    """Prompt; answer each permission prompt with the next reply; frames and final message."""
-    stream.subscribe(sid)
-    await api.prompt(sid, text)
-    frames: list[Frame] = []
-    answers = iter(replies)
-    while True:
-        frame = (await stream.until(lambda f: f.get("kind") == "permission" or final(sid)(f)))[-1]
-        frames.append(frame)
-        if frame.get("kind") != "permission":
-            return frames, frame["message"]
-        pid = frame["permission"]["id"]
-        code, body = await api.call(
-            "POST", "sessions", sid, "permissions", pid, body={"reply": next(answers)}
-        )
-        assert code == 200, body
 
 
 def asked(frames: list[Frame]) -> list[dict[str, Any]]:

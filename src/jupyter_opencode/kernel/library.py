@@ -100,16 +100,16 @@ def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str]]:
     future = chat.client.request("DELETE", session_path(chat.session_id, "messages", message_id))
     body = _wait(chat, future)
     removed, changed = list(body["removed"]), list(body.get("notebook_changes") or [])
-    on_rewind(chat, removed, changed)
+    on_rewind(chat, removed, changed, list(body.get("file_changes") or []))
     return removed, changed
 
 
-def on_rewind(chat: Chat, removed: list[str], changed: list[str]) -> None:
+def on_rewind(chat: Chat, removed: list[str], changed: list[str], files: list[str]) -> None:
     """Show our own rewind in the panel at once (the server's frame follows, as a no-op).
 
-    When removed answers changed notebooks, the panel offers to undo that.
+    When removed answers changed notebooks or files, the panel offers to undo that.
     """
-    chat.apply_frame(rewind_frame(chat.session_id, removed, changed))
+    chat.apply_frame(rewind_frame(chat.session_id, removed, changed, file_changes=files))
 
 
 def edit(chat: Chat, message_id: str, text: str) -> str:

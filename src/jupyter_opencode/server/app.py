@@ -22,12 +22,14 @@ from ..notebook import setup as notebook_setup
 from ..worker.environment import ProviderChoice, user_provider, write_config
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .activity import ActivityReporter
+from .filechanges import FileChangeTracker
 from .handlers import ROUTES
 from .library import LibraryService
 from .policy import OpencodePolicy
 from .service import ChatService
 from .storage import UNSAFE_FILESYSTEMS, default_local_dir, place_databases
 from .store import SessionStore
+from .store.files import FileChangeRecords
 
 
 class OpencodeExtension(ExtensionApp):
@@ -159,6 +161,9 @@ class OpencodeExtension(ExtensionApp):
         self.service.on_activity = self.activity.mark
         self.service.check_model = self.policy.check_model
         self.notebook_tools = notebook_setup.install(self)
+        self.service.files = FileChangeTracker(
+            self.service, FileChangeRecords(self.store), Path(self.server.root_dir)
+        )
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
         self.settings.update(

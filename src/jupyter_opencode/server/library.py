@@ -174,10 +174,11 @@ class LibraryService:
 
     # rewind
 
-    async def rewind(self, sid: str, mid: str) -> tuple[list[str], list[str]]:
+    async def rewind(self, sid: str, mid: str) -> tuple[list[str], list[str], list[str]]:
         """Remove a message and everything after it, here and in opencode.
 
-        Returns the removed ids and those of the removed answers with notebook changes to undo.
+        Returns the removed ids and those of the removed answers with notebook changes, then with
+        file changes, to undo.
         """
         with self._exclusive(sid):
             session = await self.chat.store.get_session(sid)
@@ -191,6 +192,6 @@ class LibraryService:
                     cut = await self._opencode_cut(client, session, position - 1)
                     if cut is not None:
                         await client.revert(ocid, cut)
-            seq, frame, removed, changed = await self.library.truncate(sid, position)
+            seq, frame, removed, changed, files = await self.library.truncate(sid, position)
         self.chat.deliver(sid, seq, frame)
-        return removed, changed
+        return removed, changed, files

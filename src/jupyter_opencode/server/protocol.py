@@ -114,9 +114,11 @@ class _RewindFields(TypedDict):
 
 
 class RewindFrame(_RewindFields, total=False):
-    """Server -> client: messages taken back (and the removed answers that changed notebooks)."""
+    """Server -> client: messages taken back (and the removed answers that changed notebooks or
+    files, whose changes can still be undone)."""
 
     seq: int
+    file_changes: list[str]
 
 
 ClientFrame = SubscribeFrame | UnsubscribeFrame | PromptFrame
@@ -145,7 +147,11 @@ def accepted_frame(
 
 
 def rewind_frame(
-    session_id: str, removed: list[str], notebook_changes: list[str], seq: int | None = None
+    session_id: str,
+    removed: list[str],
+    notebook_changes: list[str],
+    seq: int | None = None,
+    file_changes: list[str] | None = None,
 ) -> RewindFrame:
     """A rewind (with its seq once stored)."""
     frame: RewindFrame = {
@@ -156,6 +162,8 @@ def rewind_frame(
     }
     if seq is not None:
         frame["seq"] = seq
+    if file_changes:
+        frame["file_changes"] = file_changes
     return frame
 
 

@@ -48,6 +48,13 @@ class PermissionHook(Protocol):
         """The reply (and message for the agent) to give opencode for the user's answer."""
 
 
+class FileChanges(PermissionHook, Protocol):
+    """Keeps the files an answer's edit tools change, to list and undo them."""
+
+    async def settle(self, turn: Turn) -> list[dict[str, Any]]:
+        """The parts listing the changes of an answer that ends."""
+
+
 class SessionBusy(Exception):
     """The session is still answering its previous prompt."""
 
@@ -124,6 +131,8 @@ class ChatService:
         self._seq_floor: dict[str, int] = {}
         self._tasks = BackgroundTasks(log)
         self.permissions: PermissionHook | None = None
+        # Sees opencode's own file edits (their permission prompts) and lists them with answers.
+        self.files: FileChanges | None = None
         # Told when an answer starts or ends (the server's activity, for idle cullers).
         self.on_activity: Callable[[], None] = lambda: None
         # Raises when the administrator's policy does not allow a model.
@@ -342,6 +351,8 @@ class ChatService:
         self, turn: Turn, status: str, error: str | None
     ) -> tuple[int, str, Delta | None]:
         message = turn.final_message(status, error)
+        if self.files is not None:
+            message["parts"] += await self.files.settle(turn)
         self._emit(turn, turn.status_chunk("error" if status == "error" else "idle"))
         stored = await self.store.get_message(turn.message_id)
         full = {**(stored or {}), **message, "model": turn.model}
@@ -393,8 +404,9 @@ class ChatService:
         if turn is None or permission_id not in turn.permissions or client is None:
             raise UnknownPermission(permission_id)
         message = None
-        if self.permissions is not None:
-            reply, message = await self.permissions.answer(sid, permission_id, reply)
+        for hook in self._hooks():
+            reply, said = await hook.answer(sid, permission_id, reply)
+            message = message or said
         await client.reply_permission(permission_id, reply, message)
         turn.permissions.discard(permission_id)
 
@@ -411,8 +423,9 @@ class ChatService:
         turn = self._by_opencode.get(ocid) if isinstance(ocid, str) else None
         if turn is None or turn.finished or turn.abandoned:
             return
-        if self.permissions is not None and self.permissions.claims(event):
-            self._tasks.spawn(self._ask_permission(self.permissions, turn, event))
+        hook = next((h for h in self._hooks() if h.claims(event)), None)
+        if hook is not None:
+            self._tasks.spawn(self._ask_permission(hook, turn, event))
             return
         try:
             chunks, ended = turn.handle(event)
@@ -425,6 +438,9 @@ class ChatService:
             return
         if ended:
             self._tasks.spawn(self.finish(turn, turn.final_status()))
+
+    def _hooks(self) -> list[PermissionHook]:
+        return [h for h in (self.permissions, self.files) if h is not None]
 
     async def _end_broken(self, turn: Turn, reason: str) -> None:
         """End an answer we can no longer follow, once opencode has stopped working on it.

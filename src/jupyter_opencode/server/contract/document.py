@@ -271,8 +271,8 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
             "delete": _op(
                 "rewindMessage",
                 "Rewind: remove this message and every later one, here"
-                " and in opencode; notebook_changes names the removed answers whose"
-                " notebook changes can still be undone",
+                " and in opencode; notebook_changes and file_changes name the removed answers"
+                " whose notebook or file changes can still be undone",
                 ("200", r.REWOUND),
                 "400 404 409 502",
             ),
@@ -312,6 +312,26 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "undoNotebookChanges",
                 "Undo them: restore the cells; cells edited since are left and listed",
                 ("200", r.UNDONE),
+                "400 404 409",
+            ),
+        },
+        "/sessions/{sid}/messages/{mid}/files": {
+            "parameters": [_SID, _MID],
+            "get": _op(
+                "listFileChanges",
+                "The files an answer's edit tools changed and that are not undone (also once"
+                " rewound), with their diffs; shell commands' changes are not tracked",
+                ("200", r.FILE_CHANGES),
+                "400 404",
+            ),
+        },
+        "/sessions/{sid}/messages/{mid}/files/undo": {
+            "parameters": [_SID, _MID],
+            "post": _op(
+                "undoFileChanges",
+                "Undo them: each file back as it was before the answer (a created one removed);"
+                " files changed since are left and listed",
+                ("200", r.FILES_UNDONE),
                 "400 404 409",
             ),
         },

@@ -109,6 +109,7 @@ REWOUND = _object(
     ("removed", "notebook_changes", "session"),
     removed={"type": "array", "items": _STRING},
     notebook_changes={"type": "array", "items": _STRING},
+    file_changes={"type": "array", "items": _STRING},
     session=SESSION,
 )
 ANNOTATED = _object(("message_id", "annotation"), message_id=_STRING, annotation=ANNOTATION)
@@ -152,6 +153,29 @@ UNDONE = _object(
     ("restored", "skipped"),
     restored={"type": "array", "items": {"type": "object"}},
     skipped={"type": "array", "items": {"type": "object"}},
+)
+FILE_CHANGES = _object(
+    ("changes", "note"),
+    changes={
+        "type": "array",
+        "items": _object(
+            ("path", "op", "additions", "deletions", "diff"),
+            path=_STRING,
+            op={"type": "string", "enum": ["added", "modified", "deleted"]},
+            additions=_INTEGER,
+            deletions=_INTEGER,
+            diff=_STRING,
+        ),
+    },
+    note=_STRING,
+)
+FILES_UNDONE = _object(
+    ("restored", "skipped"),
+    restored={"type": "array", "items": _STRING},
+    skipped={
+        "type": "array",
+        "items": _object(("path", "reason"), path=_STRING, reason=_STRING),
+    },
 )
 TOOL_RESULT = {"type": "object"}
 ERROR = _object(("message", "reason"), message=_STRING, reason=_STRING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .export import BulkExportHandler, ExportHandler, ImportHandler
+from .files import FileChangesHandler, FileUndoHandler
 from .library import (
     AnnotationHandler,
     EditHandler,
@@ -53,4 +54,6 @@ ROUTES: list[tuple[str, Any]] = [
     ("notebook/tools/(?P<tool>[^/]+)", NotebookToolHandler),  # unknown tools: a JSON 400
     ("notebook/live", LiveNotebookHandler),
     (f"sessions/{_SID}/messages/{_MID}/notebook-changes", NotebookUndoHandler),
+    (f"sessions/{_SID}/messages/{_MID}/files", FileChangesHandler),
+    (f"sessions/{_SID}/messages/{_MID}/files/undo", FileUndoHandler),
 ]

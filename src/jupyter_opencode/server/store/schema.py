@@ -192,4 +192,20 @@ MIGRATIONS: list[str] = [
         deleted_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 7 (file changes): each file opencode's edit tools changed, as it was before the answer and
+    # as the answer left it, for undo.
+    """
+    CREATE TABLE IF NOT EXISTS file_changes (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        before BLOB,
+        after BLOB,
+        settled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        undone_at REAL,
+        UNIQUE (message_id, path)
+    );
+    """,
 ]
