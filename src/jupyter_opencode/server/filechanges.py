@@ -148,7 +148,9 @@ class FileChangeTracker:
             {rid: data for rid, data in afters.items() if rid not in unchanged}, unchanged
         )
         changed = [
-            FileRecord(r.id, r.path, r.before, afters[r.id]) for r in records if r.id not in unchanged
+            FileRecord(r.id, r.path, r.before, afters[r.id])
+            for r in records
+            if r.id not in unchanged
         ]
         shell = any(tool.get("name") in _SHELL_TOOLS for tool in turn.tools.values())
         if not changed and not shell:

@@ -76,5 +76,6 @@ class FileChangeRecords:
             f"SELECT id, path, before, after FROM file_changes WHERE {where} ORDER BY id", args
         ) as rows:
             return [
-                FileRecord(int(r["id"]), str(r["path"]), r["before"], r["after"]) async for r in rows
+                FileRecord(int(r["id"]), str(r["path"]), r["before"], r["after"])
+                async for r in rows
             ]
