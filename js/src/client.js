@@ -120,7 +120,7 @@ export class ChatClient {
         if (ops.length) this.render(ops.splice(0));
         // Stored with a seq like the chunks: a replay after a reconnect starts past it.
         if (typeof frame.seq === "number") this.conversation.seq = Math.max(this.conversation.seq, frame.seq);
-        this.rewound(frame.removed, frame.notebook_changes ?? []);
+        this.rewound(frame.removed, frame.notebook_changes ?? [], frame.file_changes ?? []);
       } else {
         ops.push(...this.conversation.apply(frame));
       }
@@ -138,17 +138,18 @@ export class ChatClient {
 
   /**
    * Drop messages a rewind removed (idempotent: a rewind's answer and its frame both come
-   * here); when removed answers had changed notebooks, offer to undo that.
+   * here); when removed answers had changed notebooks or files, offer to undo that.
    * @param {string[]} removed
    * @param {string[]} notebookChanges
+   * @param {string[]} [fileChanges]
    */
-  rewound(removed, notebookChanges) {
+  rewound(removed, notebookChanges, fileChanges = []) {
     if (!this.conversation.remove(removed)) return;
     const kept = this.conversation.messages;
     this.view.reset(kept, this.view.list.hasMore);
     this.actions.reset(kept);
     this.update();
-    this.view.rewound(this.sessionId, notebookChanges);
+    this.view.rewound(this.sessionId, notebookChanges, fileChanges);
   }
 
   /**

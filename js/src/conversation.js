@@ -2,6 +2,7 @@
 // renderer ops: the only conversation state of both hosts (the notebook panel gets the same
 // frames through its kernel). The kernel keeps a copy by the same rules (kernel/conversation.py)
 // for what its Python API returns.
+import { setPlan } from "./plan.js";
 import { FINAL_STATUSES } from "./protocol.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -117,6 +118,9 @@ export class Conversation {
       ops.push({ op: "tool", id: message.id, tool: frame.tool });
     } else if (frame.kind === "permission") {
       ops.push({ op: "permission", id: message.id, permission: frame.permission });
+    } else if (frame.kind === "todo") {
+      setPlan(message, frame.todos);
+      ops.push({ op: "todo", id: message.id, todos: frame.todos });
     }
     return ops;
   }

@@ -1,10 +1,12 @@
 // The scrolling message list. Only messages near the viewport are in the DOM (the rest are
 // spacer height); a streaming answer is rendered incrementally, once per animation frame.
 import { undoNotebookChanges } from "./approval.js";
+import { filesChanged } from "./filechanges.js";
 import { handleCodeClick } from "./codeblocks.js";
 import { h } from "./dom.js";
 import { MarkdownBody } from "./livemarkdown.js";
 import { permissionPrompt, statusMarker, syncParts } from "./parts.js";
+import { setPlan } from "./plan.js";
 import { TextPacer } from "./pacer.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -163,6 +165,11 @@ export class MessageList {
       if (op.op === "message") this.upsert(/** @type {Message} */ (op.message));
       else if (op.op === "delta") this.appendDelta(op.id, op.kind, op.text ?? "");
       else if (op.op === "tool") this.upsertTool(op.id, op.tool);
+      else if (op.op === "todo") {
+        const entry = this.ensure(op.id);
+        setPlan(entry.msg, op.todos);
+        this.markDirty(entry, true);
+      }
       else if (op.op === "permission") {
         const entry = this.ensure(op.id);
         entry.permission = op.permission;
@@ -471,6 +478,8 @@ export class MessageList {
     if (marker) out.push(marker);
     const undo = undoNotebookChanges(entry.msg, live);
     if (undo) out.push(undo);
+    const files = filesChanged(entry.msg, live);
+    if (files) out.push(files);
     return out;
   }
 

@@ -1,6 +1,7 @@
 // Reasoning and tool blocks, permission prompts and final-status markers of a message.
 import { notebookDiff } from "./approval.js";
 import { h } from "./dom.js";
+import { planBlock, updatePlan } from "./plan.js";
 
 /** @typedef {import("./types.js").Part} Part */
 /** @typedef {import("./types.js").ToolPart} ToolPart */
@@ -24,13 +25,16 @@ export function syncParts(container, parts) {
   /** @type {HTMLElement[]} */
   const wanted = [];
   for (const part of parts) {
-    const key = part.kind === "tool" ? `t:${part.call_id}` : `r:${reasoningIndex++}`;
+    if (part.kind === "files") continue; // shown below the answer (filechanges.js)
+    const key =
+      part.kind === "tool" ? `t:${part.call_id}` : part.kind === "todo" ? "plan" : `r:${reasoningIndex++}`;
     let block = existing.get(key);
     if (!block) {
-      block = part.kind === "tool" ? toolBlock() : reasoningBlock();
+      block = part.kind === "tool" ? toolBlock() : part.kind === "todo" ? planBlock() : reasoningBlock();
       block.dataset.key = key;
     }
     if (part.kind === "tool") updateTool(block, part);
+    else if (part.kind === "todo") updatePlan(block, part.todos);
     else updateReasoning(block, part.text);
     wanted.push(block);
   }

@@ -32,9 +32,11 @@
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "retrying" |
  *   "idle" | "error", message?: string | null, attempt?: number}} StatusChunk
- * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk} ChunkFrame
+ * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
+ *   kind: "todo", todos: import("./plan.js").TodoItem[]}} TodoChunk
+ * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk | TodoChunk} ChunkFrame
  * @typedef {{type: "rewind", session_id: string, seq?: number, removed: string[],
- *   notebook_changes: string[]}} RewindFrame
+ *   notebook_changes: string[], file_changes?: string[]}} RewindFrame
  * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame} ServerFrame
  */
 
@@ -123,7 +125,8 @@ export const PANEL_MESSAGE_TYPES = [
  * @typedef {{op: "delta", id: string, kind: "text" | "reasoning", text: string}} DeltaOp
  * @typedef {{op: "tool", id: string, tool: import("./types.js").ToolPart}} ToolOp
  * @typedef {{op: "permission", id: string, permission: import("./types.js").Permission}} PermissionOp
- * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp} Op
+ * @typedef {{op: "todo", id: string, todos: import("./plan.js").TodoItem[]}} TodoOp
+ * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp | TodoOp} Op
  */
 
 /** Message statuses after which nothing more streams into a message. */

@@ -5,7 +5,8 @@
  * @typedef {{kind: "reasoning", text: string}} ReasoningPart
  * @typedef {{kind: "tool", call_id: string, name: string, status: string,
  *   title?: string, input?: unknown, output?: unknown, error?: string}} ToolPart
- * @typedef {ReasoningPart | ToolPart} Part
+ * @typedef {ReasoningPart | ToolPart | import("./plan.js").TodoPart |
+ *   import("./filechanges.js").FilesPart} Part
  * @typedef {{id: string, permission: string, patterns?: string[],
  *   notebook?: import("./approval.js").NotebookChange}} Permission
  * @typedef {{id: string, session_id?: string, role: "user" | "assistant", status: string,

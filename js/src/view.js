@@ -2,6 +2,7 @@
 // header, connection banner, notices, message list, status line, context chips, composer.
 import "./chat.css";
 import { undoButton } from "./approval.js";
+import { fileUndoButton } from "./filechanges.js";
 import { ContextChips } from "./chips.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
@@ -10,6 +11,7 @@ import { MessageList } from "./messages.js";
 import { Notices } from "./notices.js";
 
 const REWOUND_TEXT = "The answers taken back had changed notebooks.";
+const REWOUND_FILES_TEXT = "The answers taken back had changed files.";
 
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").Chip} Chip */
@@ -137,13 +139,14 @@ export class ChatView {
   }
 
   /**
-   * A rewind removed answers whose notebook changes are not undone: offer to undo them.
+   * A rewind removed answers whose notebook or file changes are not undone: offer to undo them.
    * @param {string | undefined} sessionId
-   * @param {string[]} messageIds
+   * @param {string[]} notebookChanges
+   * @param {string[]} fileChanges
    */
-  rewound(sessionId, messageIds) {
-    if (!messageIds.length) return;
-    this.notices.offer(REWOUND_TEXT, undoButton(sessionId, messageIds));
+  rewound(sessionId, notebookChanges, fileChanges) {
+    if (notebookChanges.length) this.notices.offer(REWOUND_TEXT, undoButton(sessionId, notebookChanges));
+    if (fileChanges.length) this.notices.offer(REWOUND_FILES_TEXT, fileUndoButton(sessionId, fileChanges));
   }
 
   destroy() {

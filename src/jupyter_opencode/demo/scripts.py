@@ -34,7 +34,7 @@ TITLE_MARKER = "title generator"
 _DIRECTIVE = re.compile(
     r"\[\[(echo|long|slow|stall|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]"
 )
-_NOTEBOOK_CALL = re.compile(r"\[\[(notebook|call) (\w+) (\{.*?\})\]\]", re.DOTALL)
+_NOTEBOOK_CALL = re.compile(r"\[\[(notebook|call) (\w+) (?=\{)")
 NOTEBOOK_REPLY = "Notebook tools said:"
 TOOL_MEDIA = "Attached media from tool result"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -232,12 +232,13 @@ def _tool_output_after_last_user(messages: list[dict[str, Any]]) -> str | None:
 def notebook_calls(user_text: str) -> list[tuple[str, dict[str, Any]]]:
     """The tool calls (full tool name, arguments) asked for in ``user_text``, in order."""
     calls = []
+    decoder = json.JSONDecoder()
     for match in _NOTEBOOK_CALL.finditer(user_text):
-        try:
-            args = json.loads(match.group(3))
+        try:  # the arguments may nest objects (a todo list): read one whole JSON value
+            args, end = decoder.raw_decode(user_text, match.end())
         except ValueError:
             continue
-        if isinstance(args, dict):
+        if isinstance(args, dict) and user_text.startswith("]]", end):
             prefix = "jupyter_" if match.group(1) == "notebook" else ""
             calls.append((prefix + match.group(2), args))
     return calls

@@ -160,4 +160,7 @@ class Conversation:
                 parts.append({"kind": "reasoning", "text": frame.get("delta", "")})
         elif kind == "tool":
             _set_part(current.setdefault("parts", []), {"kind": "tool", **frame["tool"]})
+        elif kind == "todo":  # the plan as it now stands, first
+            others = [p for p in current.get("parts", []) if p.get("kind") != "todo"]
+            current["parts"] = [{"kind": "todo", "todos": frame["todos"]}, *others]
         return frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-ChunkKind = Literal["text", "reasoning", "tool", "permission", "status"]
+ChunkKind = Literal["text", "reasoning", "tool", "permission", "status", "todo"]
 Status = Literal["starting", "thinking", "tool", "permission", "retrying", "idle", "error"]
 
 
@@ -94,7 +94,8 @@ class ChunkFrame(_ChunkFields, total=False):
 
     text / reasoning: ``delta``; tool: ``tool`` {call_id, name, status, title?, input?,
     output?, error?}; permission: ``permission`` {id, permission, patterns, metadata};
-    status: ``status`` plus ``message`` / ``attempt``.
+    status: ``status`` plus ``message`` / ``attempt``; todo: ``todos`` [{content, status,
+    priority}], the agent's whole plan as it now stands.
     """
 
     seq: int
@@ -104,6 +105,7 @@ class ChunkFrame(_ChunkFields, total=False):
     status: Status
     message: str | None
     attempt: int
+    todos: list[dict[str, str]]
 
 
 class _RewindFields(TypedDict):

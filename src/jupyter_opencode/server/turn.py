@@ -9,6 +9,17 @@ from typing import Any
 Chunk = dict[str, Any]
 
 _TOOL_FIELDS = ("title", "input", "output", "error")
+_TODO_FIELDS = ("content", "status", "priority")
+
+
+def plan_items(todos: object) -> list[dict[str, str]]:
+    """opencode's todo list as we keep it: each item's content, status and priority."""
+    items = todos if isinstance(todos, list) else []
+    return [
+        {key: str(item.get(key) or "") for key in _TODO_FIELDS}
+        for item in items
+        if isinstance(item, dict)
+    ]
 
 
 @dataclass
@@ -36,6 +47,8 @@ class Turn:
     reasoning: dict[str, str] = field(default_factory=dict)
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     permissions: set[str] = field(default_factory=set)
+    # The agent's plan (its todo list) as last written during this answer.
+    todos: list[dict[str, str]] | None = None
     _user_ids: set[str] = field(default_factory=set)
     _assistant_ids: set[str] = field(default_factory=set)
     _part_kinds: dict[str, str] = field(default_factory=dict)
@@ -65,7 +78,8 @@ class Turn:
     def parts(self) -> list[dict[str, Any]]:
         """Reasoning and tool parts, as stored with the final message."""
         reasoning = [{"kind": "reasoning", "text": t} for t in self.reasoning.values() if t]
-        return [*reasoning, *({"kind": "tool", **tool} for tool in self.tools.values())]
+        plan = [] if self.todos is None else [{"kind": "todo", "todos": self.todos}]
+        return [*plan, *reasoning, *({"kind": "tool", **tool} for tool in self.tools.values())]
 
     def status_chunk(self, status: str, **extra: Any) -> list[Chunk]:
         """A status chunk, unless it repeats the last one."""
@@ -96,6 +110,9 @@ class Turn:
         if kind == "permission.replied":
             self.permissions.discard(str(props.get("requestID") or props.get("permissionID")))
             return self.status_chunk("thinking"), False
+        if kind == "todo.updated":
+            self.todos = plan_items(props.get("todos"))
+            return [{"kind": "todo", "todos": self.todos}], False
         if kind == "session.idle":
             return [], True
         return [], False

@@ -162,7 +162,8 @@ export class OpencodeApi {
    * Rewind: remove this message and every later one.
    * @param {string} sid
    * @param {string} mid
-   * @returns {Promise<{removed: string[], notebook_changes: string[], session: Session}>}
+   * @returns {Promise<{removed: string[], notebook_changes: string[], file_changes?: string[],
+   *   session: Session}>}
    */
   rewind(sid, mid) {
     return this.request(`sessions/${sid}/messages/${mid}`, { method: 'DELETE' });

@@ -418,7 +418,7 @@ export class ConversationTab extends Widget {
     this.view.notices.clearErrors();
     const done = await this.call(() => this.options.api.rewind(this.sessionId, messageId), 'Rewind failed');
     if (done) {
-      this.client.rewound(done.removed, done.notebook_changes ?? []);
+      this.client.rewound(done.removed, done.notebook_changes ?? [], done.file_changes ?? []);
     }
   }
 

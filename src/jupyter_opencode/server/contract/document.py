@@ -335,6 +335,16 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "400 404 409",
             ),
         },
+        "/sessions/{sid}/todo": {
+            "parameters": [_SID],
+            "get": _op(
+                "getPlan",
+                "The agent's plan (its todo list) as it now stands: each item's content, status"
+                " (pending, in_progress, completed, cancelled) and priority",
+                ("200", r.PLAN),
+                "400 404",
+            ),
+        },
         "/sessions/{sid}/permissions/{pid}": {
             "parameters": [_SID, _path_param("pid", {"type": "string"}, "a pending request")],
             "post": _op(

@@ -169,6 +169,15 @@ FILE_CHANGES = _object(
     },
     note=_STRING,
 )
+PLAN = _object(
+    ("todos",),
+    todos={
+        "type": "array",
+        "items": _object(
+            ("content", "status", "priority"), content=_STRING, status=_STRING, priority=_STRING
+        ),
+    },
+)
 FILES_UNDONE = _object(
     ("restored", "skipped"),
     restored={"type": "array", "items": _STRING},

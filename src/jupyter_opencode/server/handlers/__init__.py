@@ -15,6 +15,7 @@ from .library import (
     TemplatesHandler,
 )
 from .notebook import LiveNotebookHandler, NotebookToolHandler, NotebookUndoHandler
+from .plan import PlanHandler
 from .rest import (
     AbortHandler,
     ForkHandler,
@@ -56,4 +57,5 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/messages/{_MID}/notebook-changes", NotebookUndoHandler),
     (f"sessions/{_SID}/messages/{_MID}/files", FileChangesHandler),
     (f"sessions/{_SID}/messages/{_MID}/files/undo", FileUndoHandler),
+    (f"sessions/{_SID}/todo", PlanHandler),
 ]

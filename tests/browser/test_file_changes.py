@@ -1,0 +1,135 @@
+"""Files the agent's edit tools changed: listed under the answer, diffs, undo; panel and tab."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from jupyter_opencode.testing import FakeModelProcess
+
+from .lab import Lab, chromium, run_first_cell, run_lab, shot
+from .test_sidebar import TAB, command, new_id, open_lab, set_theme
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "files.ipynb"
+CHAT = "from jupyter_opencode import Chat\nchat = Chat()\nchat"
+
+
+def calls(*steps: tuple[str, dict[str, Any]]) -> str:
+    """A prompt making the fake model call opencode's own tools in order."""
+    return " ".join(f"[[call {tool} {json.dumps(args)}]]" for tool, args in steps)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) -> Iterator[Lab]:
+    """JupyterLab on the fake model (edits ask first), with a notebook showing a Chat."""
+    with run_lab(tmp_path_factory.mktemp("file-changes"), fake_model.url) as lab:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(CHAT)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        (lab.root / NOTEBOOK).write_text(nbformat.writes(nb))
+        yield lab
+
+
+@pytest.fixture
+def page(lab: Lab) -> Iterator[Page]:
+    """A fresh browser page; no page errors."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1300, "height": 950})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+    assert errors == []
+
+
+def ask_and_allow(chat: Locator, text: str, prompts: int) -> Locator:
+    """Send `text`, allow each edit once; the finished answer."""
+    box = chat.get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Enter")
+    for _ in range(prompts):
+        button = chat.locator(".jo-permission").last.get_by_role("button", name="Allow once")
+        expect(button).to_be_visible(timeout=60_000)
+        button.click()
+        expect(button).to_have_count(0, timeout=10_000)
+    answer = chat.locator(".jo-msg.jo-assistant").last
+    expect(answer).to_have_class(re.compile("jo-status-complete"), timeout=60_000)
+    return answer
+
+
+def test_panel_lists_changed_files_shows_a_diff_and_undoes(page: Page, lab: Lab) -> None:
+    (lab.root / "report.txt").write_text("total: 1\nok\n")
+    chat = run_first_cell(page, lab, NOTEBOOK)
+    expect(chat).to_be_visible(timeout=60_000)
+    text = calls(
+        ("edit", {"filePath": str(lab.root / "report.txt"), "oldString": "1", "newString": "2"}),
+        ("write", {"filePath": str(lab.root / "made.py"), "content": "print('made')\n"}),
+    )
+    answer = ask_and_allow(chat, text, 2)
+    files = answer.locator(".jo-files")
+    expect(files.locator(".jo-files-head")).to_have_text("Files changed")
+    rows = files.locator(".jo-file > summary")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("report.txt")
+    expect(rows.nth(0)).to_contain_text("modified")
+    expect(rows.nth(0).locator(".jo-file-add")).to_have_text("+1")
+    expect(rows.nth(1)).to_contain_text("made.py")
+    expect(rows.nth(1)).to_contain_text("added")
+    rows.nth(0).click()
+    diff = files.locator(".jo-file").nth(0).locator(".jo-file-diff")
+    expect(diff.locator(".jo-nbdiff-del")).to_have_text("-total: 1")
+    expect(diff.locator(".jo-nbdiff-add")).to_have_text("+total: 2")
+    files.scroll_into_view_if_needed()
+    shot(page, "file-changes-panel-light")
+    assert (lab.root / "made.py").exists()
+
+    files.get_by_role("button", name="Undo file changes").click()
+    expect(files.locator(".jo-nbundo-note")).to_have_text("Restored 2 file(s).", timeout=20_000)
+    assert not (lab.root / "made.py").exists()
+    assert (lab.root / "report.txt").read_text() == "total: 1\nok\n"
+
+
+def test_tab_keeps_the_list_after_reload_and_offers_undo_on_rewind(page: Page, lab: Lab) -> None:
+    target = lab.root / "notes.md"
+    target.write_text("# Notes\nfirst\n")
+    sid = new_id()
+    open_lab(page, lab)
+    command(page, "jupyter-opencode:open", {"id": sid})
+    tab = page.locator(f"{TAB}[data-session='{sid}']")
+    text = calls(("write", {"filePath": str(target), "content": "# Notes\nsecond\nthird\n"}))
+    ask_and_allow(tab, text, 1)
+    assert target.read_text() == "# Notes\nsecond\nthird\n"
+
+    open_lab(page, lab)  # a reload: the list comes back with the stored answer
+    command(page, "jupyter-opencode:open", {"id": sid})
+    tab = page.locator(f"{TAB}[data-session='{sid}']")
+    files = tab.locator(".jo-msg.jo-assistant .jo-files")
+    expect(files.locator(".jo-file > summary")).to_contain_text("notes.md", timeout=30_000)
+    expect(files.locator(".jo-file-del")).to_have_text("\u22121")
+    files.locator(".jo-file > summary").click()
+    set_theme(page, dark=True)
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
+    files.scroll_into_view_if_needed()
+    shot(page, "file-changes-tab-dark")
+
+    user = tab.locator(".jo-msg.jo-user").first
+    user.hover()
+    rewind = user.get_by_role("button", name="Rewind: take back this message and what follows")
+    rewind.click()
+    expect(rewind).to_have_text("Remove what follows?")
+    rewind.click()
+    expect(tab.locator(".jo-msg")).to_have_count(0, timeout=20_000)
+    notice = tab.get_by_text("The answers taken back had changed files.")
+    expect(notice).to_be_visible()
+    shot(page, "file-changes-rewound-dark")
+    tab.get_by_role("button", name="Undo file changes").click()
+    expect(tab.get_by_text("Restored 1 file(s).")).to_be_visible(timeout=20_000)
+    assert target.read_text() == "# Notes\nfirst\n"
+    set_theme(page, dark=False)
