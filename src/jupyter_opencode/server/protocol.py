@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-ChunkKind = Literal["text", "reasoning", "tool", "permission", "status", "todo"]
+ChunkKind = Literal["text", "reasoning", "tool", "permission", "status", "todo", "usage"]
 Status = Literal["starting", "thinking", "tool", "permission", "retrying", "idle", "error"]
 
 
@@ -95,7 +95,8 @@ class ChunkFrame(_ChunkFields, total=False):
     text / reasoning: ``delta``; tool: ``tool`` {call_id, name, status, title?, input?,
     output?, error?}; permission: ``permission`` {id, permission, patterns, metadata};
     status: ``status`` plus ``message`` / ``attempt``; todo: ``todos`` [{content, status,
-    priority}], the agent's whole plan as it now stands.
+    priority}], the agent's whole plan as it now stands; usage: ``usage`` {tokens, limit, cost},
+    the context window as of the latest step (limit 0: the model's is unknown).
     """
 
     seq: int
@@ -106,6 +107,7 @@ class ChunkFrame(_ChunkFields, total=False):
     message: str | None
     attempt: int
     todos: list[dict[str, str]]
+    usage: dict[str, Any]
 
 
 class _RewindFields(TypedDict):

@@ -20,6 +20,7 @@ from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
 from .protocol import ChunkFrame, MessageFrame, chunk_frame, message_frame
 from .store import SessionStore
+from .store.context import save_context
 from .turn import Chunk, Turn
 from .writer import ChunkWriter
 
@@ -133,6 +134,7 @@ class ChatService:
         self.permissions: PermissionHook | None = None
         # Sees opencode's own file edits (their permission prompts) and lists them with answers.
         self.files: FileChanges | None = None
+        self._limits: dict[str, int] | None = None  # each model's context window, per worker
         # Told when an answer starts or ends (the server's activity, for idle cullers).
         self.on_activity: Callable[[], None] = lambda: None
         # Raises when the administrator's policy does not allow a model.
@@ -290,6 +292,7 @@ class ChatService:
     ) -> None:
         try:
             client = await self.supervisor.ready()
+            turn.limits = await self.context_limits(client)
             # The session is made while the event stream opens: a first prompt waits for neither.
             opening = asyncio.wait_for(self.hub.connected.wait(), 30.0)
             ocid, _ = await asyncio.gather(self._opencode_session(client, session), opening)
@@ -310,6 +313,17 @@ class ChatService:
         except Exception as e:
             log.error("answering in session %s failed", turn.session_id, exc_info=True)
             await self.finish(turn, "error", f"internal error: {e}")
+
+    async def context_limits(self, client: OpencodeClient) -> dict[str, int]:
+        """Each model's context window in tokens (as opencode's providers say), read once."""
+        if self._limits is None:
+            known = await client.providers()
+            self._limits = {
+                f"{p['id']}/{mid}": int((m.get("limit") or {}).get("context") or 0)
+                for p in known.get("providers") or []
+                for mid, m in (p.get("models") or {}).items()
+            }
+        return self._limits
 
     async def _opencode_session(self, client: OpencodeClient, session: dict[str, Any]) -> str:
         ocid = session.get("opencode_session_id")
@@ -360,6 +374,10 @@ class ChatService:
         recorded = self._record(turn, self._message_frame(turn, full))
         await self.writer.flush()
         await self.store.finish_message(message)
+        if turn.context_tokens:
+            await save_context(
+                self.store, turn.session_id, turn.context_tokens, turn.usage()["limit"]
+            )
         return recorded
 
     async def _save_failed(self, turn: Turn, reason: str) -> tuple[int, str, Delta | None]:
@@ -496,7 +514,16 @@ class ChatService:
 
     def on_worker_ready(self, client: OpencodeClient) -> None:
         """Listen to the new worker's events."""
+        self._limits = None
         self.hub.connect(client)
+
+    async def announce(self, message: dict[str, Any]) -> None:
+        """Send a stored message made outside an answer (a compaction) to every view, in order."""
+        sid = message["session_id"]
+        seq = max(await self.store.max_seq(sid), self._seq_floor.pop(sid, 0))
+        carrier = Turn(session_id=sid, message_id=message["id"], model=None, next_seq=seq)
+        self._emit_message(carrier, message)
+        await self.writer.flush()
 
     def on_worker_lost(self, reason: str) -> None:
         """The worker died: every answer in progress ends interrupted, keeping its text."""

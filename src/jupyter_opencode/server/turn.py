@@ -49,6 +49,10 @@ class Turn:
     permissions: set[str] = field(default_factory=set)
     # The agent's plan (its todo list) as last written during this answer.
     todos: list[dict[str, str]] | None = None
+    # The tokens of the context window as of the latest step, and the model's limits (model ->
+    # context tokens; 0: unknown), filled in by the service.
+    context_tokens: int = 0
+    limits: dict[str, int] = field(default_factory=dict)
     _user_ids: set[str] = field(default_factory=set)
     _assistant_ids: set[str] = field(default_factory=set)
     _part_kinds: dict[str, str] = field(default_factory=dict)
@@ -79,7 +83,9 @@ class Turn:
         """Reasoning and tool parts, as stored with the final message."""
         reasoning = [{"kind": "reasoning", "text": t} for t in self.reasoning.values() if t]
         plan = [] if self.todos is None else [{"kind": "todo", "todos": self.todos}]
-        return [*plan, *reasoning, *({"kind": "tool", **tool} for tool in self.tools.values())]
+        usage = [{"kind": "usage", **self.usage()}] if self.context_tokens else []
+        tools = [{"kind": "tool", **tool} for tool in self.tools.values()]
+        return [*plan, *reasoning, *tools, *usage]
 
     def status_chunk(self, status: str, **extra: Any) -> list[Chunk]:
         """A status chunk, unless it repeats the last one."""
@@ -140,7 +146,26 @@ class Turn:
             self._usage[str(info.get("id"))] = (usage, float(info.get("cost") or 0))
             self.tokens = sum(t for t, _ in self._usage.values())
             self.cost = sum(c for _, c in self._usage.values())
+            return self._context(tokens)
         return []
+
+    def _context(self, tokens: dict[str, Any]) -> list[Chunk]:
+        """A usage chunk when the context window of the latest step changed."""
+        cache = tokens.get("cache") or {}
+        size = sum(
+            int(n or 0)
+            for n in (tokens.get("input"), tokens.get("output"), tokens.get("reasoning"),
+                      cache.get("read"), cache.get("write"))
+        )  # fmt: skip
+        if not size or size == self.context_tokens:
+            return []
+        self.context_tokens = size
+        return [{"kind": "usage", "usage": self.usage()}]
+
+    def usage(self) -> dict[str, Any]:
+        """The context window as clients show it: tokens, the model's limit, the answer's cost."""
+        limit = self.limits.get(self.model or "", 0)
+        return {"tokens": self.context_tokens, "limit": limit, "cost": self.cost}
 
     def _record_error(self, error: dict[str, Any]) -> None:
         name = str(error.get("name") or "Error")

@@ -173,6 +173,13 @@ class OpencodeClient:
         """Stop the answer being generated in a session."""
         await self._request("POST", f"/session/{opencode_session_id}/abort", timeout=timeout)
 
+    async def summarize(self, opencode_session_id: str, model: str, timeout: float = 600.0) -> None:
+        """Compact a session: the model summarizes it, and later prompts go on from the summary."""
+        provider, _, model_id = model.partition("/")
+        body = {"providerID": provider, "modelID": model_id}
+        path = f"/session/{opencode_session_id}/summarize"
+        await self._request("POST", path, body, timeout=timeout)
+
     async def messages(
         self, opencode_session_id: str, limit: int | None = 10
     ) -> list[dict[str, Any]]:

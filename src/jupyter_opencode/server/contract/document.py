@@ -345,6 +345,17 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "400 404",
             ),
         },
+        "/sessions/{sid}/compact": {
+            "parameters": [_SID],
+            "post": _op(
+                "compactSession",
+                "Compaction: opencode summarizes the conversation and later prompts go on from"
+                " the summary; answers the divider message (role system, content"
+                ' "Conversation compacted", the summary in a part of kind compaction)',
+                ("200", r.COMPACTED),
+                "400 404 409 502",
+            ),
+        },
         "/sessions/{sid}/permissions/{pid}": {
             "parameters": [_SID, _path_param("pid", {"type": "string"}, "a pending request")],
             "post": _op(

@@ -42,6 +42,8 @@ SESSION = _object(
     archived=_BOOLEAN,
     tags={"type": "array", "items": _STRING},
     imported_from={"type": ["object", "null"]},
+    context_tokens=_INTEGER,
+    context_limit=_INTEGER,
 )
 ANNOTATION = {
     "type": ["object", "null"],
@@ -169,6 +171,7 @@ FILE_CHANGES = _object(
     },
     note=_STRING,
 )
+COMPACTED = _object(("message",), message=MESSAGE)
 PLAN = _object(
     ("todos",),
     todos={

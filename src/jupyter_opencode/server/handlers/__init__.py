@@ -15,7 +15,7 @@ from .library import (
     TemplatesHandler,
 )
 from .notebook import LiveNotebookHandler, NotebookToolHandler, NotebookUndoHandler
-from .plan import PlanHandler
+from .plan import CompactHandler, PlanHandler
 from .rest import (
     AbortHandler,
     ForkHandler,
@@ -58,4 +58,5 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/messages/{_MID}/files", FileChangesHandler),
     (f"sessions/{_SID}/messages/{_MID}/files/undo", FileUndoHandler),
     (f"sessions/{_SID}/todo", PlanHandler),
+    (f"sessions/{_SID}/compact", CompactHandler),
 ]

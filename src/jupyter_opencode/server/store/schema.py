@@ -192,9 +192,12 @@ MIGRATIONS: list[str] = [
         deleted_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
-    # 7 (file changes): each file opencode's edit tools changed, as it was before the answer and
-    # as the answer left it, for undo.
+    # 7 (file changes, context): each file opencode's edit tools changed, as it was before the
+    # answer and as the answer left it, for undo; the tokens of each session's context window and
+    # the model's limit.
     """
+    ALTER TABLE sessions ADD COLUMN context_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN context_limit INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE IF NOT EXISTS file_changes (
         id INTEGER PRIMARY KEY,
         session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,

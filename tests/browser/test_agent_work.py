@@ -1,4 +1,4 @@
-"""Files the agent's edit tools changed: listed under the answer, diffs, undo; panel and tab."""
+"""The agent's plan and the files its edit tools changed, in the panel and the tab."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from jupyter_opencode.testing import FakeModelProcess
 
 from .lab import Lab, chromium, run_first_cell, run_lab, shot
-from .test_sidebar import TAB, command, new_id, open_lab, set_theme
+from .test_sidebar import TAB, answered, new_id, open_lab, set_theme
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +47,23 @@ def page(lab: Lab) -> Iterator[Page]:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         yield page
     assert errors == []
+
+
+def todowrite(*items: tuple[str, str]) -> str:
+    """A fake-model directive writing the agent's whole todo list."""
+    todos = [
+        {"id": str(i), "content": c, "status": s, "priority": "medium"}
+        for i, (c, s) in enumerate(items)
+    ]
+    return f"[[call todowrite {json.dumps({'todos': todos})}]]"
+
+
+def open_session(page: Page, sid: str) -> Locator:
+    """Open a session's tab (the command's result, a widget, stays in the page)."""
+    page.evaluate(
+        "(id) => { window.jupyterapp.commands.execute('jupyter-opencode:open', {id}); }", sid
+    )
+    return page.locator(f"{TAB}[data-session='{sid}']")
 
 
 def ask_and_allow(chat: Locator, text: str, prompts: int) -> Locator:
@@ -101,15 +118,13 @@ def test_tab_keeps_the_list_after_reload_and_offers_undo_on_rewind(page: Page, l
     target.write_text("# Notes\nfirst\n")
     sid = new_id()
     open_lab(page, lab)
-    command(page, "jupyter-opencode:open", {"id": sid})
-    tab = page.locator(f"{TAB}[data-session='{sid}']")
+    tab = open_session(page, sid)
     text = calls(("write", {"filePath": str(target), "content": "# Notes\nsecond\nthird\n"}))
     ask_and_allow(tab, text, 1)
     assert target.read_text() == "# Notes\nsecond\nthird\n"
 
     open_lab(page, lab)  # a reload: the list comes back with the stored answer
-    command(page, "jupyter-opencode:open", {"id": sid})
-    tab = page.locator(f"{TAB}[data-session='{sid}']")
+    tab = open_session(page, sid)
     files = tab.locator(".jo-msg.jo-assistant .jo-files")
     expect(files.locator(".jo-file > summary")).to_contain_text("notes.md", timeout=30_000)
     expect(files.locator(".jo-file-del")).to_have_text("\u22121")
@@ -132,4 +147,48 @@ def test_tab_keeps_the_list_after_reload_and_offers_undo_on_rewind(page: Page, l
     tab.get_by_role("button", name="Undo file changes").click()
     expect(tab.get_by_text("Restored 1 file(s).")).to_be_visible(timeout=20_000)
     assert target.read_text() == "# Notes\nfirst\n"
+    set_theme(page, dark=False)
+
+
+def test_panel_plan_updates_live(page: Page, lab: Lab) -> None:
+    chat = run_first_cell(page, lab, NOTEBOOK)
+    expect(chat).to_be_visible(timeout=60_000)
+    box = chat.get_by_role("textbox", name="Message")
+    write = {"filePath": str(lab.root / "plan.txt"), "content": "step\n"}
+    box.fill(
+        todowrite(("Read the data", "in_progress"), ("Write plan.txt", "pending"))
+        + f" [[call write {json.dumps(write)}]] "
+        + todowrite(("Read the data", "completed"), ("Write plan.txt", "completed"))
+    )
+    box.press("Enter")
+    answer = chat.locator(".jo-msg.jo-assistant").last
+    plan = answer.locator(".jo-plan")
+    allow = chat.locator(".jo-permission").last.get_by_role("button", name="Allow once")
+    expect(allow).to_be_visible(timeout=60_000)  # the answer waits: the first plan shows
+    expect(plan.locator(".jo-plan-head")).to_have_text("Plan (0/2 done)")
+    items = plan.locator(".jo-plan-item")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_have_attribute("data-status", "in_progress")
+    expect(items.nth(1)).to_contain_text("Write plan.txt")
+    plan.scroll_into_view_if_needed()
+    shot(page, "plan-panel-live-light")
+    allow.click()
+    expect(plan.locator(".jo-plan-head")).to_have_text("Plan (2/2 done)", timeout=60_000)
+    expect(answer).to_have_class(re.compile("jo-status-complete"), timeout=60_000)
+    expect(plan.locator(".jo-plan-item[data-status='completed']")).to_have_count(2)
+
+
+def test_tab_shows_the_plan_after_a_reload(page: Page, lab: Lab) -> None:
+    sid = new_id()
+    text = todowrite(("Clean", "completed"), ("Model", "in_progress"), ("Report", "cancelled"))
+    lab.call("POST", f"opencode/sessions/{sid}/messages", {"text": text})
+    answered(lab, sid)
+    open_lab(page, lab)
+    set_theme(page, dark=True)
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
+    plan = open_session(page, sid).locator(".jo-plan")
+    expect(plan.locator(".jo-plan-head")).to_have_text("Plan (1/3 done)", timeout=30_000)
+    statuses = [plan.locator(".jo-plan-item").nth(i).get_attribute("data-status") for i in range(3)]
+    assert statuses == ["completed", "in_progress", "cancelled"]
+    shot(page, "plan-tab-dark")
     set_theme(page, dark=False)
