@@ -5,6 +5,7 @@
 import { MessageActions } from "./actions.js";
 import { menu, runCommand } from "./commands.js";
 import { Conversation } from "./conversation.js";
+import { latestUsage } from "./usage.js";
 import { ChatView } from "./view.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -44,6 +45,7 @@ export class ChatClient {
       onNew: () => host.newChat(true),
       onFork: () => host.fork(),
       onModel: (id) => this.useModel(id),
+      onCompact: () => host.compact(),
       onPermission: (id, reply) => host.permission(id, reply),
       onLoadOlder: (before) => host.loadOlder(before),
       onRemoveChip: (id) => host.removeChip(id),
@@ -211,6 +213,8 @@ export class ChatClient {
   update() {
     this.view.setStatus(this.conversation.status || (this.sending && !this.conversation.busy ? "Sending…" : ""));
     this.view.setBusy(this.sending || this.conversation.busy);
+    this.view.header.context.set(latestUsage(this.conversation.messages));
+    this.view.header.context.setBusy(this.sending || this.conversation.busy);
   }
 
   destroy() {

@@ -16,6 +16,7 @@ const MAX_CONTEXT_CELLS = 50;
  *   exportAs: (format: string) => void, search: (query: string) => void,
  *   rewind: (messageId: string) => void, rename: (title: string) => void,
  *   star: () => void, tag: (name: string) => void, template: (name: string) => void,
+ *   compact: () => void,
  * }} CommandHost
  */
 
@@ -88,6 +89,12 @@ export const COMMANDS = [
     args: " ",
     help: "Search every conversation: /search WORDS",
     run: (ctx, arg) => ctx.host.search(arg || fail("/search needs something to look for: /search WORDS")),
+  },
+  {
+    name: "/compact",
+    args: "",
+    help: "Summarize the conversation so far; later prompts go on from the summary",
+    run: (ctx) => (ctx.messageCount() ? ctx.host.compact() : fail("Nothing to compact yet: send a message first.")),
   },
   {
     name: "/rewind",

@@ -3,6 +3,7 @@
 // frames through its kernel). The kernel keeps a copy by the same rules (kernel/conversation.py)
 // for what its Python API returns.
 import { setPlan } from "./plan.js";
+import { setUsage } from "./usage.js";
 import { FINAL_STATUSES } from "./protocol.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -121,6 +122,8 @@ export class Conversation {
     } else if (frame.kind === "todo") {
       setPlan(message, frame.todos);
       ops.push({ op: "todo", id: message.id, todos: frame.todos });
+    } else if (frame.kind === "usage") {
+      setUsage(message, frame.usage);
     }
     return ops;
   }

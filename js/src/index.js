@@ -76,6 +76,7 @@ function render({ model, el }) {
     star: () => command("star"),
     tag: (name) => command("tag", name),
     template: (name) => command("template", name),
+    compact: () => command("compact"),
   });
   const view = client.view;
   el.append(view.el);

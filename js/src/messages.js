@@ -435,7 +435,8 @@ export class MessageList {
     const { msg } = entry;
     const el = /** @type {HTMLElement} */ (entry.el);
     const live = LIVE.has(msg.status);
-    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"} jo-status-${msg.status}${live ? " jo-live" : ""}${
+    const compaction = (msg.parts ?? []).some((p) => p.kind === "compaction") ? " jo-compaction" : "";
+    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"}${compaction} jo-status-${msg.status}${live ? " jo-live" : ""}${
       msg.id === this.hitId ? " jo-hit" : ""
     }`;
     syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? []);

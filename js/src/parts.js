@@ -25,28 +25,35 @@ export function syncParts(container, parts) {
   /** @type {HTMLElement[]} */
   const wanted = [];
   for (const part of parts) {
-    if (part.kind === "files") continue; // shown below the answer (filechanges.js)
+    // Shown elsewhere: files below the answer (filechanges.js), usage in the header (usage.js).
+    if (part.kind === "files" || part.kind === "usage") continue;
     const key =
-      part.kind === "tool" ? `t:${part.call_id}` : part.kind === "todo" ? "plan" : `r:${reasoningIndex++}`;
+      part.kind === "tool" ? `t:${part.call_id}` : part.kind === "reasoning" ? `r:${reasoningIndex++}` : part.kind;
     let block = existing.get(key);
     if (!block) {
-      block = part.kind === "tool" ? toolBlock() : part.kind === "todo" ? planBlock() : reasoningBlock();
+      if (part.kind === "tool") block = toolBlock();
+      else if (part.kind === "todo") block = planBlock();
+      else block = reasoningBlock(part.kind === "compaction" ? "Summary" : "Reasoning");
       block.dataset.key = key;
     }
     if (part.kind === "tool") updateTool(block, part);
     else if (part.kind === "todo") updatePlan(block, part.todos);
-    else updateReasoning(block, part.text);
+    else updateReasoning(block, part.kind === "compaction" ? part.summary : part.text);
     wanted.push(block);
   }
   container.replaceChildren(...wanted);
 }
 
-/** @returns {HTMLElement} */
-function reasoningBlock() {
+/**
+ * A collapsed block of text: the model's reasoning, or the summary of a compaction.
+ * @param {string} label
+ * @returns {HTMLElement}
+ */
+function reasoningBlock(label) {
   return h(
     "details",
     { class: "jo-reasoning" },
-    h("summary", { text: "Reasoning" }),
+    h("summary", { text: label }),
     h("div", { class: "jo-reasoning-text" }),
   );
 }

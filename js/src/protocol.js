@@ -34,7 +34,9 @@
  *   "idle" | "error", message?: string | null, attempt?: number}} StatusChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "todo", todos: import("./plan.js").TodoItem[]}} TodoChunk
- * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk | TodoChunk} ChunkFrame
+ * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
+ *   kind: "usage", usage: import("./usage.js").Usage}} UsageChunk
+ * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk | TodoChunk | UsageChunk} ChunkFrame
  * @typedef {{type: "rewind", session_id: string, seq?: number, removed: string[],
  *   notebook_changes: string[], file_changes?: string[]}} RewindFrame
  * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame} ServerFrame

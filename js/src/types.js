@@ -6,10 +6,11 @@
  * @typedef {{kind: "tool", call_id: string, name: string, status: string,
  *   title?: string, input?: unknown, output?: unknown, error?: string}} ToolPart
  * @typedef {ReasoningPart | ToolPart | import("./plan.js").TodoPart |
- *   import("./filechanges.js").FilesPart} Part
+ *   import("./filechanges.js").FilesPart | import("./usage.js").UsagePart |
+ *   import("./usage.js").CompactionPart} Part
  * @typedef {{id: string, permission: string, patterns?: string[],
  *   notebook?: import("./approval.js").NotebookChange}} Permission
- * @typedef {{id: string, session_id?: string, role: "user" | "assistant", status: string,
+ * @typedef {{id: string, session_id?: string, role: "user" | "assistant" | "system", status: string,
  *   content: string, error?: string | null, model?: string | null, created_at?: number,
  *   completed_at?: number | null, context?: ContextItem[], parts?: Part[]}} Message
  * @typedef {{id: string, kind: string, label: string, size: number, text: string}} Chip

@@ -23,7 +23,7 @@ const REWOUND_FILES_TEXT = "The answers taken back had changed files.";
  * @typedef {{
  *   onSend: (text: string) => void, onStop: () => void,
  *   onSwitch: (id: string) => void, onNew: () => void, onFork: () => void,
- *   onModel: (id: string) => void,
+ *   onModel: (id: string) => void, onCompact: () => void,
  *   onPermission: (permissionId: string, reply: string) => void,
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
@@ -48,6 +48,7 @@ export class ChatView {
       onNew: actions.onNew,
       onFork: actions.onFork,
       onModel: actions.onModel,
+      onCompact: actions.onCompact,
     });
     this.banner = h("div", { class: "jo-banner", role: "alert", hidden: true });
     this.notices = new Notices();

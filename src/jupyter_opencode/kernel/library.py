@@ -186,6 +186,7 @@ def run_command(chat: Chat, name: str, arg: str) -> None:
     if name == "search" and not arg:
         raise CommandError("/search needs something to look for: /search WORDS")
     work = {
+        "compact": _compact,
         "rename": _rename,
         "search": _search,
         "star": _star,
@@ -200,6 +201,12 @@ def _existing(chat: Chat) -> dict[str, Any]:
     if info is None:
         raise ValueError("this conversation is not saved yet: send a message first")
     return info
+
+
+def _compact(chat: Chat, _arg: str) -> None:
+    _existing(chat)
+    _wait(chat, chat.client.request("POST", session_path(chat.session_id, "compact"), {}))
+    chat.notify("info", "Conversation compacted")
 
 
 def _rename(chat: Chat, title: str) -> None:

@@ -48,6 +48,7 @@ async def compact(service: ChatService, sid: str) -> dict[str, Any]:
         model = session.get("model") or await _default_model(client)
         await client.summarize(ocid, model)
         summary, tokens = _summary(await client.messages(ocid, limit=4))
+        limit = (await service.context_limits(client)).get(model, 0)
         now = time.time()
         message = {
             "id": uuid.uuid4().hex,
@@ -60,7 +61,10 @@ async def compact(service: ChatService, sid: str) -> dict[str, Any]:
             "created_at": now,
             "completed_at": now,
             "context": [],
-            "parts": [{"kind": "compaction", "summary": summary}],
+            "parts": [
+                {"kind": "compaction", "summary": summary},
+                {"kind": "usage", "tokens": tokens, "limit": limit, "cost": 0.0},
+            ],
         }
         await add_compaction(service.store, message, tokens)
         await service.announce(message)

@@ -144,6 +144,14 @@ export class OpencodeApi {
     return this.request(`sessions/${sid}/messages`, { query });
   }
 
+  /**
+   * Compaction: the conversation summarized by the model (later prompts go on from it).
+   * @param {string} sid
+   */
+  compact(sid) {
+    return this.request(`sessions/${sid}/compact`, { method: 'POST', json: {} });
+  }
+
   /** @param {string} sid */
   abort(sid) {
     return this.request(`sessions/${sid}/abort`, { method: 'POST', json: {} });

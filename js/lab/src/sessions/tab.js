@@ -84,7 +84,11 @@ export class ConversationTab extends Widget {
         const next = name.startsWith('-') ? tags.filter(t => t !== name.slice(1).trim()) : [...new Set([...tags, name])];
         return `Tags: ${tagsOf(await api.patch(sid(), { tags: next })).join(', ') || 'none'}`;
       }),
-      template: name => void this.chooseTemplate(name)
+      template: name => void this.chooseTemplate(name),
+      compact: () => void this.organize('/compact', async () => {
+        await api.compact(sid());
+        return 'Conversation compacted';
+      })
     });
     this.client.sessionId = this.sessionId;
     this.view = this.client.view;
