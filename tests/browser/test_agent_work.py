@@ -66,6 +66,11 @@ def open_session(page: Page, sid: str) -> Locator:
     return page.locator(f"{TAB}[data-session='{sid}']")
 
 
+def answer_done(chat: Locator) -> Locator:
+    """The last answer, once it has ended well."""
+    return chat.locator(".jo-msg.jo-assistant.jo-status-complete").last
+
+
 def ask_and_allow(chat: Locator, text: str, prompts: int) -> Locator:
     """Send `text`, allow each edit once; the finished answer."""
     box = chat.get_by_role("textbox", name="Message")
@@ -191,4 +196,45 @@ def test_tab_shows_the_plan_after_a_reload(page: Page, lab: Lab) -> None:
     statuses = [plan.locator(".jo-plan-item").nth(i).get_attribute("data-status") for i in range(3)]
     assert statuses == ["completed", "in_progress", "cancelled"]
     shot(page, "plan-tab-dark")
+    set_theme(page, dark=False)
+
+
+def test_panel_gauge_and_compact_command(page: Page, lab: Lab) -> None:
+    chat = run_first_cell(page, lab, NOTEBOOK)
+    expect(chat).to_be_visible(timeout=60_000)
+    box = chat.get_by_role("textbox", name="Message")
+    box.fill("How full is the context?")
+    box.press("Enter")
+    gauge = chat.locator(".jo-header .jo-gauge")
+    expect(gauge).to_contain_text(re.compile(r"^\d+% of context$"), timeout=60_000)
+    assert re.fullmatch(
+        r"[\d,]+ of 32,000 tokens · cost \$0\.0000", gauge.get_attribute("title") or ""
+    )
+    expect(answer_done(chat)).to_be_visible(timeout=60_000)
+    box.fill("/compact")
+    box.press("Enter")
+    divider = chat.locator(".jo-msg.jo-compaction")
+    expect(divider).to_contain_text("Conversation compacted", timeout=60_000)
+    expect(divider.locator("summary")).to_have_text("Summary")
+    divider.scroll_into_view_if_needed()
+    shot(page, "compaction-panel-light")
+
+
+def test_tab_compact_button(page: Page, lab: Lab) -> None:
+    sid = new_id()
+    lab.call("POST", f"opencode/sessions/{sid}/messages", {"text": "Something to compact"})
+    answered(lab, sid)
+    open_lab(page, lab)
+    set_theme(page, dark=True)
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
+    tab = open_session(page, sid)
+    gauge = tab.locator(".jo-header .jo-gauge")
+    expect(gauge).to_contain_text("% of context", timeout=30_000)
+    before = gauge.get_attribute("title") or ""
+    tab.locator(".jo-header").get_by_role("button", name="Compact").click()
+    expect(tab.locator(".jo-msg.jo-compaction")).to_contain_text(
+        "Conversation compacted", timeout=60_000
+    )
+    expect(gauge).not_to_have_attribute("title", before)
+    shot(page, "compaction-tab-dark")
     set_theme(page, dark=False)
