@@ -67,16 +67,23 @@ REWOUND_CHANGES = (
     "The answers taken back had changed notebooks: their changes stay until you click"
     ' "Undo notebook changes" in the chat panel (in JupyterLab).'
 )
+REWOUND_FILES = (
+    "The answers taken back had changed files: their changes stay until you click"
+    ' "Undo file changes" in the chat panel (in JupyterLab), or POST'
+    " sessions/{sid}/messages/{mid}/files/undo for each of: "
+)
 
 
 def rewind(chat: Chat, count: int) -> list[str]:
     """Take back the last ``count`` exchanges; the ids of the removed messages.
 
-    Says so when the removed answers changed notebooks, and how to undo that.
+    Says so when the removed answers changed notebooks or files, and how to undo that.
     """
-    removed, changed = _rewind_to(chat, _exchange_start(chat, count))
+    removed, changed, files = _rewind_to(chat, _exchange_start(chat, count))
     if changed:
         print(REWOUND_CHANGES)
+    if files:
+        print(REWOUND_FILES + ", ".join(files))
     return removed
 
 
@@ -95,13 +102,15 @@ def rewind_to(chat: Chat, message_id: str) -> list[str]:
     return _rewind_to(chat, message_id)[0]
 
 
-def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str]]:
-    """The removed ids, and those of removed answers whose notebook changes are not undone."""
+def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str], list[str]]:
+    """The removed ids, and those of removed answers whose notebook or file changes are not
+    undone."""
     future = chat.client.request("DELETE", session_path(chat.session_id, "messages", message_id))
     body = _wait(chat, future)
     removed, changed = list(body["removed"]), list(body.get("notebook_changes") or [])
-    on_rewind(chat, removed, changed, list(body.get("file_changes") or []))
-    return removed, changed
+    files = list(body.get("file_changes") or [])
+    on_rewind(chat, removed, changed, files)
+    return removed, changed, files
 
 
 def on_rewind(chat: Chat, removed: list[str], changed: list[str], files: list[str]) -> None:
