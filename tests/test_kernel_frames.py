@@ -148,7 +148,7 @@ def test_only_consecutive_chunks_merge_so_seqs_stay_in_order() -> None:
     assert [(f["kind"], f.get("delta"), f["seq"]) for f in frames if f["type"] == "chunk"] == [
         ("reasoning", "r1r2", 2),
         ("text", "t1t2", 4),
-        ("tool", "", 5),
+        ("tool", None, 5),
         ("text", "t3", 6),
         ("text", "x", 7),
     ]
