@@ -161,9 +161,10 @@ class OpencodeExtension(ExtensionApp):
         self.service.on_activity = self.activity.mark
         self.service.check_model = self.policy.check_model
         self.notebook_tools = notebook_setup.install(self)
-        self.service.files = FileChangeTracker(
+        self.file_changes = FileChangeTracker(
             self.service, FileChangeRecords(self.store), Path(self.server.root_dir)
         )
+        self.service.files = self.file_changes
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
         self.settings.update(
@@ -229,6 +230,7 @@ class OpencodeExtension(ExtensionApp):
     async def _provider(self) -> ProviderChoice:
         choice = notebook_setup.with_notebook_tools(self, await self._config_choice())
         choice = self.policy.apply(choice)
+        choice = self.file_changes.tracked(choice)
         if self.opencode_db:
             choice = dataclasses.replace(choice, environment={"OPENCODE_DB": self.opencode_db})
         return choice

@@ -10,11 +10,13 @@ while it is still as the answer left it. A file changed by a shell command is no
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import difflib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..worker.environment import ProviderChoice
 from .store.files import FileChangeRecords, FileRecord
 
 if TYPE_CHECKING:
@@ -27,6 +29,8 @@ MAX_TRACKED_BYTES = 8 * 1024 * 1024
 MAX_SHOWN_DIFF = 20_000
 UNTRACKED_NOTE = "Changes made by shell commands are not tracked."
 _SHELL_TOOLS = frozenset(("bash",))
+# The worker's edit rules when the user allows every edit (notebooks are never the edit tools').
+EVERY_EDIT_ALLOWED = {"*": "allow", "*.ipynb": "deny"}
 
 
 def read_state(path: str) -> bytes | None:
@@ -96,6 +100,17 @@ class FileChangeTracker:
         # so that it keeps asking and every file is read before it changes.
         self._always: set[str] = set()
         self._pending: dict[str, str] = {}  # permission id -> session id
+        # Edits the user allows everywhere are asked of us (to read the files first) and allowed.
+        self.answers_edits = False
+
+    def tracked(self, choice: ProviderChoice) -> ProviderChoice:
+        """The worker's config, with edits allowed everywhere asked of us first.
+
+        Only that exact rule set is taken over: where some paths ask, the user answers as before.
+        """
+        edit = ((choice.overlay or {}).get("permission") or {}).get("edit")
+        self.answers_edits = edit == EVERY_EDIT_ALLOWED
+        return dataclasses.replace(choice, ask_edits=self.answers_edits)
 
     def shown_path(self, path: str) -> str:
         """A path as the user sees it: relative to the Jupyter root when under it."""
@@ -122,7 +137,7 @@ class FileChangeTracker:
             await self.records.add_before(turn.session_id, turn.message_id, befores)
         pid = str(props.get("id"))
         client = self.service.supervisor.client
-        if turn.session_id in self._always and client is not None:
+        if (self.answers_edits or turn.session_id in self._always) and client is not None:
             await client.reply_permission(pid, "once", None)
             return None
         self._pending[pid] = turn.session_id

@@ -24,6 +24,9 @@ class ProviderChoice:
     overlay: dict[str, Any] | None = None
     # Set in the worker's environment last (e.g. OPENCODE_DB, where opencode keeps its database).
     environment: dict[str, str] = field(default_factory=dict)
+    # Edits allowed everywhere are asked of the server instead, which reads the files first and
+    # answers at once (server/filechanges.py): the reported modes stay the user's.
+    ask_edits: bool = False
 
 
 def _user_config_home() -> Path:
@@ -124,7 +127,12 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
     env["OPENCODE_SERVER_PASSWORD"] = password
     if choice.config_path is not None:
         env["OPENCODE_CONFIG"] = str(choice.config_path)
-    if overlay := config_overlay(choice):
+    overlay = config_overlay(choice)
+    if choice.ask_edits:
+        permission = dict(overlay.get("permission") or {})
+        permission["edit"] = {**permission["edit"], "*": "ask"}
+        overlay = {**overlay, "permission": permission}
+    if overlay:
         env["OPENCODE_CONFIG_CONTENT"] = json.dumps(overlay)
     if choice.auth_path is not None:
         auth = home / "data" / "opencode" / "auth.json"
