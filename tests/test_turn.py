@@ -126,3 +126,25 @@ def test_usage_is_the_context_window_of_the_latest_step() -> None:
     window = last["input"] + last["output"] + last["reasoning"] + sum(last["cache"].values())
     assert len(usage) >= 2 and usage[-1] == {"tokens": window, "limit": 10_000, "cost": turn.cost}
     assert turn.parts()[-1] == {"kind": "usage", **usage[-1]}
+
+
+def test_a_summary_opencode_writes_on_its_own_is_not_part_of_the_answer() -> None:
+    turn = _turn()
+    user = {"id": "u1", "role": "user", "sessionID": "s", "time": {"created": 1}}
+    summary = {"id": "a1", "role": "assistant", "parentID": "u1", "summary": True, "time": {}}
+    text = {
+        "id": "p1",
+        "messageID": "a1",
+        "type": "text",
+        "text": "the summary",
+        "time": {"end": 2},
+    }
+    chunks, _ = _play(
+        turn,
+        [
+            {"type": "message.updated", "properties": {"info": user}},
+            {"type": "message.updated", "properties": {"info": summary}},
+            {"type": "message.part.updated", "properties": {"part": text}},
+        ],
+    )
+    assert chunks == [] and turn.text == ""

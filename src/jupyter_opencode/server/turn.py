@@ -134,6 +134,8 @@ class Turn:
             self._user_ids.add(str(info.get("id")))
         if info.get("role") != "assistant" or info.get("parentID") not in self._user_ids:
             return []
+        if info.get("summary"):
+            return []  # opencode compacting on its own mid-answer: its summary is not the answer
         self._assistant_ids.add(str(info.get("id")))
         if info.get("providerID") and info.get("modelID"):
             self.model = f"{info['providerID']}/{info['modelID']}"
