@@ -112,7 +112,7 @@ export const sessionsPlugin = {
      * Open (or activate) a session's tab.
      * @param {string} sid
      * @param {{message?: string, template?: string, prompt?: string, context?: any[],
-     *   notebookPath?: string}} [extra]
+     *   notebookPath?: string, beside?: string}} [extra]
      */
     const openTab = async (sid, extra = {}) => {
       let widget = findTab(sid);
@@ -133,7 +133,8 @@ export const sessionsPlugin = {
         });
         void tabs.add(widget);
         // Jupyter Notebook's main area holds the notebook alone: a tab goes beside it.
-        shell.add(widget, shell instanceof LabShell ? 'main' : 'right', { mode: 'tab-after' });
+        const place = extra.beside ? { mode: 'split-right', ref: extra.beside } : { mode: 'tab-after' };
+        shell.add(widget, shell instanceof LabShell ? 'main' : 'right', /** @type {any} */ (place));
       }
       shell.activateById(widget.id);
       if (extra.message) {
@@ -161,7 +162,7 @@ export const sessionsPlugin = {
       }
       const path = panel.context.path;
       const open = tabs.find(w => w.content.notebookPath === path);
-      const widget = open ?? await openTab(newSessionId(), { notebookPath: path });
+      const widget = open ?? await openTab(newSessionId(), { notebookPath: path, beside: panel.id });
       shell.activateById(widget.id);
       await widget.content.loaded;
       widget.content.client.ask(context, text);
