@@ -24,6 +24,8 @@ FAILING = 'd["colour"].upper()'
 PLAIN = "plain.ipynb"  # no chat panel: questions go to a tab
 PANEL = "panel.ipynb"  # a chat panel in its first cell
 TAB = ".jp-MainAreaWidget:not(.lm-mod-hidden) > .jo-tab"
+# Notebook 7.6's shortcut settings throw this while loading, with this extension disabled too.
+NOTEBOOK7_OWN_ERROR = "Cannot read properties of undefined (reading 'schema')"
 
 
 def write(root: Path, name: str, sources: list[str]) -> None:
@@ -84,7 +86,7 @@ def page(browser: Browser) -> Iterator[Page]:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     page.close()
-    assert errors == []
+    assert [e for e in errors if e != NOTEBOOK7_OWN_ERROR] == []
 
 
 def test_explain_and_fix_go_to_a_tab_for_a_notebook_without_panel(
