@@ -9,10 +9,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
+from jupyter_opencode.demo.fix import cell_source, fixed_source
+from jupyter_opencode.notebook.cells import render_cell
 from jupyter_opencode.testing import (
     TOOL_OUTPUT,
     FakeModelProcess,
@@ -282,3 +286,12 @@ def test_fix_reads_the_notebook_then_edits_that_cell(fake: FakeModelProcess) -> 
         {"role": "tool", "tool_call_id": call["id"], "content": notebook.replace("colour", "zzz")},
     ]
     assert "found no fix" in field(sse_chunks(post(fake, unfixable)[1]), "content")
+
+
+def test_the_demo_model_fixes_the_quickstart_failing_cell() -> None:
+    quickstart = nbformat.read(Path(__file__).parents[1] / "notebooks" / "quickstart.ipynb", 4)
+    shown = "\n".join(render_cell(cell, i)[0] for i, cell in enumerate(quickstart.cells))
+    failing = next(c for c in quickstart.cells if "colour" in c.source)
+    source = cell_source(shown, failing.id)
+    assert source == failing.source
+    assert fixed_source(source, "colour", shown) == failing.source.replace("colour", "color")
