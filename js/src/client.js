@@ -98,7 +98,7 @@ export class ChatClient {
    */
   ask(context, text) {
     if (context.length) this.host.attachContext(context);
-    this.view.el.scrollIntoView({ block: "nearest" });
+    this.view.composer.input.scrollIntoView({ block: "nearest" });
     if (text) this.submit(text);
     else this.view.composer.input.focus();
   }
