@@ -10,7 +10,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import '../../style/index.css';
-import { ASK_EVENT } from '../../../src/client.js';
+import { ASK_EVENT } from '@jupyter-opencode/chat/client.js';
 import { activateOneClick, panelChat } from '../oneclick.js';
 import { OpencodeApi } from './api.js';
 import { CompareView } from './compare.js';
