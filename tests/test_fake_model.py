@@ -293,5 +293,5 @@ def test_the_demo_model_fixes_the_quickstart_failing_cell() -> None:
     shown = "\n".join(render_cell(cell, i)[0] for i, cell in enumerate(quickstart.cells))
     failing = next(c for c in quickstart.cells if "colour" in c.source)
     source = cell_source(shown, failing.id)
-    assert source == failing.source
+    assert source is not None and source == failing.source
     assert fixed_source(source, "colour", shown) == failing.source.replace("colour", "color")
