@@ -195,7 +195,7 @@ def test_explain_answers_in_the_notebooks_panel_dark(
     set_theme(page, dark=False)
 
 
-def test_notebook7_error_buttons_explain(
+def test_notebook7_error_buttons_explain_and_fix(
     page: Page, tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess
 ) -> None:
     tmp = tmp_path_factory.mktemp("oneclick-nb7")
@@ -214,4 +214,13 @@ def test_notebook7_error_buttons_explain(
         assert "KeyError" in last_answer(chat)
         assert "KeyError: 'colour'" in sent_to_model(fake_model)
         shot(page, "oneclick-nb7-explain")
+        output.get_by_role("button", name=re.compile("Fix")).click()
+        prompt = chat.locator(".jo-permission").last
+        expect(prompt.locator(".jo-nbdiff-add")).to_have_text('+d["color"].upper()', timeout=60_000)
+        prompt.get_by_role("button", name="Allow once").click()
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(1)
+        expect(cell.locator(".jp-InputArea-editor")).to_contain_text('d["color"].upper()')
+        cell.get_by_role("button", name="Run the fixed cell").click()
+        expect(cell.locator(".jp-OutputArea")).to_contain_text("'RED'")
+        shot(page, "oneclick-nb7-fixed")
         page.goto("about:blank")  # before the server stops under the page
