@@ -18,7 +18,15 @@ from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
-from .protocol import ChunkFrame, MessageFrame, chunk_frame, message_frame
+from .protocol import (
+    ChunkFrame,
+    MessageFrame,
+    QuestionFrame,
+    chunk_frame,
+    message_frame,
+    question_frame,
+)
+from .questions import AnsweredQuestions, QuestionAnswered, UnknownQuestion, check_answers, settled
 from .store import SessionStore
 from .turn import Chunk, Turn
 from .writer import ChunkWriter
@@ -124,6 +132,7 @@ class ChatService:
         self._seq_floor: dict[str, int] = {}
         self._tasks = BackgroundTasks(log)
         self.permissions: PermissionHook | None = None
+        self.answered = AnsweredQuestions()
         # Told when an answer starts or ends (the server's activity, for idle cullers).
         self.on_activity: Callable[[], None] = lambda: None
         # Raises when the administrator's policy does not allow a model.
@@ -154,18 +163,18 @@ class ChatService:
                 if not subs:
                     del self._subscribers[session_id]
 
-    def _publish(self, turn: Turn, frame: ChunkFrame | MessageFrame) -> None:
+    def _publish(self, turn: Turn, frame: ChunkFrame | MessageFrame | QuestionFrame) -> None:
         self._deliver(turn, *self._record(turn, frame))
 
     def _record(
-        self, turn: Turn, frame: ChunkFrame | MessageFrame
+        self, turn: Turn, frame: ChunkFrame | MessageFrame | QuestionFrame
     ) -> tuple[int, str, Delta | None]:
         """Number a frame and queue it for the database."""
         seq = turn.take_seq()
         frame["seq"] = seq
         encoded = json.dumps(frame)
         delta = None
-        kind = "message"
+        kind: str = frame["type"]
         if frame["type"] == "chunk":
             kind = frame["kind"]
             if "delta" in frame:
@@ -192,7 +201,11 @@ class ChatService:
 
     def _emit(self, turn: Turn, chunks: list[Chunk]) -> None:
         for chunk in chunks:
-            self._publish(turn, chunk_frame(turn.session_id, turn.message_id, chunk))
+            sid, mid = turn.session_id, turn.message_id
+            if chunk["kind"] == "question":
+                self._publish(turn, question_frame(sid, mid, chunk["question"]))
+            else:
+                self._publish(turn, chunk_frame(sid, mid, chunk))
 
     def _emit_message(self, turn: Turn, message: dict[str, Any]) -> None:
         self._publish(turn, self._message_frame(turn, message))
@@ -398,6 +411,27 @@ class ChatService:
         await client.reply_permission(permission_id, reply, message)
         turn.permissions.discard(permission_id)
 
+    async def answer_question(
+        self, sid: str, question_id: str, answers: list[list[str]] | None
+    ) -> None:
+        """Answer a question of the answer in progress (None: dismiss it)."""
+        turn = self.turns.get(sid)
+        client = self.supervisor.client
+        part = turn.questions.get(question_id) if turn is not None else None
+        if question_id in self.answered or (part is not None and settled(part)):
+            raise QuestionAnswered(question_id)
+        if turn is None or part is None or client is None:
+            raise UnknownQuestion(question_id)
+        if answers is not None:
+            answers = check_answers(part, answers)
+        self.answered.add(question_id)
+        try:
+            await client.answer_question(question_id, answers)
+        except OpencodeError:
+            self.answered.discard(question_id)
+            raise
+        self._emit(turn, turn.question_settled(question_id, answers))
+
     # opencode events
 
     def on_event(self, event: dict[str, Any]) -> None:
@@ -447,8 +481,8 @@ class ChatService:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for turn in list(self.turns.values()):
-                # Waiting for the user's permission is not opencode being silent.
-                if turn.permissions or now - turn.heard_at < self.turn_timeout:
+                # Waiting for the user's permission or answer is not opencode being silent.
+                if turn.waiting or now - turn.heard_at < self.turn_timeout:
                     continue
                 reason = f"no word from opencode for {self.turn_timeout:.0f} s"
                 await self._end_broken(turn, reason)

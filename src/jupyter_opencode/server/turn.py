@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .questions import WAITING, question_part, settled
+
 Chunk = dict[str, Any]
 
 _TOOL_FIELDS = ("title", "input", "output", "error")
@@ -36,6 +38,7 @@ class Turn:
     reasoning: dict[str, str] = field(default_factory=dict)
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     permissions: set[str] = field(default_factory=set)
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
     _user_ids: set[str] = field(default_factory=set)
     _assistant_ids: set[str] = field(default_factory=set)
     _part_kinds: dict[str, str] = field(default_factory=dict)
@@ -65,7 +68,13 @@ class Turn:
     def parts(self) -> list[dict[str, Any]]:
         """Reasoning and tool parts, as stored with the final message."""
         reasoning = [{"kind": "reasoning", "text": t} for t in self.reasoning.values() if t]
-        return [*reasoning, *({"kind": "tool", **tool} for tool in self.tools.values())]
+        tools = ({"kind": "tool", **tool} for tool in self.tools.values())
+        return [*reasoning, *tools, *self.questions.values()]
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the answer waits for the user (a permission or a question), not opencode."""
+        return bool(self.permissions) or any(not settled(q) for q in self.questions.values())
 
     def status_chunk(self, status: str, **extra: Any) -> list[Chunk]:
         """A status chunk, unless it repeats the last one."""
@@ -96,6 +105,10 @@ class Turn:
         if kind == "permission.replied":
             self.permissions.discard(str(props.get("requestID") or props.get("permissionID")))
             return self.status_chunk("thinking"), False
+        if kind == "question.asked":
+            return self._question_asked(props), False
+        if kind in ("question.replied", "question.rejected"):
+            return self.question_settled(str(props.get("requestID")), props.get("answers")), False
         if kind == "session.idle":
             return [], True
         return [], False
@@ -174,6 +187,8 @@ class Turn:
         return [*chunks, {"kind": kind, "delta": delta}]
 
     def _tool(self, part: dict[str, Any]) -> list[Chunk]:
+        if part.get("tool") == "question":
+            return []  # shown as the question itself
         state = part.get("state") or {}
         tool = {
             "call_id": str(part.get("callID") or part.get("id")),
@@ -214,6 +229,25 @@ class Turn:
             {"kind": "permission", "permission": permission},
             *self.status_chunk("permission", message="Waiting for your permission"),
         ]
+
+    def _question_asked(self, props: dict[str, Any]) -> list[Chunk]:
+        part = question_part(props)
+        self.questions[part["id"]] = part
+        return [
+            {"kind": "question", "question": part},
+            *self.status_chunk("question", message=WAITING),
+        ]
+
+    def question_settled(self, question_id: str, answers: Any) -> list[Chunk]:
+        """A question answered (``answers``: a list per question) or dismissed (None)."""
+        part = self.questions.get(question_id)
+        if part is None or settled(part):
+            return []
+        if isinstance(answers, list):
+            part["answers"] = [[str(a) for a in chosen] for chosen in answers]
+        else:
+            part["rejected"] = True
+        return [{"kind": "question", "question": part}, *self.status_chunk("thinking")]
 
     def final_status(self) -> str:
         """The status the message ends with when opencode says the answer is over."""

@@ -189,6 +189,13 @@ class OpencodeClient:
         body = {"reply": reply, **({"message": message} if message else {})}
         await self._request("POST", f"/permission/{permission_id}/reply", body)
 
+    async def answer_question(self, question_id: str, answers: list[list[str]] | None) -> None:
+        """Answer a question of the agent: a list of labels per question, or None to dismiss it."""
+        if answers is None:
+            await self._request("POST", f"/question/{question_id}/reject", {})
+        else:
+            await self._request("POST", f"/question/{question_id}/reply", {"answers": answers})
+
     async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield opencode's server-sent events, a batch at a time, until the stream ends."""
         headers = {"Authorization": self._headers["Authorization"], "Accept": "text/event-stream"}

@@ -15,7 +15,7 @@ _JSON = "application/json"
 _ERRORS = {
     "400": ("BadRequest", "The request breaks a rule of this document: the reason names it"),
     "403": ("Forbidden", "No valid token or cookie (Jupyter answers 403, not 401), or no right"),
-    "404": ("NotFound", "No such session, message, template or permission request"),
+    "404": ("NotFound", "No such session, message, template, permission request or question"),
     "409": ("Conflict", "The session is answering (reason busy), or its state forbids this"),
     "410": ("Gone", "The session was deleted; its id is not used again (session_deleted)"),
     "502": ("WorkerError", "opencode refused or failed this"),
@@ -323,6 +323,16 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 ("200", r.REPLIED),
                 "404 502",
                 body=s.PERMISSION_REPLY,
+            ),
+        },
+        "/sessions/{sid}/questions/{qid}": {
+            "parameters": [_SID, _path_param("qid", {"type": "string"}, "a waiting question")],
+            "post": _op(
+                "answerQuestion",
+                "Answer a question of the agent (a list of labels per question), or dismiss it",
+                ("200", r.ANSWERED),
+                "400 404 409 502",
+                body=s.QUESTION_REPLY,
             ),
         },
         "/sessions/{sid}/export": {

@@ -105,6 +105,10 @@ MESSAGE_PAGE = _object(
 ONE_SESSION = _object(("session",), session=SESSION)
 ABORTED = _object(("aborted",), aborted=_BOOLEAN)
 REPLIED = _object(("reply",), reply=_STRING)
+ANSWERED = _object(
+    ("answers",),
+    answers={"type": ["array", "null"], "items": {"type": "array", "items": _STRING}},
+)
 REWOUND = _object(
     ("removed", "notebook_changes", "session"),
     removed={"type": "array", "items": _STRING},

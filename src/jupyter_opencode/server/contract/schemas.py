@@ -194,6 +194,40 @@ PERMISSION_REPLY = {
         )
     },
 }
+MAX_QUESTIONS = 50
+MAX_CHOICES = 100
+QUESTION_REPLY = rule(
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {
+            "answers": rule(
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_QUESTIONS,
+                    "items": {
+                        "type": "array",
+                        "maxItems": MAX_CHOICES,
+                        "items": {"type": "string"},
+                    },
+                    "description": "one list of chosen labels (or typed answers) per question",
+                },
+                "bad_answers",
+                "must be a list with one list of labels per question",
+            ),
+            "reject": rule(
+                {"const": True, "description": "dismiss the question"},
+                "bad_reject",
+                "must be true (dismiss the question)",
+            ),
+        },
+    },
+    "bad_answer",
+    'must be {"answers": [["label"], ...]} or {"reject": true}',
+)
 BULK_EXPORT = {
     "type": "object",
     "required": ["session_ids", "format"],

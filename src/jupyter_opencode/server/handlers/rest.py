@@ -1,4 +1,4 @@
-"""REST routes: status, models, sessions, messages, abort, permissions, OpenAPI document."""
+"""REST routes: status, models, sessions, messages, abort, permissions, questions, OpenAPI."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from ..._version import __version__
 from ...worker.adapter import OpencodeError
 from ...worker.supervisor import WorkerError
 from ..contract.document import openapi_document
-from ..contract.schemas import FORK, MESSAGES_QUERY, PERMISSION_REPLY, SESSIONS_QUERY
+from ..contract.schemas import (
+    FORK,
+    MESSAGES_QUERY,
+    PERMISSION_REPLY,
+    QUESTION_REPLY,
+    SESSIONS_QUERY,
+)
 from ..library import TemplateError, UnknownMessage, UnknownTemplate
+from ..questions import BadAnswers, QuestionAnswered, UnknownQuestion
 from ..service import BUSY_PROMPT, SessionBusy, SessionDeleted, UnknownPermission, UnknownSession
 from .base import OpencodeAPIHandler, check_session_id, parse_prompt
 from .library import organize_changes, prompt_options, session_filter, worker_error
@@ -236,6 +243,35 @@ class PermissionHandler(OpencodeAPIHandler):
         except OpencodeError as e:
             raise web.HTTPError(502, str(e), reason="worker_error") from e
         self.write_json({"reply": reply})
+
+
+class QuestionHandler(OpencodeAPIHandler):
+    """``POST sessions/{sid}/questions/{qid}``."""
+
+    kernel_methods = frozenset(("POST",))
+
+    @web.authenticated
+    @authorized
+    async def post(self, sid: str, qid: str) -> None:
+        """Answer what the agent asked (a list of labels per question), or dismiss it."""
+        body = self.checked_body(QUESTION_REPLY)
+        answers = None if body.get("reject") else body["answers"]
+        await self.session_or_404(sid)
+        try:
+            await self.service.answer_question(sid, qid, answers)
+        except UnknownQuestion as e:
+            raise web.HTTPError(
+                404, f"no question {qid} is waiting in this session", reason="unknown_question"
+            ) from e
+        except QuestionAnswered as e:
+            raise web.HTTPError(
+                409, f"question {qid} was answered already", reason="already_answered"
+            ) from e
+        except BadAnswers as e:
+            raise web.HTTPError(400, str(e), reason="bad_answers") from e
+        except OpencodeError as e:
+            raise web.HTTPError(502, str(e), reason="worker_error") from e
+        self.write_json({"answers": answers})
 
 
 class OpenAPIHandler(OpencodeAPIHandler):
