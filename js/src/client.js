@@ -17,6 +17,7 @@ import { ChatView } from "./view.js";
  * @typedef {import("./commands.js").CommandHost & {
  *   prompt: (text: string) => void, stop: () => void,
  *   permission: (permissionId: string, reply: string) => void,
+ *   answer: (questionId: string, answers: string[][] | null) => void,
  *   loadOlder: (before: string) => void, retry: () => void,
  *   removeChip: (id: string) => void, setAutoContext: (on: boolean) => void,
  *   open: (sessionId: string, messageId: string | null) => void,
@@ -45,6 +46,7 @@ export class ChatClient {
       onFork: () => host.fork(),
       onModel: (id) => this.useModel(id),
       onPermission: (id, reply) => host.permission(id, reply),
+      onAnswer: (id, answers) => host.answer(id, answers),
       onLoadOlder: (before) => host.loadOlder(before),
       onRemoveChip: (id) => host.removeChip(id),
       onAutoContext: (on) => host.setAutoContext(on),

@@ -14,6 +14,7 @@ const STATUS_TEXT = {
   thinking: "Thinking…",
   tool: "Running a tool…",
   permission: "Waiting for your permission",
+  question: "Waiting for your answer",
 };
 
 export class Conversation {
@@ -77,7 +78,7 @@ export class Conversation {
    * @returns {Op[]}
    */
   apply(frame) {
-    if (frame.type !== "chunk" && frame.type !== "message") return [];
+    if (frame.type !== "chunk" && frame.type !== "message" && frame.type !== "question") return [];
     if (typeof frame.seq === "number") {
       if (frame.seq <= this.seq) return []; // replayed twice
       this.seq = frame.seq;
@@ -89,11 +90,11 @@ export class Conversation {
       }
       return ops;
     }
-    if (frame.kind === "status") {
+    if (frame.type === "chunk" && frame.kind === "status") {
       this.status = statusText(frame);
       return [];
     }
-    if (frame.kind === "permission") this.status = STATUS_TEXT.permission;
+    if (frame.type === "chunk" && frame.kind === "permission") this.status = STATUS_TEXT.permission;
     /** @type {Op[]} */
     const ops = [];
     let message = this.byId.get(frame.message_id);
@@ -104,7 +105,15 @@ export class Conversation {
       return [];
     }
     if (message.status === "pending") message.status = "streaming";
-    if (frame.kind === "text" || frame.kind === "reasoning") {
+    if (frame.type === "question") {
+      const part = questionPart(frame);
+      const parts = (message.parts ??= []);
+      const index = parts.findIndex((p) => p.kind === "question" && p.id === part.id);
+      if (index >= 0) parts[index] = part;
+      else parts.push(part);
+      ops.push({ op: "question", id: message.id, question: part });
+      if (!part.answers && !part.rejected) this.status = STATUS_TEXT.question;
+    } else if (frame.kind === "text" || frame.kind === "reasoning") {
       if (frame.kind === "text") message.content += frame.delta;
       else appendReasoning(message, frame.delta);
       ops.push({ op: "delta", id: message.id, kind: frame.kind, text: frame.delta });
@@ -177,6 +186,19 @@ export function finalText(message) {
   if (message.status === "error") return `Error: ${message.error || "unknown error"}`;
   if (message.status === "interrupted" || message.status === "aborted") return "Interrupted";
   return "";
+}
+
+/**
+ * The message part of a question frame.
+ * @param {import("./protocol.js").QuestionFrame} frame
+ * @returns {import("./types.js").QuestionPart}
+ */
+function questionPart(frame) {
+  /** @type {import("./types.js").QuestionPart} */
+  const part = { kind: "question", id: frame.question_id, questions: frame.questions };
+  if (frame.answers) part.answers = frame.answers;
+  if (frame.rejected) part.rejected = true;
+  return part;
 }
 
 /**

@@ -57,6 +57,7 @@ function render({ model, el }) {
     prompt: (text) => send({ type: "send", text }),
     stop: () => send({ type: "stop" }),
     permission: (id, reply) => send({ type: "permission", permission_id: id, reply }),
+    answer: (id, answers) => send({ type: "answer", question_id: id, answers }),
     loadOlder: (before) => send({ type: "load_older", before }),
     retry: () => send({ type: "retry" }),
     removeChip: (id) => send({ type: "remove_context", id }),

@@ -17,6 +17,7 @@ import { TextPacer } from "./pacer.js";
  *   parts: HTMLElement | null, body: HTMLElement | null, markdown: MarkdownBody | null,
  *   extra: HTMLElement | null, permission?: Permission, answered?: string}} Entry
  * @typedef {{onPermission: (permissionId: string, reply: string) => void,
+ *   onAnswer?: import("./questions.js").OnAnswer,
  *   onLoadOlder: (before: string) => void, eventRoot: HTMLElement}} ListOptions
  */
 
@@ -163,6 +164,7 @@ export class MessageList {
       if (op.op === "message") this.upsert(/** @type {Message} */ (op.message));
       else if (op.op === "delta") this.appendDelta(op.id, op.kind, op.text ?? "");
       else if (op.op === "tool") this.upsertTool(op.id, op.tool);
+      else if (op.op === "question") this.upsertQuestion(op.id, op.question);
       else if (op.op === "permission") {
         const entry = this.ensure(op.id);
         entry.permission = op.permission;
@@ -431,7 +433,7 @@ export class MessageList {
     el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"} jo-status-${msg.status}${live ? " jo-live" : ""}${
       msg.id === this.hitId ? " jo-hit" : ""
     }`;
-    syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? []);
+    syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? [], live, this.options.onAnswer);
     if (entry.markdown) entry.markdown.set(msg.content, live);
     else if (entry.body && entry.body.textContent !== msg.content) entry.body.textContent = msg.content;
     if (entry.full) /** @type {HTMLElement} */ (entry.extra).replaceChildren(...this.extras(entry, live));
@@ -591,6 +593,19 @@ export class MessageList {
       full = true;
     }
     this.markDirty(entry, full);
+  }
+
+  /**
+   * @param {string} id
+   * @param {import("./types.js").QuestionPart} question
+   */
+  upsertQuestion(id, question) {
+    const entry = this.ensure(id);
+    const parts = /** @type {Part[]} */ (entry.msg.parts);
+    const index = parts.findIndex((p) => p.kind === "question" && p.id === question.id);
+    if (index >= 0) parts[index] = { ...question };
+    else parts.push({ ...question });
+    this.markDirty(entry, true);
   }
 
   /**

@@ -30,16 +30,20 @@
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "permission", permission: import("./types.js").Permission}} PermissionChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
- *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "retrying" |
+ *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "question" | "retrying" |
  *   "idle" | "error", message?: string | null, attempt?: number}} StatusChunk
  * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk} ChunkFrame
+ * @typedef {{type: "question", session_id: string, message_id: string, seq?: number,
+ *   question_id: string, questions: import("./types.js").QuestionInfo[],
+ *   answers?: string[][], rejected?: boolean}} QuestionFrame
  * @typedef {{type: "rewind", session_id: string, seq?: number, removed: string[],
  *   notebook_changes: string[]}} RewindFrame
- * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame} ServerFrame
+ * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame |
+ *   QuestionFrame | RewindFrame} ServerFrame
  */
 
 /** Every `type` of a server -> client frame (checked against the Python side by the tests). */
-export const SERVER_FRAME_TYPES = ["connected", "error", "accepted", "message", "chunk", "rewind"];
+export const SERVER_FRAME_TYPES = ["connected", "error", "accepted", "message", "chunk", "question", "rewind"];
 /** Every `type` of a client -> server frame. */
 export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "prompt"];
 
@@ -81,6 +85,7 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "send", text: string}} SendMessage
  * @typedef {{type: "stop"}} StopMessage
  * @typedef {{type: "permission", permission_id: string, reply: string}} PermissionMessage
+ * @typedef {{type: "answer", question_id: string, answers: string[][] | null}} AnswerMessage
  * @typedef {{type: "remove_context", id: string}} RemoveContextMessage
  * @typedef {{type: "load_older", before: string}} LoadOlderMessage
  * @typedef {{type: "switch", session_id: string}} SwitchMessage
@@ -93,7 +98,8 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "retry"}} RetryMessage
  * @typedef {{type: "insert", message_id: string, block: number, run: boolean}} InsertMessage
  * @typedef {{type: "command", name: string, arg: string}} CommandMessage
- * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | RemoveContextMessage |
+ * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | AnswerMessage |
+ *   RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
  *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage} PanelMessage
  */
@@ -104,6 +110,7 @@ export const PANEL_MESSAGE_TYPES = [
   "send",
   "stop",
   "permission",
+  "answer",
   "remove_context",
   "load_older",
   "switch",
@@ -123,7 +130,8 @@ export const PANEL_MESSAGE_TYPES = [
  * @typedef {{op: "delta", id: string, kind: "text" | "reasoning", text: string}} DeltaOp
  * @typedef {{op: "tool", id: string, tool: import("./types.js").ToolPart}} ToolOp
  * @typedef {{op: "permission", id: string, permission: import("./types.js").Permission}} PermissionOp
- * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp} Op
+ * @typedef {{op: "question", id: string, question: import("./types.js").QuestionPart}} QuestionOp
+ * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp | QuestionOp} Op
  */
 
 /** Message statuses after which nothing more streams into a message. */

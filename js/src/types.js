@@ -5,7 +5,11 @@
  * @typedef {{kind: "reasoning", text: string}} ReasoningPart
  * @typedef {{kind: "tool", call_id: string, name: string, status: string,
  *   title?: string, input?: unknown, output?: unknown, error?: string}} ToolPart
- * @typedef {ReasoningPart | ToolPart} Part
+ * @typedef {{question: string, header: string, options: {label: string, description: string}[],
+ *   multiple: boolean, custom: boolean}} QuestionInfo
+ * @typedef {{kind: "question", id: string, questions: QuestionInfo[], answers?: string[][],
+ *   rejected?: boolean}} QuestionPart
+ * @typedef {ReasoningPart | ToolPart | QuestionPart} Part
  * @typedef {{id: string, permission: string, patterns?: string[],
  *   notebook?: import("./approval.js").NotebookChange}} Permission
  * @typedef {{id: string, session_id?: string, role: "user" | "assistant", status: string,

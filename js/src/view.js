@@ -23,6 +23,7 @@ const REWOUND_TEXT = "The answers taken back had changed notebooks.";
  *   onSwitch: (id: string) => void, onNew: () => void, onFork: () => void,
  *   onModel: (id: string) => void,
  *   onPermission: (permissionId: string, reply: string) => void,
+ *   onAnswer: import("./questions.js").OnAnswer,
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
  *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
@@ -52,6 +53,7 @@ export class ChatView {
     this.list = new MessageList({
       eventRoot: this.el,
       onPermission: actions.onPermission,
+      onAnswer: actions.onAnswer,
       onLoadOlder: actions.onLoadOlder,
     });
     this.status = h("div", { class: "jo-status", role: "status", "aria-live": "polite" });

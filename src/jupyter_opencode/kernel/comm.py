@@ -121,6 +121,7 @@ PANEL_MESSAGE_TYPES = (
     "send",  # text: a prompt
     "stop",
     "permission",  # permission_id, reply
+    "answer",  # question_id, answers: a list of labels per question, or null to dismiss
     "remove_context",  # id
     "load_older",  # before
     "switch",  # session_id

@@ -36,6 +36,13 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         chat.client.reply_permission(
             chat.session_id, str(content.get("permission_id")), str(content.get("reply"))
         ).add_done_callback(functools.partial(report_failure, chat))
+    elif kind == "answer":
+        answers = content.get("answers")
+        chat.client.answer_question(
+            chat.session_id,
+            str(content.get("question_id")),
+            answers if isinstance(answers, list) else None,
+        ).add_done_callback(functools.partial(report_failure, chat))
     elif kind == "remove_context":
         chat.remove_context(str(content.get("id")))
     elif kind == "load_older":

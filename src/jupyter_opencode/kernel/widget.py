@@ -53,6 +53,19 @@ def _asset(name: str, fallback: str) -> Path | str:
     return path if path.is_file() else fallback
 
 
+def waiting_question(
+    messages: list[dict[str, Any]], question_id: str | None = None
+) -> dict[str, Any]:
+    """The question part the agent waits on (the last one, or the one with this id)."""
+    for message in reversed(messages):
+        for part in reversed(message.get("parts") or []):
+            if part.get("kind") != "question" or "answers" in part or part.get("rejected"):
+                continue
+            if question_id is None or part.get("id") == question_id:
+                return part
+    raise ValueError("no question of the agent is waiting for an answer")
+
+
 def new_session_id() -> str:
     """A fresh client-chosen session id."""
     return uuid.uuid4().hex
@@ -162,6 +175,16 @@ class Chat(anywidget.AnyWidget):
             return reply
         finally:
             self._forget(waiter)
+
+    def answer(
+        self, *answers: str | list[str], question_id: str | None = None, dismiss: bool = False
+    ) -> None:
+        """Answer the agent's waiting question: per question, a label or a list of labels (or
+        text of your own); ``dismiss=True`` declines to answer."""
+        question = waiting_question(self.messages, question_id)
+        chosen = None if dismiss else [[a] if isinstance(a, str) else list(a) for a in answers]
+        future = self._client.answer_question(self.session_id, question["id"], chosen)
+        future.result(self._client.request_timeout)
 
     def stop(self) -> None:
         """Abort the reply streaming in this session."""

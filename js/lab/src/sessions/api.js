@@ -159,6 +159,17 @@ export class OpencodeApi {
   }
 
   /**
+   * Answer a question of the agent (a list of labels per question), or dismiss it (null).
+   * @param {string} sid
+   * @param {string} qid
+   * @param {string[][] | null} answers
+   */
+  answer(sid, qid, answers) {
+    const json = answers ? { answers } : { reject: true };
+    return this.request(`sessions/${sid}/questions/${qid}`, { method: 'POST', json });
+  }
+
+  /**
    * Rewind: remove this message and every later one.
    * @param {string} sid
    * @param {string} mid

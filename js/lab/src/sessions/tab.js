@@ -56,6 +56,7 @@ export class ConversationTab extends Widget {
       prompt: text => void this.prompt(text),
       stop: () => void this.call(() => api.abort(sid())),
       permission: (pid, reply) => void this.call(() => api.permission(sid(), pid, reply)),
+      answer: (qid, answers) => void this.call(() => api.answer(sid(), qid, answers)),
       loadOlder: before => void this.loadOlder(before),
       retry: () => options.stream.retry(),
       removeChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
