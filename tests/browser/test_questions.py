@@ -82,11 +82,8 @@ def test_a_question_answered_in_a_tab(page: Page, lab: Lab) -> None:
 
 
 def test_a_question_answered_in_the_notebook_panel(page: Page, lab: Lab) -> None:
-    sid = new_id()
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell(f"from jupyter_opencode import Chat\nChat(session={sid!r})")
-    ]
+    notebook.cells = [nbformat.v4.new_code_cell("from jupyter_opencode import Chat\nChat()")]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     (lab.root / "questions.ipynb").write_text(nbformat.writes(notebook))
     panel = run_first_cell(page, lab, "questions.ipynb")
