@@ -83,7 +83,13 @@ export class ChatClient {
   submit(text) {
     if (runCommand(text, this.commandContext)) return;
     if (!text.trim()) return;
-    this.host.prompt(text);
+    if (this.busy) this.view.queue.add(text, this.sessionId);
+    else this.host.prompt(text);
+  }
+
+  /** Whether an answer is in progress or a prompt on its way (a new prompt waits in the queue). */
+  get busy() {
+    return this.sending || this.conversation.busy;
   }
 
   /**
@@ -210,8 +216,15 @@ export class ChatClient {
 
   /** Status line and busy state from the conversation. */
   update() {
+    if (!this.busy) {
+      const next = this.view.queue.next(this.sessionId);
+      if (next !== null) {
+        this.sending = true; // until the host says otherwise: the next queued prompt waits
+        this.host.prompt(next);
+      }
+    }
     this.view.setStatus(this.conversation.status || (this.sending && !this.conversation.busy ? "Sending…" : ""));
-    this.view.setBusy(this.sending || this.conversation.busy);
+    this.view.setBusy(this.busy);
   }
 
   destroy() {

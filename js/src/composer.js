@@ -68,8 +68,7 @@ export class Composer {
   submit() {
     const text = this.input.value.trim();
     if (!text) return;
-    // While a reply streams only commands go through; a prompt would be refused (409).
-    if (this.busy && !text.startsWith("/")) return;
+    // While a reply streams, the client queues a prompt until the answer ends.
     this.options.onSend(text);
     this.input.value = "";
     this.closeMenu();

@@ -1,7 +1,6 @@
 // The agent's questions to the user (opencode's `question` tool): one button per option, a text
 // box "Other answer" when the agent allows one, and the answer given, kept in the transcript.
 import { h } from "./dom.js";
-import "./questions.css";
 
 /** @typedef {import("./types.js").QuestionPart} QuestionPart */
 /** @typedef {import("./types.js").QuestionInfo} QuestionInfo */

@@ -8,6 +8,8 @@ import { h } from "./dom.js";
 import { Header } from "./header.js";
 import { MessageList } from "./messages.js";
 import { Notices } from "./notices.js";
+import { PromptQueue } from "./queue.js";
+import "./questions.css";
 
 const REWOUND_TEXT = "The answers taken back had changed notebooks.";
 
@@ -57,6 +59,7 @@ export class ChatView {
       onLoadOlder: actions.onLoadOlder,
     });
     this.status = h("div", { class: "jo-status", role: "status", "aria-live": "polite" });
+    this.queue = new PromptQueue();
     this.chips = new ContextChips({ onRemove: actions.onRemoveChip, onAutoContext: actions.onAutoContext });
     this.composer = new Composer({
       onSend: (text) => {
@@ -73,6 +76,7 @@ export class ChatView {
       this.notices.el,
       this.list.el,
       this.status,
+      this.queue.el,
       this.chips.el,
       this.composer.el,
     );

@@ -272,9 +272,20 @@ export class ConversationTab extends Widget {
       body.template = this.template;
     }
     this.client.setSending(true);
+    const sid = this.sessionId;
     const sent = await this.call(() =>
-      this.options.api.request(`sessions/${this.sessionId}/messages`, { method: 'POST', json: body })
+      this.options.api.request(`sessions/${sid}/messages`, { method: 'POST', json: body })
     );
+    if (sent && sid === this.sessionId) {
+      // Known before the stream says so: a queued prompt waits for this answer to end.
+      this.client.apply(
+        [sent.user_message, sent.assistant_message].map(message => ({
+          type: /** @type {const} */ ('message'),
+          session_id: sid,
+          message
+        }))
+      );
+    }
     this.client.setSending(false);
     if (sent) {
       if (!this.conversation.messages.length) {

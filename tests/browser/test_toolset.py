@@ -1,4 +1,4 @@
-"""The agent's questions, answered in a sidebar tab (REST) and in the notebook panel (kernel)."""
+"""The agent's questions and queued prompts, in a sidebar tab (REST) and the notebook panel."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import nbformat
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
 from jupyter_opencode.testing import FakeModelProcess
@@ -49,6 +49,45 @@ def page(lab: Lab) -> Iterator[Page]:
     assert errors == []
 
 
+SLOW = "Take your time [[slow:30:0.15]]"
+
+
+def queue_two_and_remove_one(page: Page, chat: Locator) -> None:
+    """While an answer streams, queue two prompts and remove the second."""
+    box = chat.get_by_role("textbox", name="Message")
+    box.fill(SLOW)
+    box.press("Enter")
+    expect(chat.locator(".jo-msg.jo-assistant .jo-body").last).to_contain_text(
+        "s2 ", timeout=60_000
+    )
+    box.fill("Queued first")
+    box.press("Enter")
+    box.fill("Queued second")
+    box.press("Enter")
+    queue = chat.get_by_role("list", name="Queued prompts")
+    expect(queue.get_by_role("listitem")).to_have_count(2)
+    expect(queue.get_by_role("listitem").first).to_contain_text("QueuedQueued first")
+    shot(page, "queue-two")
+    queue.get_by_role("listitem").nth(1).get_by_role("button", name="Remove queued prompt").click()
+    expect(queue.get_by_role("listitem")).to_have_count(1)
+    # Sent when the answer ends; the removed one never is.
+    expect(chat.locator(".jo-msg.jo-user")).to_have_count(2, timeout=60_000)
+    expect(chat.locator(".jo-msg.jo-user").last).to_contain_text("Queued first")
+    expect(queue).to_be_hidden()
+    expect(answer.last).to_contain_text("You asked: Queued first", timeout=60_000)
+
+
+def test_prompts_queue_while_a_tab_answers(page: Page, lab: Lab) -> None:
+    open_lab(page, lab)
+    command(page, "jupyter-opencode:open-sessions")
+    page.locator("#jupyter-opencode-sessions").get_by_role("button", name="New chat").click()
+    tab = page.locator(TAB)
+    queue_two_and_remove_one(page, tab)
+    sid = tab.get_attribute("data-session")
+    texts = [m["content"] for m in answered(lab, str(sid)) if m["role"] == "user"]
+    assert texts == [SLOW, "Queued first"]
+
+
 def test_a_question_answered_in_a_tab(page: Page, lab: Lab) -> None:
     sid = new_id()
     lab.call("POST", f"opencode/sessions/{sid}/messages", {"text": ASK})
@@ -81,12 +120,23 @@ def test_a_question_answered_in_a_tab(page: Page, lab: Lab) -> None:
     )
 
 
-def test_a_question_answered_in_the_notebook_panel(page: Page, lab: Lab) -> None:
+def open_panel(page: Page, lab: Lab, name: str) -> Locator:
+    """A notebook showing a new chat panel."""
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("from jupyter_opencode import Chat\nChat()")]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    (lab.root / "questions.ipynb").write_text(nbformat.writes(notebook))
-    panel = run_first_cell(page, lab, "questions.ipynb")
+    (lab.root / name).write_text(nbformat.writes(notebook))
+    return run_first_cell(page, lab, name)
+
+
+def test_prompts_queue_while_the_notebook_panel_answers(page: Page, lab: Lab) -> None:
+    panel = open_panel(page, lab, "queue.ipynb")
+    expect(panel.get_by_role("textbox", name="Message")).to_be_visible(timeout=60_000)
+    queue_two_and_remove_one(page, panel)
+
+
+def test_a_question_answered_in_the_notebook_panel(page: Page, lab: Lab) -> None:
+    panel = open_panel(page, lab, "questions.ipynb")
     composer = panel.get_by_role("textbox", name="Message")
     expect(composer).to_be_visible(timeout=60_000)
     composer.fill(ASK)
