@@ -57,9 +57,8 @@ def queue_two_and_remove_one(page: Page, chat: Locator) -> None:
     box = chat.get_by_role("textbox", name="Message")
     box.fill(SLOW)
     box.press("Enter")
-    expect(chat.locator(".jo-msg.jo-assistant .jo-body").last).to_contain_text(
-        "s2 ", timeout=60_000
-    )
+    answer = chat.locator(".jo-msg.jo-assistant .jo-body")
+    expect(answer.last).to_contain_text("s2 ", timeout=60_000)
     box.fill("Queued first")
     box.press("Enter")
     box.fill("Queued second")
