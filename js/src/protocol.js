@@ -7,7 +7,7 @@
  * Client -> server.
  * @typedef {{type: "subscribe", session_id: string, after_seq: number}} SubscribeFrame
  * @typedef {{type: "unsubscribe", session_id: string}} UnsubscribeFrame
- * @typedef {{type: "prompt", session_id: string, text: string, model?: string | null,
+ * @typedef {{type: "prompt", session_id: string, text: string, model?: string | null, agent?: string | null,
  *   context?: import("./types.js").ContextItem[]}} PromptFrame
  * @typedef {SubscribeFrame | UnsubscribeFrame | PromptFrame} ClientFrame
  */

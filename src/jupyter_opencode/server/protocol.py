@@ -41,6 +41,7 @@ class PromptFrame(_PromptFields, total=False):
     """Client -> server: ask in this session (same fields as ``POST sessions/{sid}/messages``)."""
 
     model: str | None
+    agent: str | None
     context: list[dict[str, Any]]
 
 

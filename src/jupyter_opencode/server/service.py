@@ -225,8 +225,12 @@ class ChatService:
         notebook_path: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        command: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Save the prompt and a pending answer, start answering in the background."""
+        """Save the prompt and a pending answer, start answering in the background.
+
+        ``command`` (name, arguments): run that opencode command instead of sending the text.
+        """
         if sid in self.turns or sid in self.reserved:
             raise SessionBusy(sid)
         self.check_model(model)
@@ -278,7 +282,7 @@ class ChatService:
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = history + _context_prompt(text, context)
         system = "\n\n".join(filter(None, [system, _notebook_binding(session)])) or None
-        self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
+        self._tasks.spawn(self._answer(turn, session, prompt, agent, system, command))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
         self.on_activity()
@@ -291,6 +295,7 @@ class ChatService:
         prompt: str,
         agent: str | None = None,
         system: str | None = None,
+        command: tuple[str, str] | None = None,
     ) -> None:
         try:
             client = await self.supervisor.ready()
@@ -306,7 +311,11 @@ class ChatService:
                 return
             self._emit(turn, turn.status_chunk("thinking"))
             turn.prompting()
-            await client.prompt(ocid, prompt, turn.model, agent, system)
+            if command is not None:
+                # opencode answers a command's request only once its answer has ended.
+                self._tasks.spawn(self._run_command(turn, client, ocid, command, agent))
+            else:
+                await client.prompt(ocid, prompt, turn.model, agent, system)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))
         except asyncio.TimeoutError:
@@ -314,6 +323,19 @@ class ChatService:
         except Exception as e:
             log.error("answering in session %s failed", turn.session_id, exc_info=True)
             await self.finish(turn, "error", f"internal error: {e}")
+
+    async def _run_command(
+        self,
+        turn: Turn,
+        client: OpencodeClient,
+        ocid: str,
+        command: tuple[str, str],
+        agent: str | None,
+    ) -> None:
+        try:
+            await client.command(ocid, *command, model=turn.model, agent=agent)
+        except OpencodeError as e:
+            await self.finish(turn, "error", str(e))
 
     async def _opencode_session(self, client: OpencodeClient, session: dict[str, Any]) -> str:
         ocid = session.get("opencode_session_id")

@@ -189,6 +189,34 @@ class OpencodeClient:
         body = {"reply": reply, **({"message": message} if message else {})}
         await self._request("POST", f"/permission/{permission_id}/reply", body)
 
+    async def agents(self) -> list[dict[str, Any]]:
+        """opencode's agents: name, description, mode (primary, subagent or all), hidden."""
+        result = await self._request("GET", "/agent")
+        return [a for a in result or [] if isinstance(a, dict)]
+
+    async def commands(self) -> list[dict[str, Any]]:
+        """opencode's commands: the user's Markdown ones, MCP prompts, skills and built-ins."""
+        result = await self._request("GET", "/command")
+        return [c for c in result or [] if isinstance(c, dict)]
+
+    async def command(
+        self,
+        opencode_session_id: str,
+        name: str,
+        arguments: str,
+        model: str | None = None,
+        agent: str | None = None,
+        timeout: float = 3600.0,
+    ) -> None:
+        """Run a command in a session; answers when the command's answer has ended."""
+        body: dict[str, Any] = {"command": name, "arguments": arguments}
+        if agent:
+            body["agent"] = agent
+        if model:
+            body["model"] = model
+        path = f"/session/{opencode_session_id}/command"
+        await self._request("POST", path, body, timeout=timeout)
+
     async def answer_question(self, question_id: str, answers: list[list[str]] | None) -> None:
         """Answer a question of the agent: a list of labels per question, or None to dismiss it."""
         if answers is None:

@@ -27,10 +27,11 @@ WEBSOCKET_TAG = "websocket"
 _STREAM_FRAMES = (
     "Server -> client: ConnectedFrame first, then ChunkFrame and MessageFrame (each with the"
     " session's next seq), AcceptedFrame, a rewind frame {type: rewind, session_id, seq,"
-    " removed, notebook_changes} and ErrorFrame; client -> server: SubscribeFrame {type:"
-    " subscribe, session_id, after_seq}, {type: unsubscribe, session_id} and PromptFrame (the"
-    " fields of POST sessions/{sid}/messages). The frames are those of the README's stream"
-    " section."
+    " removed, notebook_changes}, a question frame {type: question, session_id, message_id,"
+    " seq, question_id, questions, answers?, rejected?} and ErrorFrame; client -> server:"
+    " SubscribeFrame {type: subscribe, session_id, after_seq}, {type: unsubscribe,"
+    " session_id} and PromptFrame (the fields of POST sessions/{sid}/messages). The frames"
+    " are those of the README's stream section."
 )
 _LIVE_FRAMES = (
     "Client -> server: {type: open, paths} and {type: reply, id, result|error}; server ->"
@@ -192,6 +193,22 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "503",
             )
         },
+        "/agents": {
+            "get": _op(
+                "listAgents",
+                "opencode's agents (not hidden ones): name, description, mode",
+                ("200", r.AGENTS),
+                "503",
+            )
+        },
+        "/commands": {
+            "get": _op(
+                "listCommands",
+                "opencode's commands (the user's Markdown ones, MCP prompts, skills)",
+                ("200", r.COMMANDS),
+                "503",
+            )
+        },
         "/sessions": {
             "get": _op(
                 "listSessions",
@@ -240,11 +257,23 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "sendPrompt",
                 "Send a prompt (the first one creates the session)",
                 ("202", r.PROMPTED),
-                "404 409 410",
+                "404 409 410 502",
                 body=s.PROMPT,
                 links=_prompted_links(),
                 description=f"{prompt_limit} A template applies to a first message only"
                 " (409 after); an unknown one is a 404.",
+            ),
+        },
+        "/sessions/{sid}/command": {
+            "parameters": [_SID],
+            "post": _op(
+                "runCommand",
+                "Run an opencode command with arguments (the first one creates the session)",
+                ("202", r.PROMPTED),
+                "404 409 410 502",
+                body=s.COMMAND,
+                description="Like a prompt: the answer streams on the stream socket. An"
+                " unknown command is a 404.",
             ),
         },
         "/sessions/{sid}/abort": {

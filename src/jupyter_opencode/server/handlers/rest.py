@@ -18,7 +18,7 @@ from ..contract.schemas import (
     QUESTION_REPLY,
     SESSIONS_QUERY,
 )
-from ..library import TemplateError, UnknownMessage, UnknownTemplate
+from ..library import TemplateError, UnknownAgent, UnknownMessage, UnknownTemplate
 from ..questions import BadAnswers, QuestionAnswered, UnknownQuestion
 from ..service import BUSY_PROMPT, SessionBusy, SessionDeleted, UnknownPermission, UnknownSession
 from .base import OpencodeAPIHandler, check_session_id, parse_prompt
@@ -168,13 +168,19 @@ class MessagesHandler(OpencodeAPIHandler):
         template, notebook = prompt_options(body, self.settings["server_root_dir"])
         library = self.settings["jupyter_opencode_library"]
         try:
-            result = await library.prompt(sid, text, model, context, notebook, template)
+            result = await library.prompt(
+                sid, text, model, context, notebook, template, agent=body.get("agent")
+            )
         except SessionBusy as e:
             raise web.HTTPError(409, BUSY_PROMPT, reason="busy") from e
         except SessionDeleted as e:
             raise web.HTTPError(410, str(e), reason=e.reason) from e
         except UnknownTemplate as e:
             raise web.HTTPError(404, str(e), reason="unknown_template") from e
+        except UnknownAgent as e:
+            raise web.HTTPError(400, str(e), reason="unknown_agent") from e
+        except (WorkerError, OpencodeError) as e:
+            raise worker_error(e) from e
         except TemplateError as e:
             raise web.HTTPError(409, str(e), reason="template_not_first") from e
         self.write_json(result, status=202)
