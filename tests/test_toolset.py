@@ -74,7 +74,7 @@ async def test_project_agents_are_listed_picked_and_remembered(
     code, error = await api.call(
         "POST", "sessions", sid, "messages", body={"text": "hi", "agent": "nobody"}
     )
-    assert (code, error["reason"]) == (400, "unknown_agent")
+    assert (code, error["reason"]) == (404, "unknown_agent")
     code, error = await api.call(
         "POST", "sessions", sid, "messages", body={"text": "hi", "agent": "no such"}
     )

@@ -3,7 +3,7 @@
 // host adapter (the panel's kernel comm, a tab's REST + WebSocket) feeds it pages and frames and
 // does what the user asks.
 import { MessageActions } from "./actions.js";
-import { menu, runCommand } from "./commands.js";
+import { isOpencodeCommand, menu, opencodeMenu, runCommand } from "./commands.js";
 import { Conversation } from "./conversation.js";
 import { ChatView } from "./view.js";
 
@@ -23,7 +23,10 @@ import { ChatView } from "./view.js";
  *   open: (sessionId: string, messageId: string | null) => void,
  *   edit: (messageId: string, text: string) => void,
  *   annotate: (messageId: string, rating: "up" | "down" | null, note: string) => void,
+ *   setAgent: (name: string) => void,
  * }} Host
+ * @typedef {{name: string, description: string, mode: string}} AgentInfo
+ * @typedef {{name: string, description: string, source?: string}} OpencodeCommand
  */
 
 export class ChatClient {
@@ -36,6 +39,10 @@ export class ChatClient {
     /** @type {ModelInfo[]} */
     this.models = [];
     this.model = "";
+    /** @type {AgentInfo[]} opencode's agents */
+    this.agents = [];
+    /** @type {OpencodeCommand[]} opencode's commands */
+    this.opencodeCommands = [];
     /** The host has a prompt on its way (before the server's frames say so). */
     this.sending = false;
     this.view = new ChatView({
@@ -51,6 +58,7 @@ export class ChatClient {
       onRemoveChip: (id) => host.removeChip(id),
       onAutoContext: (on) => host.setAutoContext(on),
       onRetry: () => host.retry(),
+      onAgent: (name) => host.setAgent(name),
       commands: menu(host),
     });
     this.el = this.view.el;
@@ -73,6 +81,7 @@ export class ChatClient {
       models: () => this.models,
       model: () => this.model,
       useModel: (id) => this.useModel(id),
+      opencodeCommands: () => this.opencodeCommands,
     };
   }
 
@@ -81,10 +90,32 @@ export class ChatClient {
    * @param {string} text
    */
   submit(text) {
+    // A prompt, or one of opencode's commands, waits while the agent answers; ours run at once.
+    if (this.busy && (isOpencodeCommand(text, this.commandContext) || !text.trim().startsWith("/"))) {
+      if (text.trim()) this.view.queue.add(text, this.sessionId);
+      return;
+    }
+    this.send(text);
+  }
+
+  /** @param {string} text */
+  send(text) {
     if (runCommand(text, this.commandContext)) return;
-    if (!text.trim()) return;
-    if (this.busy) this.view.queue.add(text, this.sessionId);
-    else this.host.prompt(text);
+    if (text.trim()) this.host.prompt(text);
+  }
+
+  /**
+   * opencode's agents and commands, and the agent picked ("": the session's own).
+   * @param {AgentInfo[]} agents
+   * @param {OpencodeCommand[]} commands
+   * @param {string} agent
+   */
+  setToolset(agents, commands, agent) {
+    this.agents = agents;
+    this.opencodeCommands = commands;
+    const primary = agents.filter((a) => a.mode !== "subagent");
+    this.view.composer.setAgents(primary, agent);
+    this.view.composer.setCommands([...menu(this.host), ...opencodeMenu(commands)]);
   }
 
   /** Whether an answer is in progress or a prompt on its way (a new prompt waits in the queue). */
@@ -220,7 +251,7 @@ export class ChatClient {
       const next = this.view.queue.next(this.sessionId);
       if (next !== null) {
         this.sending = true; // until the host says otherwise: the next queued prompt waits
-        this.host.prompt(next);
+        this.send(next);
       }
     }
     this.view.setStatus(this.conversation.status || (this.sending && !this.conversation.busy ? "Sending…" : ""));

@@ -77,6 +77,8 @@ function render({ model, el }) {
     star: () => command("star"),
     tag: (name) => command("tag", name),
     template: (name) => command("template", name),
+    opencodeCommand: (name, args) => send({ type: "opencode_command", name, arguments: args }),
+    setAgent: (name) => save("agent", name),
   });
   const view = client.view;
   el.append(view.el);
@@ -96,6 +98,7 @@ function render({ model, el }) {
 
   const updateSessions = () => view.header.setSessions(get("sessions"), get("session_id"), get("title"));
   const updateModels = () => client.setModels(get("models") ?? [], get("model") ?? "");
+  const updateToolset = () => client.setToolset(get("agents") ?? [], get("opencode_commands") ?? [], get("agent") ?? "");
   const updateBanner = () => view.setConnection(get("connection") || "", get("connection_error") || "");
   /** @type {Record<string, () => void>} */
   const traits = {
@@ -111,6 +114,9 @@ function render({ model, el }) {
     sessions: updateSessions,
     models: updateModels,
     model: updateModels,
+    agents: updateToolset,
+    opencode_commands: updateToolset,
+    agent: updateToolset,
     busy: () => client.setSending(Boolean(get("busy"))),
     connection: updateBanner,
     connection_error: updateBanner,

@@ -98,10 +98,12 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "retry"}} RetryMessage
  * @typedef {{type: "insert", message_id: string, block: number, run: boolean}} InsertMessage
  * @typedef {{type: "command", name: string, arg: string}} CommandMessage
+ * @typedef {{type: "opencode_command", name: string, arguments: string}} OpencodeCommandMessage
  * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | AnswerMessage |
  *   RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
- *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage} PanelMessage
+ *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage |
+ *   OpencodeCommandMessage} PanelMessage
  */
 
 /** Every `type` of a panel -> kernel message. */
@@ -122,6 +124,7 @@ export const PANEL_MESSAGE_TYPES = [
   "retry",
   "insert",
   "command",
+  "opencode_command",
 ];
 
 /**

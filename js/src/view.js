@@ -9,7 +9,7 @@ import { Header } from "./header.js";
 import { MessageList } from "./messages.js";
 import { Notices } from "./notices.js";
 import { PromptQueue } from "./queue.js";
-import "./questions.css";
+import "./toolset.css";
 
 const REWOUND_TEXT = "The answers taken back had changed notebooks.";
 
@@ -29,6 +29,7 @@ const REWOUND_TEXT = "The answers taken back had changed notebooks.";
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
  *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
+ *   onAgent?: (name: string) => void,
  * }} ViewActions
  */
 
@@ -68,6 +69,7 @@ export class ChatView {
         actions.onSend(text);
       },
       onStop: actions.onStop,
+      onAgent: actions.onAgent,
       commands: actions.commands,
     });
     this.el.append(

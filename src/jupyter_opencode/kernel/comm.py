@@ -133,6 +133,7 @@ PANEL_MESSAGE_TYPES = (
     "retry",
     "insert",  # message_id, block: int, run: bool
     "command",  # name, arg: a slash command the kernel executes (commands.py)
+    "opencode_command",  # name, arguments: run one of opencode's commands in the session
 )
 
 

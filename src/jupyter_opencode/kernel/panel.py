@@ -63,6 +63,9 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         insert_block(chat, content)
     elif kind == "command":
         run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
+    elif kind == "opencode_command":
+        command = (str(content.get("name", "")), str(content.get("arguments", "")))
+        send_text(chat, f"/{command[0]} {command[1]}".strip(), command)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
@@ -82,14 +85,15 @@ def insert_block(chat: Chat, content: dict[str, Any]) -> None:
     chat.to_panel(comm.insert_cell(code, run, message_id=message_id, block=block))
 
 
-def send_text(chat: Chat, text: str) -> None:
-    """Send what the user typed in the panel as a prompt (the panel ran any slash command)."""
+def send_text(chat: Chat, text: str, command: tuple[str, str] | None = None) -> None:
+    """Send what the user typed in the panel as a prompt (the panel ran any slash command of
+    its own; ``command``: an opencode command, name and arguments)."""
     if not text.strip():
         return
     if chat.answering:
         chat.notify("error", "Still answering: stop the current reply first.")
         return
-    chat.post(text).add_done_callback(functools.partial(report_failure, chat))
+    chat.post(text, command).add_done_callback(functools.partial(report_failure, chat))
 
 
 def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:

@@ -208,6 +208,16 @@ export class OpencodeApi {
     return this.request('models');
   }
 
+  /** @returns {Promise<{agents: {name: string, description: string, mode: string}[]}>} */
+  agents() {
+    return this.request('agents');
+  }
+
+  /** @returns {Promise<{commands: {name: string, description: string, source: string}[]}>} */
+  commands() {
+    return this.request('commands');
+  }
+
   /**
    * Full-text search over titles and messages.
    * @param {string} q

@@ -38,6 +38,8 @@ export class ConversationTab extends Widget {
     this.sessionId = options.sessionId;
     this.template = options.template ?? '';
     this.model = '';
+    /** The agent picked in this tab ('': the conversation's own). */
+    this.agent = '';
     this.titleText = '';
     /** @type {Chip[]} */
     this.chips = [];
@@ -85,7 +87,11 @@ export class ConversationTab extends Widget {
         const next = name.startsWith('-') ? tags.filter(t => t !== name.slice(1).trim()) : [...new Set([...tags, name])];
         return `Tags: ${tagsOf(await api.patch(sid(), { tags: next })).join(', ') || 'none'}`;
       }),
-      template: name => void this.chooseTemplate(name)
+      template: name => void this.chooseTemplate(name),
+      opencodeCommand: (name, args) => void this.runOpencodeCommand(name, args),
+      setAgent: name => {
+        this.agent = name;
+      }
     });
     this.client.sessionId = this.sessionId;
     this.view = this.client.view;
@@ -192,6 +198,12 @@ export class ConversationTab extends Widget {
     } catch (error) {
       console.warn('jupyter-opencode: listing models failed', error);
     }
+    try {
+      const [agents, commands] = await Promise.all([api.agents(), api.commands()]);
+      this.client.setToolset(agents.agents, commands.commands, this.agent);
+    } catch (error) {
+      console.warn("jupyter-opencode: listing opencode's agents and commands failed", error);
+    }
   }
 
   /** @param {string} title */
@@ -271,10 +283,37 @@ export class ConversationTab extends Widget {
     if (this.template && !this.conversation.messages.length) {
       body.template = this.template;
     }
+    if (this.agent) {
+      body.agent = this.agent;
+    }
+    await this.send('messages', body);
+  }
+
+  /**
+   * Run one of opencode's commands in this conversation (like a prompt).
+   * @param {string} name
+   * @param {string} args
+   */
+  async runOpencodeCommand(name, args) {
+    /** @type {Record<string, unknown>} */
+    const body = { command: name, arguments: args, model: this.model || null };
+    if (this.agent) {
+      body.agent = this.agent;
+    }
+    await this.send('command', body);
+  }
+
+  /**
+   * POST a prompt or a command; the answer streams on the socket.
+   * @param {string} route
+   * @param {Record<string, unknown>} body
+   */
+  async send(route, body) {
     this.client.setSending(true);
     const sid = this.sessionId;
+    const fresh = !this.conversation.messages.length;
     const sent = await this.call(() =>
-      this.options.api.request(`sessions/${sid}/messages`, { method: 'POST', json: body })
+      this.options.api.request(`sessions/${sid}/${route}`, { method: 'POST', json: body })
     );
     if (sent && sid === this.sessionId) {
       // Known before the stream says so: a queued prompt waits for this answer to end.
@@ -288,7 +327,7 @@ export class ConversationTab extends Widget {
     }
     this.client.setSending(false);
     if (sent) {
-      if (!this.conversation.messages.length) {
+      if (fresh) {
         this.options.onCreated?.(); // a new session: the sidebar lists it now
       }
       this.setChips([]);

@@ -15,7 +15,7 @@ _JSON = "application/json"
 _ERRORS = {
     "400": ("BadRequest", "The request breaks a rule of this document: the reason names it"),
     "403": ("Forbidden", "No valid token or cookie (Jupyter answers 403, not 401), or no right"),
-    "404": ("NotFound", "No such session, message, template, permission request or question"),
+    "404": ("NotFound", "No such session, message, template, agent, command or question"),
     "409": ("Conflict", "The session is answering (reason busy), or its state forbids this"),
     "410": ("Gone", "The session was deleted; its id is not used again (session_deleted)"),
     "502": ("WorkerError", "opencode refused or failed this"),
@@ -261,7 +261,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 body=s.PROMPT,
                 links=_prompted_links(),
                 description=f"{prompt_limit} A template applies to a first message only"
-                " (409 after); an unknown one is a 404.",
+                " (409 after); an unknown one is a 404, and so is an unknown agent.",
             ),
         },
         "/sessions/{sid}/command": {
@@ -273,7 +273,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "404 409 410 502",
                 body=s.COMMAND,
                 description="Like a prompt: the answer streams on the stream socket. An"
-                " unknown command is a 404.",
+                " unknown command or agent is a 404.",
             ),
         },
         "/sessions/{sid}/abort": {

@@ -178,7 +178,7 @@ class MessagesHandler(OpencodeAPIHandler):
         except UnknownTemplate as e:
             raise web.HTTPError(404, str(e), reason="unknown_template") from e
         except UnknownAgent as e:
-            raise web.HTTPError(400, str(e), reason="unknown_agent") from e
+            raise web.HTTPError(404, str(e), reason="unknown_agent") from e
         except (WorkerError, OpencodeError) as e:
             raise worker_error(e) from e
         except TemplateError as e:

@@ -66,7 +66,7 @@ class CommandHandler(OpencodeAPIHandler):
         except UnknownCommand as e:
             raise web.HTTPError(404, str(e), reason="unknown_command") from e
         except UnknownAgent as e:
-            raise web.HTTPError(400, str(e), reason="unknown_agent") from e
+            raise web.HTTPError(404, str(e), reason="unknown_agent") from e
         except SessionBusy as e:
             raise web.HTTPError(409, BUSY_PROMPT, reason="busy") from e
         except SessionDeleted as e:
