@@ -89,6 +89,12 @@ async def test_project_agents_are_listed_picked_and_remembered(
     assert "You are the reviewer agent" in system_text(first)
     assert "You are the reviewer agent" in system_text(second)  # the session remembers it
 
+    # @NAME of a subagent hands it the work (opencode tells the model to call its task tool).
+    await api.ask(sid, "Ask @helper where the data is, not @nobody nor a@helper.org")
+    asked = sent_to_model(fake_model, "Ask @helper where the data is")[0]
+    assert "call the task tool with subagent: helper" in json.dumps(asked["messages"])
+    assert "subagent: nobody" not in json.dumps(asked["messages"])
+
 
 async def test_project_commands_are_listed_and_run(
     api: Api, project: Path, fake_model: FakeModelProcess

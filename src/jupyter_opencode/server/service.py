@@ -18,6 +18,7 @@ from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
+from .mentions import subagent_mentions
 from .protocol import (
     ChunkFrame,
     MessageFrame,
@@ -282,7 +283,8 @@ class ChatService:
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = history + _context_prompt(text, context)
         system = "\n\n".join(filter(None, [system, _notebook_binding(session)])) or None
-        self._tasks.spawn(self._answer(turn, session, prompt, agent, system, command))
+        mentioned = text if "@" in text else ""
+        self._tasks.spawn(self._answer(turn, session, prompt, agent, system, command, mentioned))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
         self.on_activity()
@@ -296,6 +298,7 @@ class ChatService:
         agent: str | None = None,
         system: str | None = None,
         command: tuple[str, str] | None = None,
+        mentioned: str = "",
     ) -> None:
         try:
             client = await self.supervisor.ready()
@@ -315,7 +318,8 @@ class ChatService:
                 # opencode answers a command's request only once its answer has ended.
                 self._tasks.spawn(self._run_command(turn, client, ocid, command, agent))
             else:
-                await client.prompt(ocid, prompt, turn.model, agent, system)
+                subagents = subagent_mentions(mentioned, await client.agents()) if mentioned else []
+                await client.prompt(ocid, prompt, turn.model, agent, system, subagents)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))
         except asyncio.TimeoutError:

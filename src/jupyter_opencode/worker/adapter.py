@@ -157,9 +157,12 @@ class OpencodeClient:
         model: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        subagents: list[str] | None = None,
     ) -> None:
-        """Start answering a prompt; the answer arrives on the event stream."""
-        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
+        """Start answering a prompt (``subagents``: those it mentions, handed their part); the
+        answer arrives on the event stream."""
+        parts = [{"type": "agent", "name": name} for name in subagents or []]
+        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}, *parts]}
         if agent:
             body["agent"] = agent
         if system:
