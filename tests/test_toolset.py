@@ -41,6 +41,14 @@ def project(jp_root_dir: Path) -> Path:
     return jp_root_dir
 
 
+async def listed(jp_fetch: Any, name: str) -> list[dict[str, Any]]:
+    """``GET agents`` or ``GET commands``; the first request waits for the worker to start."""
+    response = await jp_fetch("opencode", name, request_timeout=120)
+    assert response.code == 200
+    found: list[dict[str, Any]] = json.loads(response.body)[name]
+    return found
+
+
 def sent_to_model(fake_model: FakeModelProcess, marker: str) -> list[dict[str, Any]]:
     """The model requests whose messages mention ``marker``."""
     return [r for r in fake_model.requests() if marker in json.dumps(r["messages"])]
@@ -52,11 +60,9 @@ def system_text(request: dict[str, Any]) -> str:
 
 
 async def test_project_agents_are_listed_picked_and_remembered(
-    api: Api, project: Path, fake_model: FakeModelProcess, worker_home: Path
+    api: Api, jp_fetch: Any, project: Path, fake_model: FakeModelProcess, worker_home: Path
 ) -> None:
-    code, body = await api.call("GET", "agents")
-    assert code == 200, body
-    agents = {a["name"]: a for a in body["agents"]}
+    agents = {a["name"]: a for a in await listed(jp_fetch, "agents")}
     assert agents["reviewer"] == {
         "name": "reviewer",
         "description": "Reviews code for style",
@@ -97,11 +103,9 @@ async def test_project_agents_are_listed_picked_and_remembered(
 
 
 async def test_project_commands_are_listed_and_run(
-    api: Api, project: Path, fake_model: FakeModelProcess
+    api: Api, jp_fetch: Any, project: Path, fake_model: FakeModelProcess
 ) -> None:
-    code, body = await api.call("GET", "commands")
-    assert code == 200, body
-    commands = {c["name"]: c for c in body["commands"]}
+    commands = {c["name"]: c for c in await listed(jp_fetch, "commands")}
     assert commands["greet"] == {
         "name": "greet",
         "description": "Greets someone by name",

@@ -1,4 +1,5 @@
-"""The agent's questions and queued prompts, in a sidebar tab (REST) and the notebook panel."""
+"""The agent's questions, queued prompts, agents and commands, in a sidebar tab (REST) and the
+notebook panel (kernel)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,13 @@ ASK = f"Plot it [[call question {json.dumps({'questions': [QUESTION]})}]]"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) -> Iterator[Lab]:
     """JupyterLab on the fake model."""
-    with run_lab(tmp_path_factory.mktemp("questions"), fake_model.url) as lab:
+    with run_lab(tmp_path_factory.mktemp("toolset"), fake_model.url) as lab:
+        # The root's own agent and command (read when the worker starts, at the first prompt).
+        (lab.root / ".opencode" / "agent").mkdir(parents=True)
+        (lab.root / ".opencode" / "command").mkdir()
+        (lab.root / ".opencode" / "agent" / "reviewer.md").write_text(REVIEWER)
+        (lab.root / ".opencode" / "agent" / "helper.md").write_text(HELPER)
+        (lab.root / ".opencode" / "command" / "greet.md").write_text(GREET)
         yield lab
 
 
@@ -47,6 +54,53 @@ def page(lab: Lab) -> Iterator[Page]:
         yield page
         context.close()
     assert errors == []
+
+
+REVIEWER = "---\ndescription: Reviews code\nmode: primary\n---\nYou are the reviewer agent.\n"
+HELPER = "---\ndescription: Finds things\nmode: subagent\n---\nYou find things.\n"
+GREET = "---\ndescription: Greets someone by name\n---\nSay hello to $ARGUMENTS politely.\n"
+
+
+def pick_agent_and_greet(page: Page, chat: Locator, fake_model: FakeModelProcess, who: str) -> None:
+    """Pick the root's agent, run the root's command through the slash menu; both reach opencode."""
+    picker = chat.get_by_role("combobox", name="Agent")
+    expect(picker.locator("option")).to_have_text(
+        ["Agent: default", "build", "plan", "reviewer"], timeout=60_000
+    )
+    picker.select_option("reviewer")
+    box = chat.get_by_role("textbox", name="Message")
+    box.fill("/gr")
+    menu = chat.get_by_role("listbox", name="Commands")
+    expect(menu.get_by_role("option")).to_have_count(1)
+    expect(menu.get_by_role("option").first).to_contain_text("/greetGreets someone by name")
+    shot(page, f"toolset-command-menu-{who}")
+    box.press("Enter")  # completes the name
+    box.press_sequentially(who)
+    box.press("Enter")
+    expect(chat.locator(".jo-msg.jo-user").last).to_have_text(f"/greet {who}", timeout=30_000)
+    answer = chat.locator(".jo-msg.jo-assistant .jo-body").last
+    expect(answer).to_contain_text(f"Say hello to {who} politely.", timeout=60_000)
+    sent = [r for r in fake_model.requests() if f"Say hello to {who}" in json.dumps(r)]
+    system = [m for m in sent[0]["messages"] if m["role"] == "system"]
+    assert "You are the reviewer agent." in json.dumps(system)
+
+
+def test_agent_and_command_in_a_tab(page: Page, lab: Lab, fake_model: FakeModelProcess) -> None:
+    open_lab(page, lab)
+    command(page, "jupyter-opencode:open-sessions")
+    page.locator("#jupyter-opencode-sessions").get_by_role("button", name="New chat").click()
+    pick_agent_and_greet(page, page.locator(TAB), fake_model, "Ada")
+    set_theme(page, dark=True)
+    shot(page, "toolset-agent-tab-dark")
+    set_theme(page, dark=False)
+
+
+def test_agent_and_command_in_the_notebook_panel(
+    page: Page, lab: Lab, fake_model: FakeModelProcess
+) -> None:
+    panel = open_panel(page, lab, "agents.ipynb")
+    pick_agent_and_greet(page, panel, fake_model, "Bob")
+    shot(page, "toolset-agent-panel-light")
 
 
 SLOW = "Take your time [[slow:30:0.15]]"
