@@ -53,6 +53,10 @@ async def test_a_question_is_shown_answered_and_kept(api: Api, open_stream: Open
     assert [o["label"] for o in asked["questions"][0]["options"]] == ["matplotlib", "plotly"]
     status = await stream.until(lambda f: f.get("kind") == "status")
     assert status[-1]["message"] == "Waiting for your answer"
+    # A client opening the conversation now finds the question in the answer in progress.
+    streaming = (await api.messages(sid))[-1]
+    assert streaming["status"] == "streaming"
+    assert [p["id"] for p in streaming["parts"] if p["kind"] == "question"] == [qid]
 
     bad = [
         ({"answers": [["plotly"]]}, "bad_answers"),  # one list per question

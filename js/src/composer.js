@@ -86,6 +86,8 @@ export class Composer {
    */
   setCommands(commands) {
     this.commands = commands;
+    // A menu open (or wanted) while they arrived shows them now.
+    if (document.activeElement === this.input && this.input.value.startsWith("/")) this.onInput();
   }
 
   /** @param {boolean} busy */

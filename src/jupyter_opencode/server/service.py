@@ -437,6 +437,17 @@ class ChatService:
         await client.reply_permission(permission_id, reply, message)
         turn.permissions.discard(permission_id)
 
+    def with_live_parts(self, sid: str, messages: list[dict[str, Any]]) -> None:
+        """Give the answer in progress in a page its tools and questions seen so far (stored
+        only when it ends), so a client that opens it now can answer a waiting question."""
+        turn = self.turns.get(sid)
+        if turn is None:
+            return
+        live = [p for p in turn.parts() if p["kind"] in ("tool", "question")]
+        for message in messages:
+            if message["id"] == turn.message_id and not message.get("parts"):
+                message["parts"] = live
+
     async def answer_question(
         self, sid: str, question_id: str, answers: list[list[str]] | None
     ) -> None:

@@ -155,6 +155,7 @@ class MessagesHandler(OpencodeAPIHandler):
                     404, f"no message {before} in this session", reason="unknown_message"
                 )
         messages, more, last_seq = await self.service.store.page_with_seq(sid, limit, before)
+        self.service.with_live_parts(sid, messages)
         self.write_json({"messages": messages, "has_more": more, "last_seq": last_seq})
 
     @web.authenticated
