@@ -37,7 +37,14 @@ export class Conversation {
     this.messages = messages.map((m) => structuredClone(m));
     this.byId = new Map(this.messages.map((m) => [m.id, m]));
     this.seq = seq;
-    this.status = "";
+    // A question asked before this page was read still waits (its status frame is older).
+    const waiting = this.messages.some(
+      (m) =>
+        m.role === "assistant" &&
+        !FINAL_STATUSES.has(m.status) &&
+        (m.parts ?? []).some((p) => p.kind === "question" && !p.answers && !p.rejected),
+    );
+    this.status = waiting ? STATUS_TEXT.question : "";
   }
 
   /** The last user message, if any (what `/rewind` takes back). */
