@@ -3,7 +3,7 @@
 // host adapter (the panel's kernel comm, a tab's REST + WebSocket) feeds it pages and frames and
 // does what the user asks.
 import { MessageActions } from "./actions.js";
-import { menu, runCommand } from "./commands.js";
+import { isOpencodeCommand, menu, opencodeMenu, runCommand } from "./commands.js";
 import { Conversation } from "./conversation.js";
 import { latestUsage } from "./usage.js";
 import { ChatView } from "./view.js";
@@ -26,13 +26,17 @@ export const ASK_EVENT = "jupyter-opencode:ask";
  * @typedef {import("./commands.js").CommandHost & {
  *   prompt: (text: string) => void, stop: () => void,
  *   permission: (permissionId: string, reply: string) => void,
+ *   answer: (questionId: string, answers: string[][] | null) => void,
  *   loadOlder: (before: string) => void, retry: () => void,
  *   removeChip: (id: string) => void, setAutoContext: (on: boolean) => void,
  *   attachContext: (items: ContextItem[]) => void,
  *   open: (sessionId: string, messageId: string | null) => void,
  *   edit: (messageId: string, text: string) => void,
  *   annotate: (messageId: string, rating: "up" | "down" | null, note: string) => void,
+ *   setAgent: (name: string) => void,
  * }} Host
+ * @typedef {{name: string, description: string, mode: string}} AgentInfo
+ * @typedef {{name: string, description: string, source?: string}} OpencodeCommand
  */
 
 export class ChatClient {
@@ -45,6 +49,10 @@ export class ChatClient {
     /** @type {ModelInfo[]} */
     this.models = [];
     this.model = "";
+    /** @type {AgentInfo[]} opencode's agents */
+    this.agents = [];
+    /** @type {OpencodeCommand[]} opencode's commands */
+    this.opencodeCommands = [];
     /** The host has a prompt on its way (before the server's frames say so). */
     this.sending = false;
     this.view = new ChatView({
@@ -56,10 +64,12 @@ export class ChatClient {
       onModel: (id) => this.useModel(id),
       onCompact: () => host.compact(),
       onPermission: (id, reply) => host.permission(id, reply),
+      onAnswer: (id, answers) => host.answer(id, answers),
       onLoadOlder: (before) => host.loadOlder(before),
       onRemoveChip: (id) => host.removeChip(id),
       onAutoContext: (on) => host.setAutoContext(on),
       onRetry: () => host.retry(),
+      onAgent: (name) => host.setAgent(name),
       commands: menu(host),
     });
     this.el = this.view.el;
@@ -82,6 +92,7 @@ export class ChatClient {
       models: () => this.models,
       model: () => this.model,
       useModel: (id) => this.useModel(id),
+      opencodeCommands: () => this.opencodeCommands,
     };
     /** @param {Event} event */
     this.onAsk = (event) => {
@@ -110,9 +121,37 @@ export class ChatClient {
    * @param {string} text
    */
   submit(text) {
+    // A prompt, or one of opencode's commands, waits while the agent answers; ours run at once.
+    if (this.busy && (isOpencodeCommand(text, this.commandContext) || !text.trim().startsWith("/"))) {
+      if (text.trim()) this.view.queue.add(text, this.sessionId);
+      return;
+    }
+    this.send(text);
+  }
+
+  /** @param {string} text */
+  send(text) {
     if (runCommand(text, this.commandContext)) return;
-    if (!text.trim()) return;
-    this.host.prompt(text);
+    if (text.trim()) this.host.prompt(text);
+  }
+
+  /**
+   * opencode's agents and commands, and the agent picked ("": the session's own).
+   * @param {AgentInfo[]} agents
+   * @param {OpencodeCommand[]} commands
+   * @param {string} agent
+   */
+  setToolset(agents, commands, agent) {
+    this.agents = agents;
+    this.opencodeCommands = commands;
+    const primary = agents.filter((a) => a.mode !== "subagent");
+    this.view.composer.setAgents(primary, agent);
+    this.view.composer.setCommands([...menu(this.host), ...opencodeMenu(commands)]);
+  }
+
+  /** Whether an answer is in progress or a prompt on its way (a new prompt waits in the queue). */
+  get busy() {
+    return this.sending || this.conversation.busy;
   }
 
   /**
@@ -240,10 +279,17 @@ export class ChatClient {
 
   /** Status line and busy state from the conversation. */
   update() {
+    if (!this.busy) {
+      const next = this.view.queue.next(this.sessionId);
+      if (next !== null) {
+        this.sending = true; // until the host says otherwise: the next queued prompt waits
+        this.send(next);
+      }
+    }
     this.view.setStatus(this.conversation.status || (this.sending && !this.conversation.busy ? "Sending…" : ""));
-    this.view.setBusy(this.sending || this.conversation.busy);
+    this.view.setBusy(this.busy);
     this.view.header.context.set(latestUsage(this.conversation.messages));
-    this.view.header.context.setBusy(this.sending || this.conversation.busy);
+    this.view.header.context.setBusy(this.busy);
   }
 
   destroy() {

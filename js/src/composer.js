@@ -8,8 +8,8 @@ const MAX_ROWS_PX = 160;
 let menuIds = 0;
 
 /**
- * @typedef {{onSend: (text: string) => void, onStop: () => void, commands?: SlashCommand[]}}
- *   ComposerOptions
+ * @typedef {{onSend: (text: string) => void, onStop: () => void, commands?: SlashCommand[],
+ *   onAgent?: (name: string) => void}} ComposerOptions
  */
 
 export class Composer {
@@ -37,11 +37,20 @@ export class Composer {
     this.menu = h("ul", { class: "jo-slash", id: this.menuId, role: "listbox", "aria-label": "Commands", hidden: true });
     this.sendButton = h("button", { type: "button", class: "jo-btn jo-btn-primary jo-send", text: "Send" });
     this.stopButton = h("button", { type: "button", class: "jo-btn jo-btn-danger jo-stop", text: "Stop", hidden: true });
+    this.agentSelect = /** @type {HTMLSelectElement} */ (
+      h("select", {
+        class: "jo-agent",
+        "aria-label": "Agent",
+        title: "The agent that answers (and goes on answering in this conversation)",
+        hidden: true,
+        onchange: () => options.onAgent?.(this.agentSelect.value),
+      })
+    );
     this.el = h(
       "div",
       { class: "jo-composer" },
       this.menu,
-      h("div", { class: "jo-input-row" }, this.input, this.sendButton, this.stopButton),
+      h("div", { class: "jo-input-row" }, this.agentSelect, this.input, this.sendButton, this.stopButton),
     );
 
     this.input.addEventListener("keydown", (ev) => this.onKeyDown(ev));
@@ -57,6 +66,30 @@ export class Composer {
     });
   }
 
+  /**
+   * The agents to pick from ("" first: the conversation's own, the default for a new one).
+   * @param {{name: string, description: string}[]} agents
+   * @param {string} current
+   */
+  setAgents(agents, current) {
+    this.agentSelect.replaceChildren(
+      h("option", { value: "", text: "Agent: default" }),
+      ...agents.map((a) => h("option", { value: a.name, text: a.name, title: a.description || null })),
+    );
+    this.agentSelect.value = agents.some((a) => a.name === current) ? current : "";
+    this.agentSelect.hidden = !agents.length;
+  }
+
+  /**
+   * The slash menu's commands (ours, then opencode's).
+   * @param {SlashCommand[]} commands
+   */
+  setCommands(commands) {
+    this.commands = commands;
+    // A menu open (or wanted) while they arrived shows them now.
+    if (document.activeElement === this.input && this.input.value.startsWith("/")) this.onInput();
+  }
+
   /** @param {boolean} busy */
   setBusy(busy) {
     this.busy = busy;
@@ -68,8 +101,7 @@ export class Composer {
   submit() {
     const text = this.input.value.trim();
     if (!text) return;
-    // While a reply streams only commands go through; a prompt would be refused (409).
-    if (this.busy && !text.startsWith("/")) return;
+    // While a reply streams, the client queues a prompt until the answer ends.
     this.options.onSend(text);
     this.input.value = "";
     this.closeMenu();

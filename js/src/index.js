@@ -57,6 +57,7 @@ function render({ model, el }) {
     prompt: (text) => send({ type: "send", text }),
     stop: () => send({ type: "stop" }),
     permission: (id, reply) => send({ type: "permission", permission_id: id, reply }),
+    answer: (id, answers) => send({ type: "answer", question_id: id, answers }),
     loadOlder: (before) => send({ type: "load_older", before }),
     retry: () => send({ type: "retry" }),
     removeChip: (id) => send({ type: "remove_context", id }),
@@ -78,6 +79,8 @@ function render({ model, el }) {
     tag: (name) => command("tag", name),
     template: (name) => command("template", name),
     compact: () => command("compact"),
+    opencodeCommand: (name, args) => send({ type: "opencode_command", name, arguments: args }),
+    setAgent: (name) => save("agent", name),
   });
   const view = client.view;
   el.append(view.el);
@@ -97,6 +100,7 @@ function render({ model, el }) {
 
   const updateSessions = () => view.header.setSessions(get("sessions"), get("session_id"), get("title"));
   const updateModels = () => client.setModels(get("models") ?? [], get("model") ?? "");
+  const updateToolset = () => client.setToolset(get("agents") ?? [], get("opencode_commands") ?? [], get("agent") ?? "");
   const updateBanner = () => view.setConnection(get("connection") || "", get("connection_error") || "");
   /** @type {Record<string, () => void>} */
   const traits = {
@@ -112,6 +116,9 @@ function render({ model, el }) {
     sessions: updateSessions,
     models: updateModels,
     model: updateModels,
+    agents: updateToolset,
+    opencode_commands: updateToolset,
+    agent: updateToolset,
     busy: () => client.setSending(Boolean(get("busy"))),
     connection: updateBanner,
     connection_error: updateBanner,

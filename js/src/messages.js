@@ -19,6 +19,7 @@ import { TextPacer } from "./pacer.js";
  *   parts: HTMLElement | null, body: HTMLElement | null, markdown: MarkdownBody | null,
  *   extra: HTMLElement | null, permission?: Permission, answered?: string}} Entry
  * @typedef {{onPermission: (permissionId: string, reply: string) => void,
+ *   onAnswer?: import("./questions.js").OnAnswer,
  *   onLoadOlder: (before: string) => void, eventRoot: HTMLElement}} ListOptions
  */
 
@@ -170,6 +171,7 @@ export class MessageList {
         setPlan(entry.msg, op.todos);
         this.markDirty(entry, true);
       }
+      else if (op.op === "question") this.upsertQuestion(op.id, op.question);
       else if (op.op === "permission") {
         const entry = this.ensure(op.id);
         entry.permission = op.permission;
@@ -439,7 +441,7 @@ export class MessageList {
     el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"}${compaction} jo-status-${msg.status}${live ? " jo-live" : ""}${
       msg.id === this.hitId ? " jo-hit" : ""
     }`;
-    syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? []);
+    syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? [], live, this.options.onAnswer);
     if (entry.markdown) entry.markdown.set(msg.content, live);
     else if (entry.body && entry.body.textContent !== msg.content) entry.body.textContent = msg.content;
     if (entry.full) /** @type {HTMLElement} */ (entry.extra).replaceChildren(...this.extras(entry, live));
@@ -601,6 +603,19 @@ export class MessageList {
       full = true;
     }
     this.markDirty(entry, full);
+  }
+
+  /**
+   * @param {string} id
+   * @param {import("./types.js").QuestionPart} question
+   */
+  upsertQuestion(id, question) {
+    const entry = this.ensure(id);
+    const parts = /** @type {Part[]} */ (entry.msg.parts);
+    const index = parts.findIndex((p) => p.kind === "question" && p.id === question.id);
+    if (index >= 0) parts[index] = { ...question };
+    else parts.push({ ...question });
+    this.markDirty(entry, true);
   }
 
   /**

@@ -1,7 +1,8 @@
-// Reasoning and tool blocks, permission prompts and final-status markers of a message.
+// Reasoning, tool and question blocks, permission prompts and final-status markers of a message.
 import { notebookDiff } from "./approval.js";
 import { h } from "./dom.js";
 import { planBlock, updatePlan } from "./plan.js";
+import { questionBlock, questionState } from "./questions.js";
 
 /** @typedef {import("./types.js").Part} Part */
 /** @typedef {import("./types.js").ToolPart} ToolPart */
@@ -14,8 +15,10 @@ const MAX_TOOL_TEXT = 20000;
  * Sync the part blocks inside `container` with `parts`, keeping open/closed state.
  * @param {HTMLElement} container
  * @param {Part[]} parts
+ * @param {boolean} [live] whether the message is still streaming (its questions can be answered)
+ * @param {import("./questions.js").OnAnswer} [onAnswer]
  */
-export function syncParts(container, parts) {
+export function syncParts(container, parts, live = false, onAnswer) {
   /** @type {Map<string, HTMLElement>} */
   const existing = new Map();
   for (const child of /** @type {HTMLElement[]} */ ([...container.children])) {
@@ -25,6 +28,16 @@ export function syncParts(container, parts) {
   /** @type {HTMLElement[]} */
   const wanted = [];
   for (const part of parts) {
+    if (part.kind === "question") {
+      const key = `q:${part.id}`;
+      let block = existing.get(key);
+      if (block?.dataset.state !== questionState(part, live)) {
+        block = questionBlock(part, live, onAnswer);
+        block.dataset.key = key;
+      }
+      wanted.push(block);
+      continue;
+    }
     // Shown elsewhere: files below the answer (filechanges.js), usage in the header (usage.js).
     if (part.kind === "files" || part.kind === "usage") continue;
     const key =

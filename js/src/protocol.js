@@ -7,7 +7,7 @@
  * Client -> server.
  * @typedef {{type: "subscribe", session_id: string, after_seq: number}} SubscribeFrame
  * @typedef {{type: "unsubscribe", session_id: string}} UnsubscribeFrame
- * @typedef {{type: "prompt", session_id: string, text: string, model?: string | null,
+ * @typedef {{type: "prompt", session_id: string, text: string, model?: string | null, agent?: string | null,
  *   context?: import("./types.js").ContextItem[]}} PromptFrame
  * @typedef {SubscribeFrame | UnsubscribeFrame | PromptFrame} ClientFrame
  */
@@ -30,20 +30,24 @@
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "permission", permission: import("./types.js").Permission}} PermissionChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
- *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "retrying" |
+ *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "question" | "retrying" |
  *   "idle" | "error", message?: string | null, attempt?: number}} StatusChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "todo", todos: import("./plan.js").TodoItem[]}} TodoChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "usage", usage: import("./usage.js").Usage}} UsageChunk
  * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk | TodoChunk | UsageChunk} ChunkFrame
+ * @typedef {{type: "question", session_id: string, message_id: string, seq?: number,
+ *   question_id: string, questions: import("./types.js").QuestionInfo[],
+ *   answers?: string[][], rejected?: boolean}} QuestionFrame
  * @typedef {{type: "rewind", session_id: string, seq?: number, removed: string[],
  *   notebook_changes: string[], file_changes?: string[]}} RewindFrame
- * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame} ServerFrame
+ * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame |
+ *   QuestionFrame | RewindFrame} ServerFrame
  */
 
 /** Every `type` of a server -> client frame (checked against the Python side by the tests). */
-export const SERVER_FRAME_TYPES = ["connected", "error", "accepted", "message", "chunk", "rewind"];
+export const SERVER_FRAME_TYPES = ["connected", "error", "accepted", "message", "chunk", "question", "rewind"];
 /** Every `type` of a client -> server frame. */
 export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "prompt"];
 
@@ -85,6 +89,7 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "send", text: string}} SendMessage
  * @typedef {{type: "stop"}} StopMessage
  * @typedef {{type: "permission", permission_id: string, reply: string}} PermissionMessage
+ * @typedef {{type: "answer", question_id: string, answers: string[][] | null}} AnswerMessage
  * @typedef {{type: "remove_context", id: string}} RemoveContextMessage
  * @typedef {{type: "load_older", before: string}} LoadOlderMessage
  * @typedef {{type: "switch", session_id: string}} SwitchMessage
@@ -98,9 +103,12 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "insert", message_id: string, block: number, run: boolean}} InsertMessage
  * @typedef {{type: "command", name: string, arg: string}} CommandMessage
  * @typedef {{type: "attach", context: import("./types.js").ContextItem[]}} AttachMessage
- * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | RemoveContextMessage |
+ * @typedef {{type: "opencode_command", name: string, arguments: string}} OpencodeCommandMessage
+ * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | AnswerMessage |
+ *   RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
- *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | AttachMessage} PanelMessage
+ *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | AttachMessage |
+ *   OpencodeCommandMessage} PanelMessage
  */
 
 /** Every `type` of a panel -> kernel message. */
@@ -109,6 +117,7 @@ export const PANEL_MESSAGE_TYPES = [
   "send",
   "stop",
   "permission",
+  "answer",
   "remove_context",
   "load_older",
   "switch",
@@ -121,6 +130,7 @@ export const PANEL_MESSAGE_TYPES = [
   "insert",
   "command",
   "attach",
+  "opencode_command",
 ];
 
 /**
@@ -130,7 +140,8 @@ export const PANEL_MESSAGE_TYPES = [
  * @typedef {{op: "tool", id: string, tool: import("./types.js").ToolPart}} ToolOp
  * @typedef {{op: "permission", id: string, permission: import("./types.js").Permission}} PermissionOp
  * @typedef {{op: "todo", id: string, todos: import("./plan.js").TodoItem[]}} TodoOp
- * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp | TodoOp} Op
+ * @typedef {{op: "question", id: string, question: import("./types.js").QuestionPart}} QuestionOp
+ * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp | TodoOp | QuestionOp} Op
  */
 
 /** Message statuses after which nothing more streams into a message. */

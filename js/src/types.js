@@ -5,9 +5,13 @@
  * @typedef {{kind: "reasoning", text: string}} ReasoningPart
  * @typedef {{kind: "tool", call_id: string, name: string, status: string,
  *   title?: string, input?: unknown, output?: unknown, error?: string}} ToolPart
+ * @typedef {{question: string, header: string, options: {label: string, description: string}[],
+ *   multiple: boolean, custom: boolean}} QuestionInfo
+ * @typedef {{kind: "question", id: string, questions: QuestionInfo[], answers?: string[][],
+ *   rejected?: boolean}} QuestionPart
  * @typedef {ReasoningPart | ToolPart | import("./plan.js").TodoPart |
  *   import("./filechanges.js").FilesPart | import("./usage.js").UsagePart |
- *   import("./usage.js").CompactionPart} Part
+ *   import("./usage.js").CompactionPart | QuestionPart} Part
  * @typedef {{id: string, permission: string, patterns?: string[],
  *   notebook?: import("./approval.js").NotebookChange}} Permission
  * @typedef {{id: string, session_id?: string, role: "user" | "assistant" | "system", status: string,

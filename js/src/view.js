@@ -9,6 +9,8 @@ import { h } from "./dom.js";
 import { Header } from "./header.js";
 import { MessageList } from "./messages.js";
 import { Notices } from "./notices.js";
+import { PromptQueue } from "./queue.js";
+import "./toolset.css";
 
 const REWOUND_TEXT = "The answers taken back had changed notebooks.";
 const REWOUND_FILES_TEXT = "The answers taken back had changed files.";
@@ -25,9 +27,11 @@ const REWOUND_FILES_TEXT = "The answers taken back had changed files.";
  *   onSwitch: (id: string) => void, onNew: () => void, onFork: () => void,
  *   onModel: (id: string) => void, onCompact: () => void,
  *   onPermission: (permissionId: string, reply: string) => void,
+ *   onAnswer: import("./questions.js").OnAnswer,
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
  *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
+ *   onAgent?: (name: string) => void,
  * }} ViewActions
  */
 
@@ -55,9 +59,11 @@ export class ChatView {
     this.list = new MessageList({
       eventRoot: this.el,
       onPermission: actions.onPermission,
+      onAnswer: actions.onAnswer,
       onLoadOlder: actions.onLoadOlder,
     });
     this.status = h("div", { class: "jo-status", role: "status", "aria-live": "polite" });
+    this.queue = new PromptQueue();
     this.chips = new ContextChips({ onRemove: actions.onRemoveChip, onAutoContext: actions.onAutoContext });
     this.composer = new Composer({
       onSend: (text) => {
@@ -66,6 +72,7 @@ export class ChatView {
         actions.onSend(text);
       },
       onStop: actions.onStop,
+      onAgent: actions.onAgent,
       commands: actions.commands,
     });
     this.el.append(
@@ -74,6 +81,7 @@ export class ChatView {
       this.notices.el,
       this.list.el,
       this.status,
+      this.queue.el,
       this.chips.el,
       this.composer.el,
     );

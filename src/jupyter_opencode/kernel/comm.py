@@ -121,6 +121,7 @@ PANEL_MESSAGE_TYPES = (
     "send",  # text: a prompt
     "stop",
     "permission",  # permission_id, reply
+    "answer",  # question_id, answers: a list of labels per question, or null to dismiss
     "remove_context",  # id
     "load_older",  # before
     "switch",  # session_id
@@ -133,6 +134,7 @@ PANEL_MESSAGE_TYPES = (
     "insert",  # message_id, block: int, run: bool
     "command",  # name, arg: a slash command the kernel executes (commands.py)
     "attach",  # context: [{kind, label, text}]: chips the notebook page attaches (an error...)
+    "opencode_command",  # name, arguments: run one of opencode's commands in the session
 )
 
 

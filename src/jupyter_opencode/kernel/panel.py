@@ -36,6 +36,13 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         chat.client.reply_permission(
             chat.session_id, str(content.get("permission_id")), str(content.get("reply"))
         ).add_done_callback(functools.partial(report_failure, chat))
+    elif kind == "answer":
+        answers = content.get("answers")
+        chat.client.answer_question(
+            chat.session_id,
+            str(content.get("question_id")),
+            answers if isinstance(answers, list) else None,
+        ).add_done_callback(functools.partial(report_failure, chat))
     elif kind == "remove_context":
         chat.remove_context(str(content.get("id")))
     elif kind == "load_older":
@@ -58,6 +65,9 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
     elif kind == "attach":
         attach_items(chat, content.get("context"))
+    elif kind == "opencode_command":
+        command = (str(content.get("name", "")), str(content.get("arguments", "")))
+        send_text(chat, f"/{command[0]} {command[1]}".strip(), command)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
@@ -89,14 +99,15 @@ def insert_block(chat: Chat, content: dict[str, Any]) -> None:
     chat.to_panel(comm.insert_cell(code, run, message_id=message_id, block=block))
 
 
-def send_text(chat: Chat, text: str) -> None:
-    """Send what the user typed in the panel as a prompt (the panel ran any slash command)."""
+def send_text(chat: Chat, text: str, command: tuple[str, str] | None = None) -> None:
+    """Send what the user typed in the panel as a prompt (the panel ran any slash command of
+    its own; ``command``: an opencode command, name and arguments)."""
     if not text.strip():
         return
     if chat.answering:
         chat.notify("error", "Still answering: stop the current reply first.")
         return
-    chat.post(text).add_done_callback(functools.partial(report_failure, chat))
+    chat.post(text, command).add_done_callback(functools.partial(report_failure, chat))
 
 
 def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:

@@ -18,7 +18,16 @@ from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
-from .protocol import ChunkFrame, MessageFrame, chunk_frame, message_frame
+from .mentions import subagent_mentions
+from .protocol import (
+    ChunkFrame,
+    MessageFrame,
+    QuestionFrame,
+    chunk_frame,
+    message_frame,
+    question_frame,
+)
+from .questions import AnsweredQuestions, QuestionAnswered, UnknownQuestion, check_answers, settled
 from .store import SessionStore
 from .store.context import save_context
 from .turn import Chunk, Turn
@@ -135,6 +144,7 @@ class ChatService:
         # Sees opencode's own file edits (their permission prompts) and lists them with answers.
         self.files: FileChanges | None = None
         self._limits: dict[str, int] | None = None  # each model's context window, per worker
+        self.answered = AnsweredQuestions()
         # Told when an answer starts or ends (the server's activity, for idle cullers).
         self.on_activity: Callable[[], None] = lambda: None
         # Raises when the administrator's policy does not allow a model.
@@ -165,18 +175,18 @@ class ChatService:
                 if not subs:
                     del self._subscribers[session_id]
 
-    def _publish(self, turn: Turn, frame: ChunkFrame | MessageFrame) -> None:
+    def _publish(self, turn: Turn, frame: ChunkFrame | MessageFrame | QuestionFrame) -> None:
         self._deliver(turn, *self._record(turn, frame))
 
     def _record(
-        self, turn: Turn, frame: ChunkFrame | MessageFrame
+        self, turn: Turn, frame: ChunkFrame | MessageFrame | QuestionFrame
     ) -> tuple[int, str, Delta | None]:
         """Number a frame and queue it for the database."""
         seq = turn.take_seq()
         frame["seq"] = seq
         encoded = json.dumps(frame)
         delta = None
-        kind = "message"
+        kind: str = frame["type"]
         if frame["type"] == "chunk":
             kind = frame["kind"]
             if "delta" in frame:
@@ -203,7 +213,11 @@ class ChatService:
 
     def _emit(self, turn: Turn, chunks: list[Chunk]) -> None:
         for chunk in chunks:
-            self._publish(turn, chunk_frame(turn.session_id, turn.message_id, chunk))
+            sid, mid = turn.session_id, turn.message_id
+            if chunk["kind"] == "question":
+                self._publish(turn, question_frame(sid, mid, chunk["question"]))
+            else:
+                self._publish(turn, chunk_frame(sid, mid, chunk))
 
     def _emit_message(self, turn: Turn, message: dict[str, Any]) -> None:
         self._publish(turn, self._message_frame(turn, message))
@@ -223,8 +237,12 @@ class ChatService:
         notebook_path: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        command: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Save the prompt and a pending answer, start answering in the background."""
+        """Save the prompt and a pending answer, start answering in the background.
+
+        ``command`` (name, arguments): run that opencode command instead of sending the text.
+        """
         if sid in self.turns or sid in self.reserved:
             raise SessionBusy(sid)
         self.check_model(model)
@@ -276,7 +294,8 @@ class ChatService:
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = history + _context_prompt(text, context)
         system = "\n\n".join(filter(None, [system, _notebook_binding(session)])) or None
-        self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
+        mentioned = text if "@" in text else ""
+        self._tasks.spawn(self._answer(turn, session, prompt, agent, system, command, mentioned))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
         self.on_activity()
@@ -289,6 +308,8 @@ class ChatService:
         prompt: str,
         agent: str | None = None,
         system: str | None = None,
+        command: tuple[str, str] | None = None,
+        mentioned: str = "",
     ) -> None:
         try:
             client = await self.supervisor.ready()
@@ -305,7 +326,12 @@ class ChatService:
                 return
             self._emit(turn, turn.status_chunk("thinking"))
             turn.prompting()
-            await client.prompt(ocid, prompt, turn.model, agent, system)
+            if command is not None:
+                # opencode answers a command's request only once its answer has ended.
+                self._tasks.spawn(self._run_command(turn, client, ocid, command, agent))
+            else:
+                subagents = subagent_mentions(mentioned, await client.agents()) if mentioned else []
+                await client.prompt(ocid, prompt, turn.model, agent, system, subagents)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))
         except asyncio.TimeoutError:
@@ -324,6 +350,19 @@ class ChatService:
                 for mid, m in (p.get("models") or {}).items()
             }
         return self._limits
+
+    async def _run_command(
+        self,
+        turn: Turn,
+        client: OpencodeClient,
+        ocid: str,
+        command: tuple[str, str],
+        agent: str | None,
+    ) -> None:
+        try:
+            await client.command(ocid, *command, model=turn.model, agent=agent)
+        except OpencodeError as e:
+            await self.finish(turn, "error", str(e))
 
     async def _opencode_session(self, client: OpencodeClient, session: dict[str, Any]) -> str:
         ocid = session.get("opencode_session_id")
@@ -428,6 +467,38 @@ class ChatService:
         await client.reply_permission(permission_id, reply, message)
         turn.permissions.discard(permission_id)
 
+    def with_live_parts(self, sid: str, messages: list[dict[str, Any]]) -> None:
+        """Give the answer in progress in a page its tools and questions seen so far (stored
+        only when it ends), so a client that opens it now can answer a waiting question."""
+        turn = self.turns.get(sid)
+        if turn is None:
+            return
+        live = [p for p in turn.parts() if p["kind"] in ("tool", "question")]
+        for message in messages:
+            if message["id"] == turn.message_id and not message.get("parts"):
+                message["parts"] = live
+
+    async def answer_question(
+        self, sid: str, question_id: str, answers: list[list[str]] | None
+    ) -> None:
+        """Answer a question of the answer in progress (None: dismiss it)."""
+        turn = self.turns.get(sid)
+        client = self.supervisor.client
+        part = turn.questions.get(question_id) if turn is not None else None
+        if question_id in self.answered or (part is not None and settled(part)):
+            raise QuestionAnswered(question_id)
+        if turn is None or part is None or client is None:
+            raise UnknownQuestion(question_id)
+        if answers is not None:
+            answers = check_answers(part, answers)
+        self.answered.add(question_id)
+        try:
+            await client.answer_question(question_id, answers)
+        except OpencodeError:
+            self.answered.discard(question_id)
+            raise
+        self._emit(turn, turn.question_settled(question_id, answers))
+
     # opencode events
 
     def on_event(self, event: dict[str, Any]) -> None:
@@ -481,8 +552,8 @@ class ChatService:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for turn in list(self.turns.values()):
-                # Waiting for the user's permission is not opencode being silent.
-                if turn.permissions or now - turn.heard_at < self.turn_timeout:
+                # Waiting for the user's permission or answer is not opencode being silent.
+                if turn.waiting or now - turn.heard_at < self.turn_timeout:
                     continue
                 reason = f"no word from opencode for {self.turn_timeout:.0f} s"
                 await self._end_broken(turn, reason)

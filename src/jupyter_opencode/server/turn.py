@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .questions import WAITING, question_part, settled
+
 Chunk = dict[str, Any]
 
 _TOOL_FIELDS = ("title", "input", "output", "error")
@@ -53,6 +55,7 @@ class Turn:
     # context tokens; 0: unknown), filled in by the service.
     context_tokens: int = 0
     limits: dict[str, int] = field(default_factory=dict)
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
     _user_ids: set[str] = field(default_factory=set)
     _assistant_ids: set[str] = field(default_factory=set)
     _part_kinds: dict[str, str] = field(default_factory=dict)
@@ -85,7 +88,12 @@ class Turn:
         plan = [] if self.todos is None else [{"kind": "todo", "todos": self.todos}]
         usage = [{"kind": "usage", **self.usage()}] if self.context_tokens else []
         tools = [{"kind": "tool", **tool} for tool in self.tools.values()]
-        return [*plan, *reasoning, *tools, *usage]
+        return [*plan, *reasoning, *tools, *self.questions.values(), *usage]
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the answer waits for the user (a permission or a question), not opencode."""
+        return bool(self.permissions) or any(not settled(q) for q in self.questions.values())
 
     def status_chunk(self, status: str, **extra: Any) -> list[Chunk]:
         """A status chunk, unless it repeats the last one."""
@@ -119,6 +127,10 @@ class Turn:
         if kind == "todo.updated":
             self.todos = plan_items(props.get("todos"))
             return [{"kind": "todo", "todos": self.todos}], False
+        if kind == "question.asked":
+            return self._question_asked(props), False
+        if kind in ("question.replied", "question.rejected"):
+            return self.question_settled(str(props.get("requestID")), props.get("answers")), False
         if kind == "session.idle":
             return [], True
         return [], False
@@ -218,6 +230,8 @@ class Turn:
         return [*chunks, {"kind": kind, "delta": delta}]
 
     def _tool(self, part: dict[str, Any]) -> list[Chunk]:
+        if part.get("tool") == "question":
+            return []  # shown as the question itself
         state = part.get("state") or {}
         tool = {
             "call_id": str(part.get("callID") or part.get("id")),
@@ -258,6 +272,25 @@ class Turn:
             {"kind": "permission", "permission": permission},
             *self.status_chunk("permission", message="Waiting for your permission"),
         ]
+
+    def _question_asked(self, props: dict[str, Any]) -> list[Chunk]:
+        part = question_part(props)
+        self.questions[part["id"]] = part
+        return [
+            {"kind": "question", "question": part},
+            *self.status_chunk("question", message=WAITING),
+        ]
+
+    def question_settled(self, question_id: str, answers: Any) -> list[Chunk]:
+        """A question answered (``answers``: a list per question) or dismissed (None)."""
+        part = self.questions.get(question_id)
+        if part is None or settled(part):
+            return []
+        if isinstance(answers, list):
+            part["answers"] = [[str(a) for a in chosen] for chosen in answers]
+        else:
+            part["rejected"] = True
+        return [{"kind": "question", "question": part}, *self.status_chunk("thinking")]
 
     def final_status(self) -> str:
         """The status the message ends with when opencode says the answer is over."""

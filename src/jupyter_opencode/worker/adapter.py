@@ -157,9 +157,12 @@ class OpencodeClient:
         model: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        subagents: list[str] | None = None,
     ) -> None:
-        """Start answering a prompt; the answer arrives on the event stream."""
-        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
+        """Start answering a prompt (``subagents``: those it mentions, handed their part); the
+        answer arrives on the event stream."""
+        parts = [{"type": "agent", "name": name} for name in subagents or []]
+        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}, *parts]}
         if agent:
             body["agent"] = agent
         if system:
@@ -195,6 +198,41 @@ class OpencodeClient:
         """Answer a permission request: once, always or reject (``message`` goes to the agent)."""
         body = {"reply": reply, **({"message": message} if message else {})}
         await self._request("POST", f"/permission/{permission_id}/reply", body)
+
+    async def agents(self) -> list[dict[str, Any]]:
+        """opencode's agents: name, description, mode (primary, subagent or all), hidden."""
+        result = await self._request("GET", "/agent")
+        return [a for a in result or [] if isinstance(a, dict)]
+
+    async def commands(self) -> list[dict[str, Any]]:
+        """opencode's commands: the user's Markdown ones, MCP prompts, skills and built-ins."""
+        result = await self._request("GET", "/command")
+        return [c for c in result or [] if isinstance(c, dict)]
+
+    async def command(
+        self,
+        opencode_session_id: str,
+        name: str,
+        arguments: str,
+        model: str | None = None,
+        agent: str | None = None,
+        timeout: float = 3600.0,
+    ) -> None:
+        """Run a command in a session; answers when the command's answer has ended."""
+        body: dict[str, Any] = {"command": name, "arguments": arguments}
+        if agent:
+            body["agent"] = agent
+        if model:
+            body["model"] = model
+        path = f"/session/{opencode_session_id}/command"
+        await self._request("POST", path, body, timeout=timeout)
+
+    async def answer_question(self, question_id: str, answers: list[list[str]] | None) -> None:
+        """Answer a question of the agent: a list of labels per question, or None to dismiss it."""
+        if answers is None:
+            await self._request("POST", f"/question/{question_id}/reject", {})
+        else:
+            await self._request("POST", f"/question/{question_id}/reply", {"answers": answers})
 
     async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield opencode's server-sent events, a batch at a time, until the stream ends."""

@@ -29,7 +29,8 @@ class ProviderChoice:
     ask_edits: bool = False
 
 
-def _user_config_home() -> Path:
+def user_config_home() -> Path:
+    """The user's own opencode config folder (``~/.config/opencode``)."""
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "opencode"
 
 
@@ -43,7 +44,7 @@ def user_provider() -> ProviderChoice | None:
         (
             path
             for name in ("opencode.json", "opencode.jsonc", "config.json")
-            if (path := _user_config_home() / name).is_file()
+            if (path := user_config_home() / name).is_file()
         ),
         None,
     )

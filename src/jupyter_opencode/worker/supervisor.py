@@ -19,8 +19,9 @@ from traitlets.config import LoggingConfigurable
 
 from ..tasks import BackgroundTasks
 from .adapter import OpencodeClient, OpencodeError
-from .environment import ProviderChoice, permission_modes, worker_environment
+from .environment import ProviderChoice, permission_modes, user_config_home, worker_environment
 from .install import NOT_INSTALLED, installed_opencode
+from .project import copy_markdown
 from .sse import load_libraries
 
 _LISTENING = re.compile(rb"listening on (http://\S+)")
@@ -203,6 +204,9 @@ class WorkerSupervisor(LoggingConfigurable):
         password = secrets.token_urlsafe(24)
         choice = await self._provider()
         env = worker_environment(self.home, password, choice)
+        copied = copy_markdown(self.home / "config" / "opencode", user_config_home(), self.cwd)
+        if copied:
+            self.log.info("opencode agents and commands from: %s", ", ".join(copied))
         self.permissions = permission_modes(choice)
         # Port 0: opencode binds a free port itself and says which (no pick-then-bind race).
         args = [*command, "serve", "--hostname", "127.0.0.1", "--port", "0"]

@@ -167,6 +167,17 @@ export class OpencodeApi {
   }
 
   /**
+   * Answer a question of the agent (a list of labels per question), or dismiss it (null).
+   * @param {string} sid
+   * @param {string} qid
+   * @param {string[][] | null} answers
+   */
+  answer(sid, qid, answers) {
+    const json = answers ? { answers } : { reject: true };
+    return this.request(`sessions/${sid}/questions/${qid}`, { method: 'POST', json });
+  }
+
+  /**
    * Rewind: remove this message and every later one.
    * @param {string} sid
    * @param {string} mid
@@ -204,6 +215,16 @@ export class OpencodeApi {
   /** @returns {Promise<{models: {id: string, name: string}[], default?: string | null}>} */
   models() {
     return this.request('models');
+  }
+
+  /** @returns {Promise<{agents: {name: string, description: string, mode: string}[]}>} */
+  agents() {
+    return this.request('agents');
+  }
+
+  /** @returns {Promise<{commands: {name: string, description: string, source: string}[]}>} */
+  commands() {
+    return this.request('commands');
   }
 
   /**

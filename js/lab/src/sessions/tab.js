@@ -41,6 +41,8 @@ export class ConversationTab extends Widget {
     this.notebookPath = options.notebookPath ?? '';
     this.template = options.template ?? '';
     this.model = '';
+    /** The agent picked in this tab ('': the conversation's own). */
+    this.agent = '';
     this.titleText = '';
     /** @type {Chip[]} */
     this.chips = [];
@@ -59,6 +61,7 @@ export class ConversationTab extends Widget {
       prompt: text => void this.prompt(text),
       stop: () => void this.call(() => api.abort(sid())),
       permission: (pid, reply) => void this.call(() => api.permission(sid(), pid, reply)),
+      answer: (qid, answers) => void this.call(() => api.answer(sid(), qid, answers)),
       loadOlder: before => void this.loadOlder(before),
       retry: () => options.stream.retry(),
       removeChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
@@ -92,7 +95,11 @@ export class ConversationTab extends Widget {
       compact: () => void this.organize('/compact', async () => {
         await api.compact(sid());
         return 'Conversation compacted';
-      })
+      }),
+      opencodeCommand: (name, args) => void this.runOpencodeCommand(name, args),
+      setAgent: name => {
+        this.agent = name;
+      }
     });
     this.client.sessionId = this.sessionId;
     this.view = this.client.view;
@@ -199,6 +206,12 @@ export class ConversationTab extends Widget {
     } catch (error) {
       console.warn('jupyter-opencode: listing models failed', error);
     }
+    try {
+      const [agents, commands] = await Promise.all([api.agents(), api.commands()]);
+      this.client.setToolset(agents.agents, commands.commands, this.agent);
+    } catch (error) {
+      console.warn("jupyter-opencode: listing opencode's agents and commands failed", error);
+    }
   }
 
   /** @param {string} title */
@@ -281,13 +294,51 @@ export class ConversationTab extends Widget {
     if (this.notebookPath) {
       body.notebook_path = this.notebookPath;
     }
+    if (this.agent) {
+      body.agent = this.agent;
+    }
+    await this.send('messages', body);
+  }
+
+  /**
+   * Run one of opencode's commands in this conversation (like a prompt).
+   * @param {string} name
+   * @param {string} args
+   */
+  async runOpencodeCommand(name, args) {
+    /** @type {Record<string, unknown>} */
+    const body = { command: name, arguments: args, model: this.model || null };
+    if (this.agent) {
+      body.agent = this.agent;
+    }
+    await this.send('command', body);
+  }
+
+  /**
+   * POST a prompt or a command; the answer streams on the socket.
+   * @param {string} route
+   * @param {Record<string, unknown>} body
+   */
+  async send(route, body) {
     this.client.setSending(true);
+    const sid = this.sessionId;
+    const fresh = !this.conversation.messages.length;
     const sent = await this.call(() =>
-      this.options.api.request(`sessions/${this.sessionId}/messages`, { method: 'POST', json: body })
+      this.options.api.request(`sessions/${sid}/${route}`, { method: 'POST', json: body })
     );
+    if (sent && sid === this.sessionId) {
+      // Known before the stream says so: a queued prompt waits for this answer to end.
+      this.client.apply(
+        [sent.user_message, sent.assistant_message].map(message => ({
+          type: /** @type {const} */ ('message'),
+          session_id: sid,
+          message
+        }))
+      );
+    }
     this.client.setSending(false);
     if (sent) {
-      if (!this.conversation.messages.length) {
+      if (fresh) {
         this.options.onCreated?.(); // a new session: the sidebar lists it now
       }
       this.setChips([]);

@@ -15,7 +15,7 @@ _JSON = "application/json"
 _ERRORS = {
     "400": ("BadRequest", "The request breaks a rule of this document: the reason names it"),
     "403": ("Forbidden", "No valid token or cookie (Jupyter answers 403, not 401), or no right"),
-    "404": ("NotFound", "No such session, message, template or permission request"),
+    "404": ("NotFound", "No such session, message, template, agent, command or question"),
     "409": ("Conflict", "The session is answering (reason busy), or its state forbids this"),
     "410": ("Gone", "The session was deleted; its id is not used again (session_deleted)"),
     "502": ("WorkerError", "opencode refused or failed this"),
@@ -27,10 +27,11 @@ WEBSOCKET_TAG = "websocket"
 _STREAM_FRAMES = (
     "Server -> client: ConnectedFrame first, then ChunkFrame and MessageFrame (each with the"
     " session's next seq), AcceptedFrame, a rewind frame {type: rewind, session_id, seq,"
-    " removed, notebook_changes} and ErrorFrame; client -> server: SubscribeFrame {type:"
-    " subscribe, session_id, after_seq}, {type: unsubscribe, session_id} and PromptFrame (the"
-    " fields of POST sessions/{sid}/messages). The frames are those of the README's stream"
-    " section."
+    " removed, notebook_changes}, a question frame {type: question, session_id, message_id,"
+    " seq, question_id, questions, answers?, rejected?} and ErrorFrame; client -> server:"
+    " SubscribeFrame {type: subscribe, session_id, after_seq}, {type: unsubscribe,"
+    " session_id} and PromptFrame (the fields of POST sessions/{sid}/messages). The frames"
+    " are those of the README's stream section."
 )
 _LIVE_FRAMES = (
     "Client -> server: {type: open, paths} and {type: reply, id, result|error}; server ->"
@@ -192,6 +193,22 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "503",
             )
         },
+        "/agents": {
+            "get": _op(
+                "listAgents",
+                "opencode's agents (not hidden ones): name, description, mode",
+                ("200", r.AGENTS),
+                "503",
+            )
+        },
+        "/commands": {
+            "get": _op(
+                "listCommands",
+                "opencode's commands (the user's Markdown ones, MCP prompts, skills)",
+                ("200", r.COMMANDS),
+                "503",
+            )
+        },
         "/sessions": {
             "get": _op(
                 "listSessions",
@@ -240,11 +257,23 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "sendPrompt",
                 "Send a prompt (the first one creates the session)",
                 ("202", r.PROMPTED),
-                "404 409 410",
+                "404 409 410 502",
                 body=s.PROMPT,
                 links=_prompted_links(),
                 description=f"{prompt_limit} A template applies to a first message only"
-                " (409 after); an unknown one is a 404.",
+                " (409 after); an unknown one is a 404, and so is an unknown agent.",
+            ),
+        },
+        "/sessions/{sid}/command": {
+            "parameters": [_SID],
+            "post": _op(
+                "runCommand",
+                "Run an opencode command with arguments (the first one creates the session)",
+                ("202", r.PROMPTED),
+                "404 409 410 502",
+                body=s.COMMAND,
+                description="Like a prompt: the answer streams on the stream socket. An"
+                " unknown command or agent is a 404.",
             ),
         },
         "/sessions/{sid}/abort": {
@@ -364,6 +393,16 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 ("200", r.REPLIED),
                 "404 502",
                 body=s.PERMISSION_REPLY,
+            ),
+        },
+        "/sessions/{sid}/questions/{qid}": {
+            "parameters": [_SID, _path_param("qid", {"type": "string"}, "a waiting question")],
+            "post": _op(
+                "answerQuestion",
+                "Answer a question of the agent (a list of labels per question), or dismiss it",
+                ("200", r.ANSWERED),
+                "400 404 409 502",
+                body=s.QUESTION_REPLY,
             ),
         },
         "/sessions/{sid}/export": {

@@ -107,6 +107,28 @@ MESSAGE_PAGE = _object(
 ONE_SESSION = _object(("session",), session=SESSION)
 ABORTED = _object(("aborted",), aborted=_BOOLEAN)
 REPLIED = _object(("reply",), reply=_STRING)
+AGENTS = _object(
+    ("agents",),
+    agents={
+        "type": "array",
+        "items": _object(
+            ("name", "description", "mode"), name=_STRING, description=_STRING, mode=_STRING
+        ),
+    },
+)
+COMMANDS = _object(
+    ("commands",),
+    commands={
+        "type": "array",
+        "items": _object(
+            ("name", "description", "source"), name=_STRING, description=_STRING, source=_STRING
+        ),
+    },
+)
+ANSWERED = _object(
+    ("answers",),
+    answers={"type": ["array", "null"], "items": {"type": "array", "items": _STRING}},
+)
 REWOUND = _object(
     ("removed", "notebook_changes", "session"),
     removed={"type": "array", "items": _STRING},

@@ -23,11 +23,13 @@ from .rest import (
     ModelsHandler,
     OpenAPIHandler,
     PermissionHandler,
+    QuestionHandler,
     SessionHandler,
     SessionsHandler,
     StatusHandler,
 )
 from .stream import StreamHandler
+from .toolset import AgentsHandler, CommandHandler, CommandsHandler
 
 _SID = r"(?P<sid>[^/]+)"
 _MID = r"(?P<mid>[^/]+)"
@@ -35,13 +37,17 @@ _MID = r"(?P<mid>[^/]+)"
 ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
     ("models", ModelsHandler),
+    ("agents", AgentsHandler),
+    ("commands", CommandsHandler),
     ("sessions", SessionsHandler),
     ("sessions/import", ImportHandler),  # before sessions/{sid}: the first match wins
     (f"sessions/{_SID}", SessionHandler),
     (f"sessions/{_SID}/messages", MessagesHandler),
+    (f"sessions/{_SID}/command", CommandHandler),
     (f"sessions/{_SID}/abort", AbortHandler),
     (f"sessions/{_SID}/fork", ForkHandler),
     (f"sessions/{_SID}/permissions/(?P<pid>[^/]+)", PermissionHandler),
+    (f"sessions/{_SID}/questions/(?P<qid>[^/]+)", QuestionHandler),
     (f"sessions/{_SID}/export", ExportHandler),
     ("export", BulkExportHandler),
     ("openapi.json", OpenAPIHandler),
