@@ -64,13 +64,13 @@ def write_notebook(path: Path, cells: int) -> None:
 
 
 def worker_token(lab: Lab) -> str:
-    """The token the worker's MCP server calls back with (from the worker's environment)."""
+    """The token the worker reaches the notebook tools with (from the worker's environment)."""
     pid = lab.call("GET", "opencode/status")["worker"]["pid"]
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     content = next(e for e in environ if e.startswith(b"OPENCODE_CONFIG_CONTENT="))
     config = json.loads(content.split(b"=", 1)[1])
-    token: str = config["mcp"]["jupyter"]["environment"]["JUPYTER_OPENCODE_WORKER_TOKEN"]
-    return token
+    header: str = config["mcp"]["jupyter"]["headers"]["Authorization"]
+    return header.removeprefix("token ")
 
 
 def read_ms(lab: Lab, token: str, path: str) -> list[float]:

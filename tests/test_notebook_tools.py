@@ -12,7 +12,7 @@ import nbformat
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
-from jupyter_opencode.notebook.mcp_link import INSTRUCTIONS
+from jupyter_opencode.notebook.mcp import INSTRUCTIONS
 from jupyter_opencode.testing import FakeModelProcess
 
 from .streams import Api, Frame, Opener, StreamClient, final

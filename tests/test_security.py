@@ -241,8 +241,9 @@ async def test_worker_token_opens_only_the_notebook_tools(
                 "/stream",
                 "/notebook/live",
                 "/notebook/tools/{tool}",
+                "/notebook/mcp",
             ):
-                continue  # the sockets are tried below, the tool route is the worker's own
+                continue  # the sockets are tried below, the tool routes are the worker's own
             segments = [
                 values[s[1:-1]] if s.startswith("{") else s for s in path.strip("/").split("/")
             ]

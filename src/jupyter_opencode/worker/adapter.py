@@ -99,16 +99,17 @@ class OpencodeClient:
         result = await self._request("GET", "/config", timeout=timeout)
         return result if isinstance(result, dict) else {}
 
-    async def warm(self) -> None:
+    async def warm(self) -> dict[str, str]:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
-        config, providers and agents, its MCP servers (``/command`` lists their prompts; they
-        start at once, beside the rest), then its file access and the tools the default model
-        is offered."""
-        config, *_ = await asyncio.gather(
+        config, providers and agents, its MCP servers (they connect at once, beside the rest),
+        then its file access and the tools the default model is offered. Answers how each MCP
+        server's connection went: ``connected``, else what went wrong."""
+        config, *_, servers = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
             self._request("GET", "/agent", timeout=60.0),
             self._request("GET", "/command", timeout=60.0),
+            self._request("GET", "/mcp", timeout=60.0),
         )
         later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0)]
         model = config.get("model")
@@ -117,6 +118,11 @@ class OpencodeClient:
             query = {"provider": provider, "model": model_id}
             later.append(self._request("GET", "/experimental/tool", query=query, timeout=60.0))
         await asyncio.gather(*later)
+        return {
+            str(name): str(state.get("error") or state.get("status"))
+            for name, state in (servers if isinstance(servers, dict) else {}).items()
+            if isinstance(state, dict)
+        }
 
     async def providers(self) -> dict[str, Any]:
         """The configured providers, their models and the default model of each."""

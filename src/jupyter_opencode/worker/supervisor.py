@@ -86,6 +86,8 @@ class WorkerSupervisor(LoggingConfigurable):
         self.version: str | None = None
         self.permissions: dict[str, str] | None = None
         self.client: OpencodeClient | None = None
+        # How the worker's MCP servers connected at its warm-up: "connected", or the error.
+        self.mcp_servers: dict[str, str] = {}
         self._proc: asyncio.subprocess.Process | None = None
         self._started_at = 0.0
         self._ready: asyncio.Future[OpencodeClient] | None = None
@@ -182,12 +184,15 @@ class WorkerSupervisor(LoggingConfigurable):
     async def _warm(self, client: OpencodeClient) -> None:
         started = time.monotonic()
         try:
-            await client.warm()
+            self.mcp_servers = await client.warm()
         except (OpencodeError, ValueError) as e:
             self.log.warning("warming up the opencode worker failed: %s", e)
             return
         finally:
             self.touch()  # idle time counts from the end of the warm-up
+        for name, state in self.mcp_servers.items():
+            if state != "connected":
+                self.log.warning("the worker's MCP server %r did not connect: %s", name, state)
         self.log.debug("opencode worker warmed up in %.2f s", time.monotonic() - started)
 
     def _command(self) -> list[str]:

@@ -127,6 +127,21 @@ def _op(
     return op
 
 
+def _notebook_mcp() -> dict[str, Any]:
+    """The worker's MCP route: JSON-RPC in, JSON-RPC out (202 for a notification)."""
+    op = _op(
+        "notebookMCP",
+        "The notebook tools over MCP (streamable HTTP, JSON answers) for the opencode worker:"
+        " its own token only (any other gets 403)",
+        ("200", r.JSON_RPC_ANSWER),
+        body=s.JSON_RPC_MESSAGE,
+        description="One JSON-RPC 2.0 message per POST: initialize, ping, tools/list and"
+        " tools/call are answered.",
+    )
+    op["responses"]["202"] = {"description": "A notification or a client's answer: no body"}
+    return {**op, "security": [{"workerToken": []}]}
+
+
 def _websocket(
     op_id: str, summary: str, frames: str, query: Sequence[Param] = ()
 ) -> dict[str, Any]:
@@ -400,6 +415,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "security": [{"workerToken": []}],
             },
         },
+        "/notebook/mcp": {"post": _notebook_mcp()},
         "/stream": {
             "get": _websocket(
                 "stream",

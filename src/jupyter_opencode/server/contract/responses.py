@@ -154,6 +154,8 @@ UNDONE = _object(
     skipped={"type": "array", "items": {"type": "object"}},
 )
 TOOL_RESULT = {"type": "object"}
+JSON_RPC_ANSWER = _object(("jsonrpc", "id"), jsonrpc={"const": "2.0"}, id={},
+                          result={"type": "object"}, error={"type": "object"})  # fmt: skip
 ERROR = _object(("message", "reason"), message=_STRING, reason=_STRING)
 OPENAPI = _object(("openapi", "info", "paths"), openapi=_STRING, info={"type": "object"},
                   paths={"type": "object"})  # fmt: skip

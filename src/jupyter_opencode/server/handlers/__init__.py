@@ -13,7 +13,12 @@ from .library import (
     TemplateHandler,
     TemplatesHandler,
 )
-from .notebook import LiveNotebookHandler, NotebookToolHandler, NotebookUndoHandler
+from .notebook import (
+    LiveNotebookHandler,
+    NotebookMCPHandler,
+    NotebookToolHandler,
+    NotebookUndoHandler,
+)
 from .rest import (
     AbortHandler,
     ForkHandler,
@@ -51,6 +56,7 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/messages/{_MID}/annotation", AnnotationHandler),
     ("stream", StreamHandler),
     ("notebook/tools/(?P<tool>[^/]+)", NotebookToolHandler),  # unknown tools: a JSON 400
+    ("notebook/mcp", NotebookMCPHandler),
     ("notebook/live", LiveNotebookHandler),
     (f"sessions/{_SID}/messages/{_MID}/notebook-changes", NotebookUndoHandler),
 ]

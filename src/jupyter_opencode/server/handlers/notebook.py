@@ -16,6 +16,7 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from ...notebook import mcp
 from ...notebook.cells import ToolInputError
 from ...notebook.live import LiveError
 from ...notebook.tools import ChangeFailed, NotApproved
@@ -39,8 +40,21 @@ def _tools(handler: JupyterHandler) -> NotebookTools:
     return tools
 
 
-class NotebookToolHandler(OpencodeAPIHandler):
-    """``POST notebook/tools/{tool}``: one tool call of the MCP server, with the worker token."""
+def _tool_error(error: Exception) -> tuple[int, str, str] | None:
+    """The status, reason and message a failed tool call answers; None for a bug."""
+    if isinstance(error, ToolInputError):
+        return 400, "bad_tool_input", str(error)
+    if isinstance(error, NotApproved):
+        return 403, "not_approved", str(error)
+    if isinstance(error, ChangeFailed):
+        return 409, "change_failed", f"the change did not land: {error}"
+    if isinstance(error, LiveError):
+        return 409, "browser_error", f"the open notebook: {error}"
+    return None
+
+
+class _WorkerHandler(OpencodeAPIHandler):
+    """A route of the opencode worker alone: its token, never Jupyter's or a kernel's."""
 
     @property
     def authorizer(self) -> Authorizer:
@@ -61,22 +75,53 @@ class NotebookToolHandler(OpencodeAPIHandler):
         self.current_user = self._jupyter_current_user = WORKER_USER
         await self.settings["jupyter_opencode_app"].open()
 
+    async def run_tool(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+        """One tool call's JSON answer ``{text, images}``."""
+        return (await _tools(self).call(tool, args)).as_json()
+
+
+class NotebookToolHandler(_WorkerHandler):
+    """``POST notebook/tools/{tool}``: one tool call as plain JSON, with the worker token."""
+
     @web.authenticated
     @authorized
     async def post(self, tool: str) -> None:
         """Run the tool; errors are 4xx with a message the agent reads."""
-        args = self.json_body()
         try:
-            result = await _tools(self).call(tool, args)
-        except ToolInputError as e:
-            raise web.HTTPError(400, str(e), reason="bad_tool_input") from e
-        except NotApproved as e:
-            raise web.HTTPError(403, str(e), reason="not_approved") from e
-        except ChangeFailed as e:
-            raise web.HTTPError(409, f"the change did not land: {e}", reason="change_failed") from e
-        except LiveError as e:
-            raise web.HTTPError(409, f"the open notebook: {e}", reason="browser_error") from e
-        self.write_json(result.as_json())
+            self.write_json(await self.run_tool(tool, self.json_body()))
+        except Exception as e:
+            if (failed := _tool_error(e)) is None:
+                raise
+            status, reason, message = failed
+            raise web.HTTPError(status, message, reason=reason) from e
+
+
+class NotebookMCPHandler(_WorkerHandler):
+    """``POST notebook/mcp``: the notebook tools over MCP (streamable HTTP), for the worker.
+
+    Each POST carries one JSON-RPC message and is answered with JSON (no event stream, no
+    MCP session: every call stands alone); a notification is accepted with 202.
+    """
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Answer one JSON-RPC message."""
+        try:
+            message = json.loads(self.request.body or b"null")
+        except (ValueError, RecursionError) as e:
+            raise web.HTTPError(400, f"not JSON: {e}", reason="bad_json") from e
+
+        def explain(error: Exception) -> str | None:
+            failed = _tool_error(error)
+            return None if failed is None else failed[2]
+
+        reply = await mcp.answer(message, self.run_tool, explain)
+        if reply is None:
+            self.set_status(202)
+            self.finish()
+        else:
+            self.write_json(reply)
 
 
 class NotebookUndoHandler(OpencodeAPIHandler):
