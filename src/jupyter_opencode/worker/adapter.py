@@ -102,8 +102,8 @@ class OpencodeClient:
     async def warm(self) -> dict[str, str]:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
         config, providers and agents, its MCP servers (they connect at once, beside the rest),
-        then its file access and the tools the default model is offered. Answers how each MCP
-        server's connection went: ``connected``, else what went wrong."""
+        then its file access, the tools the default model is offered and a first message.
+        Answers how each MCP server's connection went: ``connected``, else what went wrong."""
         config, *_, servers = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
@@ -111,7 +111,7 @@ class OpencodeClient:
             self._request("GET", "/command", timeout=60.0),
             self._request("GET", "/mcp", timeout=60.0),
         )
-        later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0)]
+        later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0), self._rehearse()]
         model = config.get("model")
         if isinstance(model, str) and "/" in model:
             provider, model_id = model.split("/", 1)
@@ -123,6 +123,16 @@ class OpencodeClient:
             for name, state in (servers if isinstance(servers, dict) else {}).items()
             if isinstance(state, dict)
         }
+
+    async def _rehearse(self) -> None:
+        """A message the model never sees (``noReply``), in a session made for it and deleted:
+        opencode sets up the saving of a first message, which a first prompt would wait for."""
+        sid = await self.create_session("warm-up")
+        try:
+            body = {"parts": [{"type": "text", "text": "warm-up"}], "noReply": True}
+            await self._request("POST", f"/session/{sid}/message", body, timeout=60.0)
+        finally:
+            await self._request("DELETE", f"/session/{sid}")
 
     async def providers(self) -> dict[str, Any]:
         """The configured providers, their models and the default model of each."""
