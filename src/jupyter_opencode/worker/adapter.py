@@ -99,11 +99,12 @@ class OpencodeClient:
         result = await self._request("GET", "/config", timeout=timeout)
         return result if isinstance(result, dict) else {}
 
-    async def warm(self) -> dict[str, str]:
+    async def warm(self, first_message: bool = True) -> dict[str, str]:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
         config, providers and agents, its MCP servers (they connect at once, beside the rest),
-        then its file access, the tools the default model is offered and a first message.
-        Answers how each MCP server's connection went: ``connected``, else what went wrong."""
+        then its file access, the tools the default model is offered and (``first_message``) a
+        first message. Answers how each MCP server's connection went: ``connected``, else what
+        went wrong."""
         config, *_, servers = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
@@ -111,7 +112,9 @@ class OpencodeClient:
             self._request("GET", "/command", timeout=60.0),
             self._request("GET", "/mcp", timeout=60.0),
         )
-        later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0), self._rehearse()]
+        later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0)]
+        if first_message:
+            later.append(self._rehearse())
         model = config.get("model")
         if isinstance(model, str) and "/" in model:
             provider, model_id = model.split("/", 1)
