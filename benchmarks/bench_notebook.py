@@ -73,21 +73,29 @@ def worker_token(lab: Lab) -> str:
     return header.removeprefix("token ")
 
 
+def call_tool(lab: Lab, token: str, tool: str, args: dict[str, Any]) -> str:
+    """One tool call at the worker's MCP route, as the worker makes it: the text it answers."""
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": tool, "arguments": args}}  # fmt: skip
+    request = urllib.request.Request(
+        f"{lab.url}opencode/notebook/mcp",
+        method="POST",
+        data=json.dumps(message).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text: str = json.load(response)["result"]["content"][0]["text"]
+    return text
+
+
 def read_ms(lab: Lab, token: str, path: str) -> list[float]:
     """Round trips of read_notebook at the tool route, in ms."""
     times = []
     for _ in range(READS):
-        request = urllib.request.Request(
-            f"{lab.url}opencode/notebook/tools/read_notebook",
-            method="POST",
-            data=json.dumps({"path": path}).encode(),
-            headers={"Authorization": f"token {token}"},
-        )
         started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=30) as response:
-            body = json.load(response)
+        text = call_tool(lab, token, "read_notebook", {"path": path})
         times.append((time.perf_counter() - started) * 1000)
-        assert body["text"].startswith(path)
+        assert text.startswith(path)
     return times
 
 
@@ -152,15 +160,7 @@ def clock_offset(page: Page) -> float:
 
 def listed_notebooks(lab: Lab, token: str) -> str:
     """What list_notebooks says (to wait until the browser reported its open notebook)."""
-    request = urllib.request.Request(
-        f"{lab.url}opencode/notebook/tools/list_notebooks",
-        method="POST",
-        data=b"{}",
-        headers={"Authorization": f"token {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        text: str = json.load(response)["text"]
-    return text
+    return call_tool(lab, token, "list_notebooks", {})
 
 
 def measure(lab: Lab) -> list[Figure]:

@@ -83,8 +83,8 @@ TOOLS = [
 ]
 _NAMES = {tool["name"] for tool in TOOLS}
 
-# Runs a tool: its JSON answer ({text, images}), or an exception whose message the agent reads.
-Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# Runs a tool: its MCP content (text, images), or an exception whose message the agent reads.
+Call = Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 # Turns an exception of a tool call into the message the agent reads, None for a bug.
 Explain = Callable[[Exception], "str | None"]
 
@@ -112,17 +112,12 @@ async def _call_tool(params: dict[str, Any], call: Call, explain: Explain) -> di
     if name not in _NAMES or not isinstance(args, dict):
         raise RequestError(-32602, f"unknown tool {name!r} or arguments not an object")
     try:
-        result = await call(str(name), args)
+        content = await call(str(name), args)
     except Exception as e:
         message = explain(e)
         if message is None:
             raise
         return {"content": [{"type": "text", "text": message}], "isError": True}
-    content = [{"type": "text", "text": str(result["text"])}]
-    content += [
-        {"type": "image", "data": image["data"], "mimeType": image["mime"]}
-        for image in result.get("images") or []
-    ]
     return {"content": content, "isError": False}
 
 

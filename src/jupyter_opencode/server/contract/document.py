@@ -401,20 +401,6 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
             "delete": _op("deleteTemplate", "Delete a template", ("204", None), "404"),
         },
         "/openapi.json": {"get": _op("getOpenAPI", "This document", ("200", r.OPENAPI))},
-        "/notebook/tools/{tool}": {
-            "parameters": [_path_param("tool", {"type": "string"}, "a notebook tool")],
-            "post": {
-                **_op(
-                    "callNotebookTool",
-                    "A notebook tool call of the opencode worker: its own"
-                    " token only (any other gets 403)",
-                    ("200", r.TOOL_RESULT),
-                    "409",
-                    body={"type": "object"},
-                ),
-                "security": [{"workerToken": []}],
-            },
-        },
         "/notebook/mcp": {"post": _notebook_mcp()},
         "/stream": {
             "get": _websocket(

@@ -153,7 +153,6 @@ UNDONE = _object(
     restored={"type": "array", "items": {"type": "object"}},
     skipped={"type": "array", "items": {"type": "object"}},
 )
-TOOL_RESULT = {"type": "object"}
 JSON_RPC_ANSWER = _object(("jsonrpc", "id"), jsonrpc={"const": "2.0"}, id={},
                           result={"type": "object"}, error={"type": "object"})  # fmt: skip
 ERROR = _object(("message", "reason"), message=_STRING, reason=_STRING)

@@ -16,7 +16,6 @@ from .library import (
 from .notebook import (
     LiveNotebookHandler,
     NotebookMCPHandler,
-    NotebookToolHandler,
     NotebookUndoHandler,
 )
 from .rest import (
@@ -55,7 +54,6 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/messages/{_MID}/edit", EditHandler),
     (f"sessions/{_SID}/messages/{_MID}/annotation", AnnotationHandler),
     ("stream", StreamHandler),
-    ("notebook/tools/(?P<tool>[^/]+)", NotebookToolHandler),  # unknown tools: a JSON 400
     ("notebook/mcp", NotebookMCPHandler),
     ("notebook/live", LiveNotebookHandler),
     (f"sessions/{_SID}/messages/{_MID}/notebook-changes", NotebookUndoHandler),

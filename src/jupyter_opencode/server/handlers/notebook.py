@@ -40,21 +40,23 @@ def _tools(handler: JupyterHandler) -> NotebookTools:
     return tools
 
 
-def _tool_error(error: Exception) -> tuple[int, str, str] | None:
-    """The status, reason and message a failed tool call answers; None for a bug."""
-    if isinstance(error, ToolInputError):
-        return 400, "bad_tool_input", str(error)
-    if isinstance(error, NotApproved):
-        return 403, "not_approved", str(error)
+def _tool_error(error: Exception) -> str | None:
+    """What the agent reads of a failed tool call; None for a bug."""
+    if isinstance(error, (ToolInputError, NotApproved)):
+        return str(error)
     if isinstance(error, ChangeFailed):
-        return 409, "change_failed", f"the change did not land: {error}"
+        return f"the change did not land: {error}"
     if isinstance(error, LiveError):
-        return 409, "browser_error", f"the open notebook: {error}"
+        return f"the open notebook: {error}"
     return None
 
 
-class _WorkerHandler(OpencodeAPIHandler):
-    """A route of the opencode worker alone: its token, never Jupyter's or a kernel's."""
+class NotebookMCPHandler(OpencodeAPIHandler):
+    """``POST notebook/mcp``: the notebook tools over MCP (streamable HTTP), for the worker.
+
+    Each POST carries one JSON-RPC message and is answered with JSON (no event stream, no
+    MCP session: every call stands alone); a notification is accepted with 202.
+    """
 
     @property
     def authorizer(self) -> Authorizer:
@@ -75,33 +77,8 @@ class _WorkerHandler(OpencodeAPIHandler):
         self.current_user = self._jupyter_current_user = WORKER_USER
         await self.settings["jupyter_opencode_app"].open()
 
-    async def run_tool(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-        """One tool call's JSON answer ``{text, images}``."""
-        return (await _tools(self).call(tool, args)).as_json()
-
-
-class NotebookToolHandler(_WorkerHandler):
-    """``POST notebook/tools/{tool}``: one tool call as plain JSON, with the worker token."""
-
-    @web.authenticated
-    @authorized
-    async def post(self, tool: str) -> None:
-        """Run the tool; errors are 4xx with a message the agent reads."""
-        try:
-            self.write_json(await self.run_tool(tool, self.json_body()))
-        except Exception as e:
-            if (failed := _tool_error(e)) is None:
-                raise
-            status, reason, message = failed
-            raise web.HTTPError(status, message, reason=reason) from e
-
-
-class NotebookMCPHandler(_WorkerHandler):
-    """``POST notebook/mcp``: the notebook tools over MCP (streamable HTTP), for the worker.
-
-    Each POST carries one JSON-RPC message and is answered with JSON (no event stream, no
-    MCP session: every call stands alone); a notification is accepted with 202.
-    """
+    async def _run_tool(self, tool: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        return (await _tools(self).call(tool, args)).content()
 
     @web.authenticated
     @authorized
@@ -111,12 +88,7 @@ class NotebookMCPHandler(_WorkerHandler):
             message = json.loads(self.request.body or b"null")
         except (ValueError, RecursionError) as e:
             raise web.HTTPError(400, f"not JSON: {e}", reason="bad_json") from e
-
-        def explain(error: Exception) -> str | None:
-            failed = _tool_error(error)
-            return None if failed is None else failed[2]
-
-        reply = await mcp.answer(message, self.run_tool, explain)
+        reply = await mcp.answer(message, self._run_tool, _tool_error)
         if reply is None:
             self.set_status(202)
             self.finish()
