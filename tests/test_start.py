@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -99,15 +100,18 @@ async def test_warm_up_starts_the_tools_and_calls_no_model(
     jp_serverapp: Any, own_model: FakeModelProcess, api: Api, open_stream: Opener
 ) -> None:
     supervisor = jp_serverapp.web_app.settings["jupyter_opencode_app"].supervisor
-    await supervisor.ready()
+    stream = await open_stream()
+    stream.subscribe("session-of-a-panel")  # a client shows: the worker starts and warms up
+    while supervisor.state != "ready":
+        assert supervisor.state in ("stopped", "starting"), supervisor.error
+        await asyncio.sleep(0.05)
     await supervisor.warmed()
     assert supervisor.pid is not None
     # The notebook tools are connected before a prompt, and no process was started for them.
     assert supervisor.mcp_servers == {"jupyter": "connected"}
-    assert _children(supervisor.pid) == []
+    assert not [line for line in _children(supervisor.pid) if "jupyter_opencode" in line]
     assert own_model.requests() == [], "the warm-up called the model"
 
-    stream = await open_stream()
     frames = await stream.answer(api, "session-after-warm-up", "hello after the warm-up")
     assert frames[-1]["message"]["content"] == expected_text("hello after the warm-up")
     assert own_model.requests(), "the prompt did not reach the model"

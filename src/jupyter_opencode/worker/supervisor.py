@@ -200,7 +200,7 @@ class WorkerSupervisor(LoggingConfigurable):
         finally:
             self.touch()  # idle time counts from the end of the warm-up
         for name, state in self.mcp_servers.items():
-            if state != "connected":
+            if state not in ("connected", "disabled"):
                 self.log.warning("the worker's MCP server %r did not connect: %s", name, state)
         self.log.debug("opencode worker warmed up in %.2f s", time.monotonic() - started)
 
