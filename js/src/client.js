@@ -12,6 +12,14 @@ import { ChatView } from "./view.js";
 /** @typedef {import("./protocol.js").ServerFrame} ServerFrame */
 /** @typedef {import("./actions.js").Annotation} Annotation */
 /** @typedef {import("./actions.js").Hit} Hit */
+/** @typedef {import("./types.js").ContextItem} ContextItem */
+
+/**
+ * DOM event dispatched on a chat's element by the notebook page (Explain, Fix, Ask about
+ * this): attach `context`, then send `text`, or with no text put the cursor in the message box.
+ * @typedef {{context: ContextItem[], text?: string, handled?: boolean}} AskDetail
+ */
+export const ASK_EVENT = "jupyter-opencode:ask";
 /**
  * What a host does when the user acts (beside the commands of CommandHost).
  * @typedef {import("./commands.js").CommandHost & {
@@ -19,6 +27,7 @@ import { ChatView } from "./view.js";
  *   permission: (permissionId: string, reply: string) => void,
  *   loadOlder: (before: string) => void, retry: () => void,
  *   removeChip: (id: string) => void, setAutoContext: (on: boolean) => void,
+ *   attachContext: (items: ContextItem[]) => void,
  *   open: (sessionId: string, messageId: string | null) => void,
  *   edit: (messageId: string, text: string) => void,
  *   annotate: (messageId: string, rating: "up" | "down" | null, note: string) => void,
@@ -72,6 +81,26 @@ export class ChatClient {
       model: () => this.model,
       useModel: (id) => this.useModel(id),
     };
+    /** @param {Event} event */
+    this.onAsk = (event) => {
+      const detail = /** @type {CustomEvent<AskDetail>} */ (event).detail;
+      if (!detail) return;
+      detail.handled = true;
+      this.ask(detail.context ?? [], detail.text ?? "");
+    };
+    this.view.el.addEventListener(ASK_EVENT, this.onAsk);
+  }
+
+  /**
+   * A question from the notebook page: attach its context, then send `text` or focus the box.
+   * @param {ContextItem[]} context
+   * @param {string} text
+   */
+  ask(context, text) {
+    if (context.length) this.host.attachContext(context);
+    this.view.composer.input.scrollIntoView({ block: "nearest" });
+    if (text) this.submit(text);
+    else this.view.composer.input.focus();
   }
 
   /**
@@ -213,6 +242,7 @@ export class ChatClient {
   }
 
   destroy() {
+    this.view.el.removeEventListener(ASK_EVENT, this.onAsk);
     this.actions.destroy();
     this.view.destroy();
   }

@@ -60,6 +60,7 @@ function render({ model, el }) {
     loadOlder: (before) => send({ type: "load_older", before }),
     retry: () => send({ type: "retry" }),
     removeChip: (id) => send({ type: "remove_context", id }),
+    attachContext: (context) => send({ type: "attach", context }),
     setAutoContext: (on) => save("auto_context", on),
     // The panel switches to the session; where in it a search hit was is not sent.
     open: (id) => send({ type: "switch", session_id: id }),

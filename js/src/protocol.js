@@ -93,9 +93,10 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "retry"}} RetryMessage
  * @typedef {{type: "insert", message_id: string, block: number, run: boolean}} InsertMessage
  * @typedef {{type: "command", name: string, arg: string}} CommandMessage
+ * @typedef {{type: "attach", context: import("./types.js").ContextItem[]}} AttachMessage
  * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
- *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage} PanelMessage
+ *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | AttachMessage} PanelMessage
  */
 
 /** Every `type` of a panel -> kernel message. */
@@ -115,6 +116,7 @@ export const PANEL_MESSAGE_TYPES = [
   "retry",
   "insert",
   "command",
+  "attach",
 ];
 
 /**

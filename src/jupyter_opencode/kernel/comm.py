@@ -132,6 +132,7 @@ PANEL_MESSAGE_TYPES = (
     "retry",
     "insert",  # message_id, block: int, run: bool
     "command",  # name, arg: a slash command the kernel executes (commands.py)
+    "attach",  # context: [{kind, label, text}]: chips the notebook page attaches (an error...)
 )
 
 

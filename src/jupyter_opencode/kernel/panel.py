@@ -56,8 +56,22 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         insert_block(chat, content)
     elif kind == "command":
         run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
+    elif kind == "attach":
+        attach_items(chat, content.get("context"))
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
+
+
+def attach_items(chat: Chat, items: Any) -> None:
+    """Attach the context items the notebook page sends (an error, a cell, an output)."""
+    fields = ("kind", "label", "text")
+    valid = [
+        {key: item[key] for key in fields}
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and all(isinstance(item.get(k), str) for k in fields)
+    ]
+    if valid:
+        chat.attach_chips(valid)
 
 
 def insert_block(chat: Chat, content: dict[str, Any]) -> None:

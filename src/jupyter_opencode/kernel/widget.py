@@ -227,6 +227,15 @@ class Chat(anywidget.AnyWidget):
             self._set(context=[*self._trait("context"), chip])
         return chip
 
+    def attach_chips(self, items: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """Attach items ({kind, label, text}) to the next message, in place of the auto chip."""
+        chips = [new_attachment(i["kind"], i["label"], i["text"]) for i in items]
+        with self._lock:
+            kept = [c for c in self._trait("context") if c.get("id") != self._auto_chip]
+            self._auto_chip = None
+            self._set(context=[*kept, *chips])
+        return chips
+
     def insert_cell(self, code: str, run: bool = False) -> None:
         """Insert `code` as a code cell below this chat's cell (JupyterLab), running it if asked."""
         self.to_panel(comm.insert_cell(code, run))

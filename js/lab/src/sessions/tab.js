@@ -9,7 +9,7 @@ import { ChatClient } from '@jupyter-opencode/chat/client.js';
 import { INSERT_EVENT } from '@jupyter-opencode/chat/codeblocks.js';
 import { h } from '@jupyter-opencode/chat/dom.js';
 import { ApiError } from './api.js';
-import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './context.js';
+import { activeCellChips, cellChip, chip, lastErrorChips, selectedCellChips } from './context.js';
 import { tagsOf } from './sidebar.js';
 
 /**
@@ -22,6 +22,7 @@ import { tagsOf } from './sidebar.js';
  *   execute: (command: string, args?: any) => Promise<any>,
  *   notebook: () => NotebookPanel | null, template?: string, autoContext?: boolean,
  *   context?: Chip[], onCreated?: () => void, download: (blob: Blob, filename: string) => void,
+ *   notebookPath?: string,
  * }} TabOptions
  */
 
@@ -36,6 +37,8 @@ export class ConversationTab extends Widget {
     super();
     this.options = options;
     this.sessionId = options.sessionId;
+    /** The notebook this conversation is about, when opened from it ('' otherwise). */
+    this.notebookPath = options.notebookPath ?? '';
     this.template = options.template ?? '';
     this.model = '';
     this.titleText = '';
@@ -59,6 +62,7 @@ export class ConversationTab extends Widget {
       loadOlder: before => void this.loadOlder(before),
       retry: () => options.stream.retry(),
       removeChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
+      attachContext: items => this.setChips([...this.chips, ...items.map(i => chip(i.kind, i.label, i.text))]),
       setAutoContext: on => (this.autoContext = on),
       open: (id, message) => void execute('jupyter-opencode:open', { id, message: message ?? undefined }),
       edit: (mid, text) => void this.edit(mid, text),
@@ -269,6 +273,9 @@ export class ConversationTab extends Widget {
     };
     if (this.template && !this.conversation.messages.length) {
       body.template = this.template;
+    }
+    if (this.notebookPath) {
+      body.notebook_path = this.notebookPath;
     }
     this.client.setSending(true);
     const sent = await this.call(() =>
