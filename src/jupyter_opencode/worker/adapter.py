@@ -99,24 +99,43 @@ class OpencodeClient:
         result = await self._request("GET", "/config", timeout=timeout)
         return result if isinstance(result, dict) else {}
 
-    async def warm(self) -> None:
+    async def warm(self, first_message: bool = True) -> dict[str, str]:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
-        config, providers and agents, its MCP servers (``/command`` lists their prompts; they
-        start at once, beside the rest), then its file access and the tools the default model
-        is offered."""
-        config, *_ = await asyncio.gather(
+        config, providers and agents, its MCP servers (they connect at once, beside the rest),
+        then its file access, the tools the default model is offered and (``first_message``) a
+        first message. Answers how each MCP server's connection went: ``connected``, else what
+        went wrong."""
+        config, *_, servers = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
             self._request("GET", "/agent", timeout=60.0),
             self._request("GET", "/command", timeout=60.0),
+            self._request("GET", "/mcp", timeout=60.0),
         )
         later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0)]
+        if first_message:
+            later.append(self._rehearse())
         model = config.get("model")
         if isinstance(model, str) and "/" in model:
             provider, model_id = model.split("/", 1)
             query = {"provider": provider, "model": model_id}
             later.append(self._request("GET", "/experimental/tool", query=query, timeout=60.0))
         await asyncio.gather(*later)
+        return {
+            str(name): str(state.get("error") or state.get("status"))
+            for name, state in (servers if isinstance(servers, dict) else {}).items()
+            if isinstance(state, dict)
+        }
+
+    async def _rehearse(self) -> None:
+        """A message the model never sees (``noReply``), in a session made for it and deleted:
+        opencode sets up the saving of a first message, which a first prompt would wait for."""
+        sid = await self.create_session("warm-up")
+        try:
+            body = {"parts": [{"type": "text", "text": "warm-up"}], "noReply": True}
+            await self._request("POST", f"/session/{sid}/message", body, timeout=60.0)
+        finally:
+            await self._request("DELETE", f"/session/{sid}")
 
     async def providers(self) -> dict[str, Any]:
         """The configured providers, their models and the default model of each."""

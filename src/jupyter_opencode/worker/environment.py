@@ -170,12 +170,12 @@ def read_config(path: Path | None) -> dict[str, Any]:
 
 def notebook_tools_overlay(
     user_config: dict[str, Any],
-    command: list[str],
-    environment: dict[str, str],
+    server: dict[str, Any],
     change_tools: tuple[str, ...],
     read_tools: tuple[str, ...],
 ) -> dict[str, Any]:
-    """The MCP server ``jupyter`` and the permissions that keep notebooks safe, over the user's.
+    """The MCP server ``jupyter`` (``server``'s settings) and the permissions that keep
+    notebooks safe, over the user's.
 
     opencode merges objects key by key but a rule given as a string is replaced whole, so the
     user's own ``permission`` (with the ask defaults where it sets none) is carried over here:
@@ -190,5 +190,4 @@ def notebook_tools_overlay(
     permission["edit"] = {**edit_rules, "*.ipynb": "deny"}
     permission.update({f"jupyter_{tool}": "allow" for tool in read_tools})
     permission.update({f"jupyter_{tool}": "ask" for tool in change_tools})
-    server = {"type": "local", "command": command, "environment": environment, "enabled": True}
-    return {"mcp": {"jupyter": server}, "permission": permission}
+    return {"mcp": {"jupyter": {**server, "enabled": True}}, "permission": permission}

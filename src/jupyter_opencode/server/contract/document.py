@@ -128,6 +128,21 @@ def _op(
     return op
 
 
+def _notebook_mcp() -> dict[str, Any]:
+    """The worker's MCP route: JSON-RPC in, JSON-RPC out (202 for a notification)."""
+    op = _op(
+        "notebookMCP",
+        "The notebook tools over MCP (streamable HTTP, JSON answers) for the opencode worker:"
+        " its own token only (any other gets 403)",
+        ("200", r.JSON_RPC_ANSWER),
+        body=s.JSON_RPC_MESSAGE,
+        description="One JSON-RPC 2.0 message per POST: initialize, ping, tools/list and"
+        " tools/call are answered.",
+    )
+    op["responses"]["202"] = {"description": "A notification or a client's answer: no body"}
+    return {**op, "security": [{"workerToken": []}]}
+
+
 def _websocket(
     op_id: str, summary: str, frames: str, query: Sequence[Param] = ()
 ) -> dict[str, Any]:
@@ -466,20 +481,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
             "delete": _op("deleteTemplate", "Delete a template", ("204", None), "404"),
         },
         "/openapi.json": {"get": _op("getOpenAPI", "This document", ("200", r.OPENAPI))},
-        "/notebook/tools/{tool}": {
-            "parameters": [_path_param("tool", {"type": "string"}, "a notebook tool")],
-            "post": {
-                **_op(
-                    "callNotebookTool",
-                    "A notebook tool call of the opencode worker: its own"
-                    " token only (any other gets 403)",
-                    ("200", r.TOOL_RESULT),
-                    "409",
-                    body={"type": "object"},
-                ),
-                "security": [{"workerToken": []}],
-            },
-        },
+        "/notebook/mcp": {"post": _notebook_mcp()},
         "/stream": {
             "get": _websocket(
                 "stream",

@@ -211,7 +211,8 @@ FILES_UNDONE = _object(
         "items": _object(("path", "reason"), path=_STRING, reason=_STRING),
     },
 )
-TOOL_RESULT = {"type": "object"}
+JSON_RPC_ANSWER = _object(("jsonrpc", "id"), jsonrpc={"const": "2.0"}, id={},
+                          result={"type": "object"}, error={"type": "object"})  # fmt: skip
 ERROR = _object(("message", "reason"), message=_STRING, reason=_STRING)
 OPENAPI = _object(("openapi", "info", "paths"), openapi=_STRING, info={"type": "object"},
                   paths={"type": "object"})  # fmt: skip

@@ -499,3 +499,6 @@ EXPORT_QUERY = (
     Param("context", _choice("context", _EXPORT_FLAG, "true"), description="attached context"),
     Param("redact", _choice("redact", _EXPORT_FLAG, "false"), description="hide API keys"),
 )
+
+# One JSON-RPC message to the notebook tools' MCP route: shape checked by the route itself.
+JSON_RPC_MESSAGE: dict[str, Any] = {"type": "object"}

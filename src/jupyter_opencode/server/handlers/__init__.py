@@ -14,7 +14,7 @@ from .library import (
     TemplateHandler,
     TemplatesHandler,
 )
-from .notebook import LiveNotebookHandler, NotebookToolHandler, NotebookUndoHandler
+from .notebook import LiveNotebookHandler, NotebookMCPHandler, NotebookUndoHandler
 from .plan import CompactHandler, PlanHandler
 from .rest import (
     AbortHandler,
@@ -58,7 +58,7 @@ ROUTES: list[tuple[str, Any]] = [
     (f"sessions/{_SID}/messages/{_MID}/edit", EditHandler),
     (f"sessions/{_SID}/messages/{_MID}/annotation", AnnotationHandler),
     ("stream", StreamHandler),
-    ("notebook/tools/(?P<tool>[^/]+)", NotebookToolHandler),  # unknown tools: a JSON 400
+    ("notebook/mcp", NotebookMCPHandler),
     ("notebook/live", LiveNotebookHandler),
     (f"sessions/{_SID}/messages/{_MID}/notebook-changes", NotebookUndoHandler),
     (f"sessions/{_SID}/messages/{_MID}/files", FileChangesHandler),
