@@ -233,7 +233,13 @@ async def test_worker_token_opens_only_the_notebook_tools(
     code, document = await api.call("GET", "openapi.json")
     assert code == 200
     before = db_path.read_bytes()
-    values = {"sid": SID, "mid": "message-1", "pid": "permission-1", "name": "t"}
+    values = {
+        "sid": SID,
+        "mid": "message-1",
+        "pid": "permission-1",
+        "qid": "question-1",
+        "name": "t",
+    }
     tried = 0
     for path, item in document["paths"].items():
         for method in ("get", "put", "post", "patch", "delete"):
