@@ -4,6 +4,8 @@ JupyterLab runs a notebook with the Chat widget (the real kernel path: server ->
 -> frame coalescing -> widget comm -> browser). A plain WebSocket client subscribed to the same
 session is the baseline: for each chunk word of a paced reply, the figure is the time the word
 appeared in the DOM (a MutationObserver in the page) minus the time the plain client got it.
+The target is two intervals of the cadence in use: the server's, or the view's pacer's when it
+shows text less often because the page's frames are expensive (js/src/pacer.js).
 """
 
 from __future__ import annotations
@@ -57,12 +59,17 @@ NOTEBOOK = {
 WATCH = """() => {
   const chat = document.querySelector('.jo-chat');
   window.__seen = {};
+  window.__pace = {};
   new MutationObserver(() => {
     const t = performance.timeOrigin + performance.now();
     const bodies = chat.querySelectorAll('.jo-msg.jo-assistant .jo-body');
     const text = bodies.length ? bodies[bodies.length - 1].textContent : '';
+    const pace = Number(chat.querySelector('[data-pace-ms]')?.dataset.paceMs || 0);
     for (const m of text.matchAll(/\\bs(\\d+) /g)) {
-      if (!(m[1] in window.__seen)) window.__seen[m[1]] = t;
+      if (!(m[1] in window.__seen)) {
+        window.__seen[m[1]] = t;
+        window.__pace[m[1]] = pace;
+      }
     }
   }).observe(chat, {subtree: true, childList: true, characterData: true});
 }"""
@@ -128,8 +135,8 @@ def ask(page: Page, text: str) -> None:
     box.press("Enter")
 
 
-def measure(lab: Lab) -> list[float]:
-    """Added DOM latency of each chunk word of one paced reply, in ms."""
+def measure(lab: Lab) -> tuple[list[float], list[float]]:
+    """Added DOM latency of each chunk word of one paced reply, and the cadence it showed at."""
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         run_first_cell(page, lab, "latency.ipynb")
@@ -153,7 +160,9 @@ def measure(lab: Lab) -> list[float]:
             2, timeout=30_000
         )
         seen = {int(k): v - offset for k, v in page.evaluate("window.__seen").items()}
-    return [seen[i] - client.arrivals[i] for i in sorted(client.arrivals) if i in seen]
+        paces = {int(k): v for k, v in page.evaluate("window.__pace").items()}
+    shown = [i for i in sorted(client.arrivals) if i in seen]
+    return [seen[i] - client.arrivals[i] for i in shown], [paces[i] for i in shown]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -175,18 +184,22 @@ def main() -> None:
         tmp = Path(name)
         with run_lab(tmp, model.url, server) as lab:
             (lab.root / "latency.ipynb").write_text(json.dumps(NOTEBOOK))
-            added = measure(lab)
+            added, paces = measure(lab)
     note = f"{len(added)}/{CHUNKS} chunks, {PACE * 1000:.0f} ms apart"
     note += f", server cadence {args.cadence_ms} ms"
+    # The view shows streamed text at its pacer's cadence (40 ms, slower when the page's frames
+    # are expensive): the slowest stage's interval is the cadence in use.
+    in_use = max(args.cadence_ms, statistics.median(paces))
     figures = [
         Figure(BENCH, "WS -> DOM added latency, median", statistics.median(added), "ms", note=note),
+        Figure(BENCH, "cadence in use (the view's pacer, median)", in_use, "ms"),
         Figure(
             BENCH,
             "WS -> DOM added latency, p99",
             percentile(added, 0.99),
             "ms",
-            2 * CADENCE_MS,
-            note=f"target: 2 intervals of the {CADENCE_MS} ms cadence",
+            2 * in_use,
+            note=f"target: 2 intervals of the {in_use:.0f} ms cadence in use",
         ),
         Figure(BENCH, "WS -> DOM added latency, max", max(added), "ms"),
         Figure(BENCH, "WS -> DOM added latency, min", min(added), "ms"),

@@ -526,6 +526,9 @@ export class MessageList {
   flush() {
     this.frame = 0;
     this.pacer.measure();
+    // The cadence streamed text shows at now, for whoever measures the view's latency.
+    const pace = String(Math.round(this.pacer.interval));
+    if (this.el.dataset.paceMs !== pace) this.el.dataset.paceMs = pace;
     clearTimeout(this.relayoutTimer);
     this.relayoutTimer = 0;
     for (const entry of this.pending) if (entry.el) this.renderEntry(entry);
