@@ -67,6 +67,8 @@ class LibraryService:
         context: list[dict[str, Any]],
         notebook_path: str | None = None,
         template: str | None = None,
+        *,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Send a prompt; a template (first message only) sets model, agent and instructions."""
         session = await self.chat.store.get_session(sid)
@@ -82,7 +84,14 @@ class LibraryService:
         else:
             agent = None  # the chat service keeps the agent a template chose
         result = await self.chat.prompt(
-            sid, text, model, context, notebook_path=notebook_path, agent=agent, system=system
+            sid,
+            text,
+            model,
+            context,
+            notebook_path=notebook_path,
+            agent=agent,
+            system=system,
+            attachments=attachments,
         )
         if template is not None:
             await self.library.set_settings(sid, {"template": template, "agent": agent})
@@ -107,7 +116,9 @@ class LibraryService:
             position = await self._position(sid, mid)
             branch = await self._branch(sid, position - 1)
         # Through our own prompt: the branch keeps the agent its template chose.
-        return await self.prompt(branch["id"], text, model, message["context"])
+        return await self.prompt(
+            branch["id"], text, model, message["context"], attachments=message["attachments"]
+        )
 
     async def _branch(self, sid: str, until: int | None) -> dict[str, Any]:
         parent = await self.chat.store.get_session(sid)

@@ -9,13 +9,14 @@ import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
 from ..tasks import BackgroundTasks
 from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
+from .attachments import opencode_parts
 from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
 from .protocol import ChunkFrame, MessageFrame, chunk_frame, message_frame
@@ -212,6 +213,7 @@ class ChatService:
         notebook_path: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Save the prompt and a pending answer, start answering in the background."""
         if sid in self.turns or sid in self.reserved:
@@ -229,6 +231,7 @@ class ChatService:
             "created_at": now,
             "completed_at": now,
             "context": context,
+            "attachments": attachments or [],
         }
         assistant: dict[str, Any] = {
             **user,
@@ -239,6 +242,7 @@ class ChatService:
             "model": model,
             "completed_at": None,
             "context": [],
+            "attachments": [],
         }
         turn = Turn(session_id=sid, message_id=assistant["id"], model=model, next_seq=0)
         self.turns[sid] = turn
@@ -265,7 +269,7 @@ class ChatService:
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = history + _context_prompt(text, context)
         system = "\n\n".join(filter(None, [system, _notebook_binding(session)])) or None
-        self._tasks.spawn(self._answer(turn, session, prompt, agent, system))
+        self._tasks.spawn(self._answer(turn, session, prompt, agent, system, attachments or []))
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
         self.on_activity()
@@ -278,6 +282,7 @@ class ChatService:
         prompt: str,
         agent: str | None = None,
         system: str | None = None,
+        attachments: Sequence[dict[str, Any]] = (),
     ) -> None:
         try:
             client = await self.supervisor.ready()
@@ -293,7 +298,8 @@ class ChatService:
                 return
             self._emit(turn, turn.status_chunk("thinking"))
             turn.prompting()
-            await client.prompt(ocid, prompt, turn.model, agent, system)
+            files = await asyncio.to_thread(opencode_parts, attachments, str(self.supervisor.cwd))
+            await client.prompt(ocid, prompt, turn.model, agent, system, files)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))
         except asyncio.TimeoutError:

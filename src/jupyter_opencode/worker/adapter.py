@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -157,9 +157,10 @@ class OpencodeClient:
         model: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        files: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """Start answering a prompt; the answer arrives on the event stream."""
-        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
+        """Start answering a prompt (with file parts); the answer arrives on the event stream."""
+        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}, *files]}
         if agent:
             body["agent"] = agent
         if system:

@@ -69,6 +69,18 @@ MESSAGE = _object(
             text=_STRING,
         ),
     },
+    attachments={
+        "type": "array",
+        "items": _object(
+            ("type", "name", "size"),
+            type={"enum": ["file", "folder", "image"]},
+            name=_STRING,
+            path=_STRING,
+            size=_INTEGER,
+            mime=_STRING,
+            data={"type": "string", "description": "an image's bytes, base64"},
+        ),
+    },
     parts={"type": "array", "items": {"type": "object"}},
     annotation=ANNOTATION,
 )
@@ -120,7 +132,7 @@ HITS = _object(
             ("session_id", "kind", "snippet", "highlights"),
             session_id=_STRING,
             message_id=_MAYBE_STRING,
-            kind={"enum": ["message", "title", "note"]},
+            kind={"enum": ["message", "title", "note", "attachment"]},
             title=_STRING,
             role={"enum": [*ROLES, None]},
             created_at=_NUMBER,

@@ -74,6 +74,37 @@ CONTEXT = rule(
     "bad_context",
     "must be a list of {kind, label, text} with kind one of " + ", ".join(CONTEXT_KINDS),
 )
+ATTACHMENT_ITEM = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["type", "path"],
+            "properties": {
+                "type": {"const": "file"},
+                "path": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["type", "mime", "data"],
+            "properties": {
+                "type": {"const": "image"},
+                "mime": {"type": "string", "maxLength": 100},
+                "data": {"type": "string", "description": "base64"},
+                "name": {"type": "string", "maxLength": MAX_PATH_CHARS},
+            },
+        },
+    ]
+}
+ATTACHMENTS = rule(
+    {
+        "type": "array",
+        "items": ATTACHMENT_ITEM,
+        "description": "files (relative to the root) and images (base64) sent with the prompt",
+    },
+    "bad_attachments",
+    "must be a list of {type: 'file', path} or {type: 'image', mime, data, name?}",
+)
 TAGS = rule(
     {
         "type": "array",
@@ -99,6 +130,7 @@ PROMPT = {
         "text": TEXT,
         "model": MODEL,
         "context": CONTEXT,
+        "attachments": ATTACHMENTS,
         "template": rule(
             {"type": _nullable("string"), "description": "a template (first message only)"},
             "bad_template",

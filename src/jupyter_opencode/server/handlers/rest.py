@@ -14,7 +14,7 @@ from ..contract.document import openapi_document
 from ..contract.schemas import FORK, MESSAGES_QUERY, PERMISSION_REPLY, SESSIONS_QUERY
 from ..library import TemplateError, UnknownMessage, UnknownTemplate
 from ..service import BUSY_PROMPT, SessionBusy, SessionDeleted, UnknownPermission, UnknownSession
-from .base import OpencodeAPIHandler, check_session_id, parse_prompt
+from .base import OpencodeAPIHandler, check_session_id, parse_attachments, parse_prompt
 from .library import organize_changes, prompt_options, session_filter, worker_error
 
 
@@ -159,9 +159,12 @@ class MessagesHandler(OpencodeAPIHandler):
         body = self.json_body()
         text, model, context = parse_prompt(body, limit)
         template, notebook = prompt_options(body, self.settings["server_root_dir"])
+        attachments = await parse_attachments(body, self.settings["server_root_dir"])
         library = self.settings["jupyter_opencode_library"]
         try:
-            result = await library.prompt(sid, text, model, context, notebook, template)
+            result = await library.prompt(
+                sid, text, model, context, notebook, template, attachments=attachments
+            )
         except SessionBusy as e:
             raise web.HTTPError(409, BUSY_PROMPT, reason="busy") from e
         except SessionDeleted as e:

@@ -21,7 +21,14 @@ from ..contract.validation import Invalid, query_values
 from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
 from ..service import BUSY_PROMPT, Delta, SessionBusy, SessionDeleted
-from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
+from .base import (
+    SESSION_ID,
+    JSONErrors,
+    KernelTokenAuth,
+    parse_attachments,
+    parse_prompt,
+    require_upgrade,
+)
 
 MAX_BACKLOG = 50_000
 MAX_SUBSCRIPTIONS = 1000
@@ -231,7 +238,8 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         limit = self.settings["jupyter_opencode_app"].max_message_bytes
         try:
             text, model, context = parse_prompt(data, limit)
-            result = await self.service.prompt(sid, text, model, context)
+            attachments = await parse_attachments(data, self.settings["server_root_dir"])
+            result = await self.service.prompt(sid, text, model, context, attachments=attachments)
         except web.HTTPError as e:
             self._error(e.log_message or "bad prompt", e.reason or "bad_request", sid)
             return

@@ -1,0 +1,138 @@
+"""Files and images sent with a prompt: a real server, opencode and the fake model."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_opencode.testing import FakeModelProcess
+
+from .streams import Api, StreamClient
+
+# The smallest valid PNG: one transparent pixel.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+def _asked(fake_model: FakeModelProcess, marker: str) -> str:
+    """Everything the model was sent in the request that carried ``marker``."""
+    asked = [r for r in fake_model.requests() if marker in json.dumps(r)]
+    assert asked, f"no request to the model mentioned {marker!r}"
+    return json.dumps(asked[-1]["messages"])
+
+
+async def test_file_folder_and_image_reach_the_model(
+    api: Api, fake_model: FakeModelProcess, jp_root_dir: Path
+) -> None:
+    name = "ventes été 2024.csv"
+    (jp_root_dir / name).write_text("region,total\nnorth,QUOKKA-4711\n")
+    (jp_root_dir / "data").mkdir()
+    (jp_root_dir / "data" / "january.parquet").write_bytes(b"PAR1")
+    image = base64.b64encode(PNG).decode()
+    sid = "session-attach-1"
+    answer = await api.ask(
+        sid,
+        "compare these",
+        attachments=[
+            {"type": "file", "path": name},
+            {"type": "file", "path": "data"},
+            {"type": "image", "mime": "image/png", "data": image, "name": "plot.png"},
+        ],
+    )
+    assert answer["status"] == "complete", answer
+    sent = _asked(fake_model, "compare these")
+    assert "QUOKKA-4711" in sent  # the file's text
+    assert "january.parquet" in sent  # the folder's listing
+    assert f"data:image/png;base64,{image}" in sent  # an image part
+
+    user = (await api.messages(sid))[0]
+    assert [(a["type"], a["name"], a["size"]) for a in user["attachments"]] == [
+        ("file", name, len((jp_root_dir / name).read_bytes())),
+        ("folder", "data", 0),
+        ("image", "plot.png", len(PNG)),
+    ]
+    assert user["attachments"][2]["data"] == image
+    code, found = await api.call("GET", "search", q="ventes")
+    assert code == 200 and any(h["kind"] == "attachment" for h in found["hits"]), found
+
+
+async def test_image_file_from_the_root_is_sent_as_an_image(
+    api: Api, fake_model: FakeModelProcess, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "figure.png").write_bytes(PNG)
+    answer = await api.ask(
+        "session-attach-2", "look at figure", attachments=[{"type": "file", "path": "figure.png"}]
+    )
+    assert answer["status"] == "complete"
+    assert base64.b64encode(PNG).decode() in _asked(fake_model, "look at figure")
+
+
+def _bad_files(root: Path) -> dict[str, tuple[int, str]]:
+    """Paths that must be refused, with the status and reason each gets."""
+    outside = root.parent / "secret.txt"
+    outside.write_text("top secret")
+    os.symlink(outside, root / "link.txt")
+    (root / "big.log").write_bytes(b"x" * (50 * 1024 * 1024))
+    (root / "model.bin").write_bytes(b"\x00\x01\x02binary")
+    return {
+        "../secret.txt": (400, "path_outside_root"),
+        str(outside): (400, "path_outside_root"),
+        "link.txt": (400, "path_outside_root"),
+        "missing.csv": (400, "file_not_found"),
+        "big.log": (413, "attachment_too_large"),
+        "model.bin": (400, "unsupported_attachment"),
+    }
+
+
+async def test_bad_attachments_are_refused_and_nothing_is_sent(
+    api: Api, jp_root_dir: Path, open_stream: Callable[[], Awaitable[StreamClient]]
+) -> None:
+    sid = "session-attach-3"
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"type": "file", "path": path}, code, reason)
+        for path, (code, reason) in _bad_files(jp_root_dir).items()
+    ]
+    big = base64.b64encode(b"\x89PNG" + b"0" * (5 * 1024 * 1024)).decode()
+    cases += [
+        ({"type": "image", "mime": "image/png", "data": big}, 413, "attachment_too_large"),
+        ({"type": "image", "mime": "image/tiff", "data": "AAAA"}, 400, "unsupported_attachment"),
+        ({"type": "image", "mime": "image/png", "data": "not base64!"}, 400, "bad_image"),
+        ({"type": "video", "path": "x"}, 400, "bad_attachments"),
+    ]
+    for item, status, reason in cases:
+        code, body = await api.call(
+            "POST", "sessions", sid, "messages", body={"text": "hi", "attachments": [item]}
+        )
+        assert (code, body["reason"]) == (status, reason), (item.get("path"), body)
+        assert body["message"]
+    assert (await api.call("GET", "sessions", sid))[0] == 404  # nothing was saved
+
+    stream = await open_stream()
+    stream.send(type="prompt", session_id=sid, text="hi", attachments=[cases[0][0]])
+    error = await stream.next()
+    assert (error["type"], error["reason"]) == ("error", "path_outside_root")
+    assert (await api.call("GET", "sessions", sid))[0] == 404
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "ipynb"])
+async def test_exports_show_attachments(api: Api, jp_root_dir: Path, fmt: str) -> None:
+    (jp_root_dir / "notes.txt").write_text("hello")
+    sid = f"session-attach-export-{fmt}"
+    image = base64.b64encode(PNG).decode()
+    await api.ask(
+        sid,
+        "see attached",
+        attachments=[
+            {"type": "file", "path": "notes.txt"},
+            {"type": "image", "mime": "image/png", "data": image, "name": "chart.png"},
+        ],
+    )
+    code, _ = await api.call("GET", "sessions", sid, "export", format=fmt)
+    assert code == 200
