@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
+import docx
+import nbformat
+import PIL.Image
+import pypdf
 
+from jupyter_opencode.server.export.html import HtmlRenderer
+from jupyter_opencode.server.export.notebook import build_notebook
+from jupyter_opencode.server.export.options import ExportOptions
+from jupyter_opencode.server.export.pdf import build_pdf
+from jupyter_opencode.server.export.plain import MarkdownRenderer
+from jupyter_opencode.server.export.word import build_docx
 from jupyter_opencode.testing import FakeModelProcess
 
 from .streams import Api, StreamClient
@@ -121,18 +131,53 @@ async def test_bad_attachments_are_refused_and_nothing_is_sent(
     assert (await api.call("GET", "sessions", sid))[0] == 404
 
 
-@pytest.mark.parametrize("fmt", ["md", "html", "ipynb"])
-async def test_exports_show_attachments(api: Api, jp_root_dir: Path, fmt: str) -> None:
-    (jp_root_dir / "notes.txt").write_text("hello")
-    sid = f"session-attach-export-{fmt}"
-    image = base64.b64encode(PNG).decode()
-    await api.ask(
-        sid,
-        "see attached",
-        attachments=[
-            {"type": "file", "path": "notes.txt"},
-            {"type": "image", "mime": "image/png", "data": image, "name": "chart.png"},
+def _picture(fmt: str) -> str:
+    """A small real picture, base64."""
+    out = io.BytesIO()
+    PIL.Image.new("RGB", (40, 30), (200, 60, 20)).save(out, fmt)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+EXPORTED = {"id": "s-attached", "title": "Attached", "message_count": 1, "tags": []}
+ATTACHED = [
+    {
+        "id": "m1", "role": "user", "status": "complete", "content": "see", "created_at": 1.0,
+        "attachments": [
+            {"type": "file", "name": "ventes été.csv", "path": "q3/ventes été.csv", "size": 2048},
+            {"type": "folder", "name": "data", "path": "data", "size": 0},
+            {"type": "image", "name": "chart.png", "mime": "image/png", "size": 99,
+             "data": _picture("PNG")},
+            {"type": "image", "name": "photo.webp", "mime": "image/webp", "size": 77,
+             "data": _picture("WEBP")},
         ],
-    )
-    code, _ = await api.call("GET", "sessions", sid, "export", format=fmt)
-    assert code == 200
+    }
+]  # fmt: skip
+
+
+def test_exports_name_attachments_and_embed_images() -> None:
+    options = ExportOptions()
+    text = render_text(MarkdownRenderer(options))
+    assert "`q3/ventes été.csv` (2.0 kB)" in text and "`data/` (folder)" in text
+    assert "`chart.png` (image, 99 B)" in text
+    page = render_text(HtmlRenderer(options))
+    assert page.count('<img src="data:image/') == 2 and "img-src data:" in page
+    out = io.BytesIO()
+    build_notebook(EXPORTED, ATTACHED, options, out)
+    cell = nbformat.reads(out.getvalue().decode(), as_version=4).cells[1]
+    assert sorted(cell.attachments) == ["0-chart.png", "1-photo.webp"]
+    assert "](attachment:0-chart.png)" in cell.source and "ventes été.csv" in cell.source
+    out = io.BytesIO()
+    build_docx(EXPORTED, ATTACHED, options, out)
+    document = docx.Document(io.BytesIO(out.getvalue()))
+    assert len(document.inline_shapes) == 2
+    assert "ventes été.csv" in "\n".join(p.text for p in document.paragraphs)
+    out = io.BytesIO()
+    build_pdf(EXPORTED, ATTACHED, options, out)
+    reader = pypdf.PdfReader(io.BytesIO(out.getvalue()))
+    assert sum(len(page.images) for page in reader.pages) == 2
+    assert "chart.png" in " ".join(page.extract_text() for page in reader.pages)
+
+
+def render_text(renderer: Any) -> str:
+    """A whole text export of the attached message."""
+    return str(renderer.head(EXPORTED) + renderer.messages(ATTACHED) + renderer.tail())
