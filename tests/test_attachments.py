@@ -98,6 +98,7 @@ def _bad_files(root: Path) -> dict[str, tuple[int, str]]:
         "missing.csv": (400, "file_not_found"),
         "big.log": (413, "attachment_too_large"),
         "model.bin": (400, "unsupported_attachment"),
+        "x" * 300: (400, "bad_path"),
     }
 
 

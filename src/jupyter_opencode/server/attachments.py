@@ -51,23 +51,37 @@ def resolve(items: list[dict[str, Any]], root: str) -> list[dict[str, Any]]:
     ]
 
 
+def _file(path: str, root: Path) -> dict[str, Any]:
+    try:
+        return _read_file(path, root)
+    except OSError as e:  # unreadable: permissions, or removed while being read
+        raise AttachmentError(
+            400, "unreadable_file", f"{path!r} cannot be read: {e.strerror}"
+        ) from e
+
+
 def _inside(path: str, root: Path) -> Path:
     if not path or os.path.isabs(path) or path.startswith(("/", "\\")):
         raise AttachmentError(
             400, "path_outside_root", f"{path!r}: give a path relative to the Jupyter root"
         )
     base = root.resolve()
-    target = (base / path).resolve()
-    if target != base and base not in target.parents:
+    try:
+        target = (base / path).resolve()
+        inside = target == base or base in target.parents
+        found = inside and target.exists()
+    except (OSError, ValueError) as e:  # a NUL byte, a name too long for the file system
+        raise AttachmentError(400, "bad_path", f"{path[:200]!r} is not a usable path") from e
+    if not inside:
         raise AttachmentError(
             400, "path_outside_root", f"{path!r} is outside the Jupyter root (.. or a symlink)"
         )
-    if not target.exists():
+    if not found:
         raise AttachmentError(400, "file_not_found", f"{path!r}: no such file or folder")
     return target
 
 
-def _file(path: str, root: Path) -> dict[str, Any]:
+def _read_file(path: str, root: Path) -> dict[str, Any]:
     target = _inside(path, root)
     name = target.name or path
     if target.is_dir():

@@ -18,6 +18,7 @@ _ERRORS = {
     "404": ("NotFound", "No such session, message, template or permission request"),
     "409": ("Conflict", "The session is answering (reason busy), or its state forbids this"),
     "410": ("Gone", "The session was deleted; its id is not used again (session_deleted)"),
+    "413": ("TooLarge", "An attachment is over its size limit (attachment_too_large)"),
     "502": ("WorkerError", "opencode refused or failed this"),
     "503": ("Unavailable", "The database is locked or full, or the worker cannot start"),
 }
@@ -240,11 +241,13 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "sendPrompt",
                 "Send a prompt (the first one creates the session)",
                 ("202", r.PROMPTED),
-                "404 409 410",
+                "404 409 410 413",
                 body=s.PROMPT,
                 links=_prompted_links(),
                 description=f"{prompt_limit} A template applies to a first message only"
-                " (409 after); an unknown one is a 404.",
+                " (409 after); an unknown one is a 404. Attachments are checked before anything"
+                " is saved: a path outside the root, a missing, binary or unsupported file is a"
+                " 400, a file or image over 5 MB a 413, each with a reason.",
             ),
         },
         "/sessions/{sid}/abort": {

@@ -323,6 +323,21 @@ IMPORTED_MESSAGE = rule(
                 },
                 "kind, label, text",
             ),
+            "attachments": _item_list(
+                {
+                    "type": "object",
+                    "required": ["type", "name"],
+                    "properties": {
+                        "type": {"enum": ["file", "folder", "image"]},
+                        "name": {"type": "string"},
+                        "path": {"type": "string"},
+                        "size": {"type": "integer", "minimum": 0},
+                        "mime": {"type": "string"},
+                        "data": {"type": "string"},
+                    },
+                },
+                "type, name, path, size, mime, data",
+            ),
             "parts": _item_list(_PART, "kind, text, name, status, title, output, error"),
             "annotation": rule(_IMPORTED_ANNOTATION, "bad_import", "must be an object or null"),
         },
