@@ -24,6 +24,9 @@ from jupyter_opencode.server.export.word import build_docx
 from jupyter_opencode.testing import FakeModelProcess
 
 from .streams import Api, StreamClient
+from .test_kernel_integration import Starter, start_kernel
+
+__all__ = ["start_kernel"]  # the fixture, shared with the kernel integration tests
 
 # The smallest valid PNG: one transparent pixel.
 PNG = base64.b64decode(
@@ -182,3 +185,25 @@ def test_exports_name_attachments_and_embed_images() -> None:
 def render_text(renderer: Any) -> str:
     """A whole text export of the attached message."""
     return str(renderer.head(EXPORTED) + renderer.messages(ATTACHED) + renderer.tail())
+
+
+async def test_ask_sends_files_and_images_from_python(
+    start_kernel: Starter, fake_model: FakeModelProcess, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "sales.csv").write_text("region,total\nsouth,WOMBAT-42\n")
+    (jp_root_dir / "shot.png").write_bytes(PNG)
+    kernel = await start_kernel()
+    await kernel.run(
+        f"import os\nos.chdir({str(jp_root_dir)!r})\n"
+        "import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\n"
+        "from jupyter_opencode import Chat\n"
+        "fig = plt.figure(figsize=(1, 1))\nplt.plot([1, 2, 3])\n"
+        f"png = {PNG!r}\n"
+        "reply = Chat().ask('python attachments', files=['sales.csv'],"
+        " images=[fig, png, 'shot.png'], display_reply=False)\n"
+        "assert reply.status == 'complete', reply.status"
+    )
+    sent = _asked(fake_model, "python attachments")
+    assert "WOMBAT-42" in sent
+    assert sent.count("data:image/png;base64,") == 3
+    assert sent.count(base64.b64encode(PNG).decode()) == 2
