@@ -207,3 +207,26 @@ async def test_ask_sends_files_and_images_from_python(
     assert "WOMBAT-42" in sent
     assert sent.count("data:image/png;base64,") == 3
     assert sent.count(base64.b64encode(PNG).decode()) == 2
+
+
+async def test_files_match_names_first_and_hidden_last(api: Api, jp_root_dir: Path) -> None:
+    for path in ("sales.csv", "reports/q3 sales été.md", ".cache/sales.tmp", "notes.txt"):
+        (jp_root_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (jp_root_dir / path).write_text("x")
+    (jp_root_dir / "node_modules" / "sales").mkdir(parents=True)
+    code, body = await api.call("GET", "files", q="SAL")
+    assert code == 200
+    assert [(f["path"], f["type"], f["hidden"]) for f in body["files"]] == [
+        ("sales.csv", "file", False),
+        ("reports/q3 sales été.md", "file", False),
+        (".cache/sales.tmp", "file", True),
+    ]
+    code, body = await api.call("GET", "files", q="été", limit="1")
+    assert code == 200 and [f["path"] for f in body["files"]] == ["reports/q3 sales été.md"]
+    code, body = await api.call("GET", "files", limit="0")
+    assert code == 400 and body["reason"] == "bad_limit"
+
+
+async def test_models_say_whether_they_take_images(api: Api) -> None:
+    code, body = await api.call("GET", "models")
+    assert code == 200 and body["models"][0]["images"] is True, body

@@ -193,6 +193,16 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "503",
             )
         },
+        "/files": {
+            "get": _op(
+                "findFiles",
+                "Files and folders under the Jupyter root matching a query (the @ menu)",
+                ("200", r.FILES),
+                query=s.FILES_QUERY,
+                description="Names starting with the query first, then names and paths"
+                " containing it; hidden and cache folders last.",
+            )
+        },
         "/sessions": {
             "get": _op(
                 "listSessions",

@@ -100,8 +100,28 @@ STATUS = _object(
 )  # fmt: skip
 MODELS = _object(
     ("models", "default"),
-    models={"type": "array", "items": _object(("id", "name"), id=_STRING, name=_STRING)},
+    models={
+        "type": "array",
+        "items": _object(
+            ("id", "name"),
+            id=_STRING,
+            name=_STRING,
+            images={"type": "boolean", "description": "whether the model takes images"},
+        ),
+    },
     default=_STRING,
+)
+FILES = _object(
+    ("files",),
+    files={
+        "type": "array",
+        "items": _object(
+            ("path", "type", "hidden"),
+            path=_STRING,
+            type={"enum": ["file", "folder"]},
+            hidden=_BOOLEAN,
+        ),
+    },
 )
 SESSION_PAGE = _object(
     ("sessions", "next_cursor"),

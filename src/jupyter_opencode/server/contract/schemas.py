@@ -482,6 +482,18 @@ SEARCH_QUERY = (
         ),
     ),
 )
+FILES_QUERY = (
+    Param(
+        "q",
+        rule(
+            {"type": "string", "default": "", "maxLength": MAX_PATH_CHARS},
+            "bad_query",
+            f"must be at most {MAX_PATH_CHARS} characters",
+        ),
+        description="what follows the @ (empty: the root's first entries)",
+    ),
+    Param("limit", _limit(20, 200)),
+)
 _EXPORT_FLAG = (*QUERY_TRUE, *QUERY_FALSE)
 EXPORT_QUERY = (
     Param("format", {**FORMAT, "type": "string", "default": "md"}),

@@ -16,6 +16,7 @@ from .library import (
 from .notebook import LiveNotebookHandler, NotebookToolHandler, NotebookUndoHandler
 from .rest import (
     AbortHandler,
+    FilesHandler,
     ForkHandler,
     MessagesHandler,
     ModelsHandler,
@@ -33,6 +34,7 @@ _MID = r"(?P<mid>[^/]+)"
 ROUTES: list[tuple[str, Any]] = [
     ("status", StatusHandler),
     ("models", ModelsHandler),
+    ("files", FilesHandler),
     ("sessions", SessionsHandler),
     ("sessions/import", ImportHandler),  # before sessions/{sid}: the first match wins
     (f"sessions/{_SID}", SessionHandler),
