@@ -55,11 +55,13 @@ export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "prompt"];
  *   annotation: import("./actions.js").Annotation | null}} AnnotationMessage
  * @typedef {{type: "search_results", query: string,
  *   hits: import("./actions.js").Hit[]}} SearchResultsMessage
+ * @typedef {{type: "found", request: number, items: any[]}} FoundMessage
  * @typedef {{type: "download", filename: string, media_type: string}} DownloadMessage
  * @typedef {{type: "insert-cell", code: string, run: boolean, message_id?: string,
  *   block?: number}} InsertCellMessage
  * @typedef {StateMessage | ResetMessage | OlderMessage | FramesMessage | NoticeMessage |
- *   AnnotationMessage | SearchResultsMessage | DownloadMessage | InsertCellMessage} KernelMessage
+ *   AnnotationMessage | SearchResultsMessage | FoundMessage | DownloadMessage |
+ *   InsertCellMessage} KernelMessage
  */
 
 /** Every `type` of a kernel -> panel message. */
@@ -71,6 +73,7 @@ export const KERNEL_MESSAGE_TYPES = [
   "notice",
   "annotation",
   "search_results",
+  "found",
   "download",
   "insert-cell",
 ];
@@ -78,7 +81,8 @@ export const KERNEL_MESSAGE_TYPES = [
 /**
  * Panel -> kernel comm messages.
  * @typedef {{type: "ready"}} ReadyMessage
- * @typedef {{type: "send", text: string}} SendMessage
+ * @typedef {{type: "send", text: string,
+ *   attachments?: import("./attachments.js").WireAttachment[]}} SendMessage
  * @typedef {{type: "stop"}} StopMessage
  * @typedef {{type: "permission", permission_id: string, reply: string}} PermissionMessage
  * @typedef {{type: "remove_context", id: string}} RemoveContextMessage
@@ -93,9 +97,13 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "retry"}} RetryMessage
  * @typedef {{type: "insert", message_id: string, block: number, run: boolean}} InsertMessage
  * @typedef {{type: "command", name: string, arg: string}} CommandMessage
+ * @typedef {{type: "find_files", request: number, query: string}} FindFilesMessage
+ * @typedef {{type: "list_variables", request: number}} ListVariablesMessage
+ * @typedef {{type: "attach_variable", name: string}} AttachVariableMessage
  * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
- *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage} PanelMessage
+ *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | FindFilesMessage |
+ *   ListVariablesMessage | AttachVariableMessage} PanelMessage
  */
 
 /** Every `type` of a panel -> kernel message. */
@@ -115,6 +123,9 @@ export const PANEL_MESSAGE_TYPES = [
   "retry",
   "insert",
   "command",
+  "find_files",
+  "list_variables",
+  "attach_variable",
 ];
 
 /**

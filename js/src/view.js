@@ -2,6 +2,7 @@
 // header, connection banner, notices, message list, status line, context chips, composer.
 import "./chat.css";
 import { undoButton } from "./approval.js";
+import { PendingAttachments } from "./attachments.js";
 import { ContextChips } from "./chips.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
@@ -26,6 +27,9 @@ const REWOUND_TEXT = "The answers taken back had changed notebooks.";
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
  *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
+ *   mentions?: () => import("./mentions.js").MentionSource[],
+ *   onMention?: (item: import("./mentions.js").MentionItem) => void,
+ *   onImages?: (images: File[]) => void, onPaths?: (paths: string[]) => void,
  * }} ViewActions
  */
 
@@ -64,7 +68,13 @@ export class ChatView {
       },
       onStop: actions.onStop,
       commands: actions.commands,
+      mentions: actions.mentions,
+      onMention: actions.onMention,
+      onImages: actions.onImages,
+      onPaths: actions.onPaths,
+      onRefused: (text) => this.notice("error", text),
     });
+    this.attachments = new PendingAttachments();
     this.el.append(
       this.header.el,
       this.banner,
@@ -72,6 +82,7 @@ export class ChatView {
       this.list.el,
       this.status,
       this.chips.el,
+      this.attachments.el,
       this.composer.el,
     );
   }

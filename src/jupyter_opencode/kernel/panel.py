@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import comm, library, transfer
+from . import comm, library, mentions, transfer
 from .client import OpencodeRequestError
 from .commands import KERNEL_COMMANDS, CommandError, context_count
 from .reply import code_blocks
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BROWSER_ACTIONS = ("edit", "rewind", "annotate")
+MENTION_REQUESTS = mentions.REQUESTS
 
 
 def handle_browser_message(chat: Chat, content: Any) -> None:
@@ -28,7 +29,7 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
     if kind == "ready":
         chat.refresh_panel()
     elif kind == "send":
-        send_text(chat, str(content.get("text", "")))
+        send_text(chat, str(content.get("text", "")), content.get("attachments"))
     elif kind == "stop":
         failed = functools.partial(report_failure, chat)
         chat.client.abort(chat.session_id).add_done_callback(failed)
@@ -56,6 +57,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         insert_block(chat, content)
     elif kind == "command":
         run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
+    elif kind in MENTION_REQUESTS:
+        mentions.answer(chat, kind, content)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
@@ -75,14 +78,16 @@ def insert_block(chat: Chat, content: dict[str, Any]) -> None:
     chat.to_panel(comm.insert_cell(code, run, message_id=message_id, block=block))
 
 
-def send_text(chat: Chat, text: str) -> None:
+def send_text(chat: Chat, text: str, attachments: Any = None) -> None:
     """Send what the user typed in the panel as a prompt (the panel ran any slash command)."""
     if not text.strip():
         return
     if chat.answering:
         chat.notify("error", "Still answering: stop the current reply first.")
         return
-    chat.post(text).add_done_callback(functools.partial(report_failure, chat))
+    # Checked by the server: a bad one comes back as a notice, and nothing is sent.
+    items = [a for a in attachments if isinstance(a, dict)] if isinstance(attachments, list) else []
+    chat.post(text, items).add_done_callback(functools.partial(report_failure, chat))
 
 
 def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:

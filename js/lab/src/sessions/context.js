@@ -16,12 +16,13 @@ const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 let chipIds = 0;
 
 /**
+ * A chip of any kind (a cell, an error, a variable's summary), its text clipped.
  * @param {string} kind
  * @param {string} label
  * @param {string} text
  * @returns {Chip}
  */
-function chip(kind, label, text) {
+export function chip(kind, label, text) {
   const clipped = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}\n… (truncated)` : text;
   return { id: `ctx-${++chipIds}`, kind, label, size: new Blob([clipped]).size, text: clipped };
 }

@@ -9,8 +9,9 @@ import { ChatClient } from '../../../src/client.js';
 import { INSERT_EVENT } from '../../../src/codeblocks.js';
 import { h } from '../../../src/dom.js';
 import { ApiError } from './api.js';
-import { activeCellChips, cellChip, lastErrorChips, selectedCellChips } from './context.js';
+import { activeCellChips, cellChip, lastErrorChips, selectedCellChips, chip } from './context.js';
 import { tagsOf } from './sidebar.js';
+import { describeVariable, listVariables } from './variables.js';
 
 /**
  * @typedef {import('./api.js').OpencodeApi} OpencodeApi
@@ -53,7 +54,10 @@ export class ConversationTab extends Widget {
     const sid = () => this.sessionId;
     this.client = new ChatClient({
       kernel: false,
-      prompt: text => void this.prompt(text),
+      prompt: (text, attachments) => void this.prompt(text, attachments),
+      findFiles: async query => (await api.request('files', { query: { q: query, limit: 20 } })).files,
+      variables: () => listVariables(options.notebook()),
+      attachVariable: name => void this.attachVariable(name),
       stop: () => void this.call(() => api.abort(sid())),
       permission: (pid, reply) => void this.call(() => api.permission(sid(), pid, reply)),
       loadOlder: before => void this.loadOlder(before),
@@ -254,10 +258,24 @@ export class ConversationTab extends Widget {
   }
 
   /**
-   * Send a prompt with the pending context over REST.
-   * @param {string} text
+   * A summary of a variable of the current notebook's kernel, as a context chip.
+   * @param {string} name
    */
-  async prompt(text) {
+  async attachVariable(name) {
+    const described = await describeVariable(this.options.notebook(), name);
+    if (!described) {
+      this.view.notice('error', `Could not read ${name} from the notebook's kernel`);
+      return;
+    }
+    this.attach([chip(...described)], name);
+  }
+
+  /**
+   * Send a prompt with the pending context and attachments over REST.
+   * @param {string} text
+   * @param {import('../../../src/attachments.js').WireAttachment[]} [attachments]
+   */
+  async prompt(text, attachments = []) {
     if (this.autoContext && !this.chips.length) {
       this.setChips(activeCellChips(this.options.notebook()));
     }
@@ -265,7 +283,8 @@ export class ConversationTab extends Widget {
     const body = {
       text,
       model: this.model || null,
-      context: this.chips.map(({ kind, label, text: body }) => ({ kind, label, text: body }))
+      context: this.chips.map(({ kind, label, text: body }) => ({ kind, label, text: body })),
+      attachments
     };
     if (this.template && !this.conversation.messages.length) {
       body.template = this.template;
