@@ -216,10 +216,10 @@ async def test_files_match_names_first_and_hidden_last(api: Api, jp_root_dir: Pa
     (jp_root_dir / "node_modules" / "sales").mkdir(parents=True)
     code, body = await api.call("GET", "files", q="SAL")
     assert code == 200
-    assert [(f["path"], f["type"], f["hidden"]) for f in body["files"]] == [
-        ("sales.csv", "file", False),
-        ("reports/q3 sales été.md", "file", False),
-        (".cache/sales.tmp", "file", True),
+    assert [(f["path"], f["type"], f["hidden"], f["size"]) for f in body["files"]] == [
+        ("sales.csv", "file", False, 1),
+        ("reports/q3 sales été.md", "file", False, 1),
+        (".cache/sales.tmp", "file", True, 1),
     ]
     code, body = await api.call("GET", "files", q="été", limit="1")
     assert code == 200 and [f["path"] for f in body["files"]] == ["reports/q3 sales été.md"]

@@ -6,6 +6,7 @@ import { MessageActions } from "./actions.js";
 import { MAX_IMAGE_BYTES, base64Of } from "./attachments.js";
 import { menu, runCommand } from "./commands.js";
 import { Conversation } from "./conversation.js";
+import { humanSize } from "./dom.js";
 import { ChatView } from "./view.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -17,7 +18,7 @@ import { ChatView } from "./view.js";
 /** @typedef {import("./attachments.js").WireAttachment} WireAttachment */
 /** @typedef {import("./mentions.js").MentionItem} MentionItem */
 /** @typedef {import("./mentions.js").MentionSource} MentionSource */
-/** @typedef {{path: string, type: "file" | "folder", hidden?: boolean}} FoundFile */
+/** @typedef {{path: string, type: "file" | "folder", hidden?: boolean, size?: number}} FoundFile */
 /** @typedef {{name: string, type: string, shape?: string}} Variable */
 
 // The kernel's variables are asked for once per burst of typing, not per keystroke.
@@ -158,7 +159,8 @@ export class ChatClient {
             kind: f.type,
             label: f.path,
             value: f.path,
-            detail: f.type,
+            detail: f.type === "folder" ? "folder" : humanSize(f.size ?? 0),
+            size: f.size,
             dim: Boolean(f.hidden),
           })),
       });
@@ -190,7 +192,9 @@ export class ChatClient {
    */
   mention(item) {
     if (item.kind === "variable") this.host.attachVariable?.(item.value);
-    else if (item.kind === "file" || item.kind === "folder") this.attach({ type: item.kind, path: item.value });
+    else if (item.kind === "file" || item.kind === "folder") {
+      this.attach({ type: item.kind, path: item.value, size: item.size });
+    }
   }
 
   /**

@@ -5,7 +5,8 @@ import { h } from "./dom.js";
 
 /**
  * One entry of the menu. `kind` is the source's kind of thing ("file", "folder", "variable").
- * @typedef {{kind: string, label: string, detail?: string, value: string, dim?: boolean}} MentionItem
+ * @typedef {{kind: string, label: string, detail?: string, value: string, size?: number,
+ *   dim?: boolean}} MentionItem
  * A source of entries (another kind, e.g. subagents, is one more source).
  * @typedef {{kind: string, find: (query: string) => Promise<MentionItem[]>}} MentionSource
  */

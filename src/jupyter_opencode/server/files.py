@@ -98,6 +98,17 @@ class FileFinder:
             key=lambda item: item[:3],
         )
         return [
-            {"path": e.path, "type": "folder" if e.folder else "file", "hidden": e.hidden}
+            {
+                "path": e.path,
+                "type": "folder" if e.folder else "file",
+                "hidden": e.hidden,
+                "size": 0 if e.folder else self._size(e.path),
+            }
             for *_, e in ranked
         ]
+
+    def _size(self, path: str) -> int:
+        try:
+            return (self.root / path).stat().st_size
+        except OSError:  # removed since the walk
+            return 0

@@ -160,7 +160,8 @@ class OpencodeClient:
         files: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Start answering a prompt (with file parts); the answer arrives on the event stream."""
-        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}, *files]}
+        # Files first: the question reads last, after what it is about.
+        body: dict[str, Any] = {"parts": [*files, {"type": "text", "text": text}]}
         if agent:
             body["agent"] = agent
         if system:

@@ -120,6 +120,7 @@ FILES = _object(
             path=_STRING,
             type={"enum": ["file", "folder"]},
             hidden=_BOOLEAN,
+            size=_INTEGER,
         ),
     },
 )
