@@ -15,6 +15,8 @@ import nbformat
 import PIL.Image
 import pypdf
 
+from jupyter_opencode.kernel.context import describe, new_attachment
+from jupyter_opencode.kernel.variables import list_variables
 from jupyter_opencode.server.export.html import HtmlRenderer
 from jupyter_opencode.server.export.notebook import build_notebook
 from jupyter_opencode.server.export.options import ExportOptions
@@ -230,3 +232,22 @@ async def test_files_match_names_first_and_hidden_last(api: Api, jp_root_dir: Pa
 async def test_models_say_whether_they_take_images(api: Api) -> None:
     code, body = await api.call("GET", "models")
     assert code == 200 and body["models"][0]["images"] is True, body
+
+
+def test_variables_are_listed_and_summarized_with_shapes() -> None:
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    namespace = {"frame": frame, "grid": np.arange(12).reshape(3, 4), "np": np, "_hidden": 1}
+    namespace |= {"In": [], "note": "x" * 50_000, "describe": describe}
+    assert list_variables(namespace) == [
+        {"name": "frame", "type": "DataFrame", "shape": "(3, 1)"},
+        {"name": "grid", "type": "ndarray", "shape": "(3, 4)"},
+        {"name": "note", "type": "str", "shape": "len 50000"},
+    ]
+    kind, label, text = describe(namespace["grid"], "grid")
+    assert (kind, label) == ("variable", "grid")
+    assert "shape (3, 4), dtype int64" in text and "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]" in text
+    chip = new_attachment(*describe(list(range(100_000)), "big"))
+    assert chip["text"].endswith("chars]") and chip["size"] < 30_000

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILES_LIMIT = 20
-REQUESTS = ("find_files", "list_variables", "attach_variable")
 
 
 def _namespace() -> dict[str, Any]:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BROWSER_ACTIONS = ("edit", "rewind", "annotate")
-MENTION_REQUESTS = mentions.REQUESTS
 
 
 def handle_browser_message(chat: Chat, content: Any) -> None:
@@ -57,7 +56,7 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         insert_block(chat, content)
     elif kind == "command":
         run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
-    elif kind in MENTION_REQUESTS:
+    elif kind in ("find_files", "list_variables", "attach_variable"):
         mentions.answer(chat, kind, content)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
