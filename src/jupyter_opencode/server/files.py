@@ -1,7 +1,8 @@
 """Files and folders under the Jupyter root matching what follows an ``@`` in the composer.
 
-The root is walked once (in a thread) into a list of paths, reused for a few seconds: each
-keystroke only filters that list. Hidden paths and usual build or cache folders come last.
+The root is walked (in a thread) into a list of paths: each keystroke only filters that list,
+and a list older than a few seconds is walked again in the background. Hidden paths and
+usual build or cache folders come last.
 """
 
 from __future__ import annotations
@@ -74,15 +75,25 @@ class FileFinder:
 
     def __init__(self, root: str) -> None:
         self.root = Path(root)
-        self._entries: list[Entry] = []
+        self._entries: list[Entry] | None = None
         self._made = 0.0
-        self._lock = asyncio.Lock()
+        self._walking: asyncio.Task[list[Entry]] | None = None
+
+    async def _walk(self) -> list[Entry]:
+        try:
+            self._entries = await asyncio.to_thread(_walk, self.root)
+            self._made = time.monotonic()
+            return self._entries
+        finally:
+            self._walking = None
 
     async def _index(self) -> list[Entry]:
-        async with self._lock:
-            if time.monotonic() - self._made > INDEX_SECONDS:
-                self._entries = await asyncio.to_thread(_walk, self.root)
-                self._made = time.monotonic()
+        """The index; an old one is used while a new one is made (a keystroke never waits)."""
+        if self._walking is None and time.monotonic() - self._made > INDEX_SECONDS:
+            self._walking = asyncio.ensure_future(self._walk())
+        if self._entries is None:
+            assert self._walking is not None
+            return await asyncio.shield(self._walking)
         return self._entries
 
     async def find(self, query: str, limit: int) -> list[dict[str, Any]]:
