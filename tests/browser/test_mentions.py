@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import Iterator
 
 import nbformat
+import PIL.Image
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -18,6 +20,7 @@ from .test_sidebar import TAB, answered, open_lab, set_theme, sidebar
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "mentions.ipynb"
+PLOTS = "plots.ipynb"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
@@ -26,6 +29,16 @@ SETUP = (
     "sales_by_region = pd.DataFrame({'region': ['north', 'south'], 'total': [7, 9]})\n"
     "chat = Chat()\nchat"
 )
+
+
+def _picture() -> str:
+    """A small plot-like PNG, base64."""
+    out = io.BytesIO()
+    image = PIL.Image.new("RGB", (120, 80), (255, 255, 255))
+    for x in range(120):
+        image.putpixel((x, 79 - (x * 2) % 80), (31, 119, 180))
+    image.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +53,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})
         nb.cells = [nbformat.v4.new_code_cell(SETUP, id="c0")]
         (lab.root / NOTEBOOK).write_text(nbformat.writes(nb))
+        plotted = nbformat.v4.new_code_cell("plt.plot(x)", id="p0", execution_count=3)
+        plotted.outputs = [
+            nbformat.v4.new_output("display_data", {"image/png": _picture(), "text/plain": "plot"})
+        ]
+        plots = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=[plotted])
+        (lab.root / PLOTS).write_text(nbformat.writes(plots))
         yield lab
 
 
@@ -124,6 +143,7 @@ def test_tab_mentions_files_pastes_an_image_and_shows_them_after_a_reload(
     expect(chips).to_have_count(3)
     box.press("Enter")
     expect(chips).to_have_count(0)
+    expect(tab.locator(".jo-msg.jo-assistant")).to_have_count(1, timeout=30_000)
     sid = str(tab.get_attribute("data-session"))
     messages = answered(lab, sid)
     sent = asked(fake_model, "compare @sales.csv")
@@ -203,3 +223,24 @@ def test_panel_mentions_a_variable_and_a_file(
     assert "pandas DataFrame, shape (2, 2)" in sent and "OKAPI-77" in sent
     set_theme(page, dark=True)
     shot(page, "mentions-3-panel-dark")
+
+
+def test_tab_adds_a_plot_output_as_an_image(
+    page: Page, lab: Lab, fake_model: FakeModelProcess
+) -> None:
+    open_lab(page, lab)
+    page.goto(lab.notebook_url(PLOTS))
+    page.wait_for_selector(".jp-NotebookPanel .jp-OutputArea-output img", timeout=60_000)
+    sidebar(page).get_by_role("button", name="New chat").click()
+    tab = page.locator(TAB)
+    tab.get_by_role("button", name="Add output as image").click()
+    chips = tab.locator(".jo-attachments .jo-attachment")
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text("cell-3-output-1.png")
+    shot(page, "mentions-4-plot-light")
+    box = tab.get_by_role("textbox", name="Message")
+    box.fill("what does this plot show")
+    box.press("Enter")
+    expect(tab.locator(".jo-msg.jo-assistant")).to_have_count(1, timeout=30_000)
+    answered(lab, str(tab.get_attribute("data-session")))
+    assert "data:image/png;base64," in asked(fake_model, "what does this plot show")

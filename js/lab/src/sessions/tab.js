@@ -9,7 +9,7 @@ import { ChatClient } from '../../../src/client.js';
 import { INSERT_EVENT } from '../../../src/codeblocks.js';
 import { h } from '../../../src/dom.js';
 import { ApiError } from './api.js';
-import { activeCellChips, cellChip, lastErrorChips, selectedCellChips, chip } from './context.js';
+import { activeCellChips, cellChip, chip, lastErrorChips, outputImages, selectedCellChips } from './context.js';
 import { tagsOf } from './sidebar.js';
 import { describeVariable, listVariables } from './variables.js';
 
@@ -131,8 +131,24 @@ export class ConversationTab extends Widget {
           title,
           onclick: () => this.attach(read(), label)
         })
-      )
+      ),
+      h('button', {
+        type: 'button',
+        class: 'jo-btn',
+        text: 'Add output as image',
+        title: 'Attach the plots of the active cell (else of the last cell with one) as images',
+        onclick: () => this.attachOutputImages()
+      })
     );
+  }
+
+  /** The active (else last) cell's image outputs, as image chips of the composer. */
+  attachOutputImages() {
+    const images = outputImages(this.options.notebook());
+    if (!images.length) {
+      this.view.notice('info', 'Add output as image: no image output in the current notebook');
+    }
+    images.forEach(image => this.client.attach(image));
   }
 
   /**
