@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LABEXT := $(VENV)/share/jupyter/labextensions/jupyter-opencode
-JS_SOURCES := $(wildcard js/src/*) $(wildcard js/lab/src/*) $(wildcard js/lab/src/*/*) $(wildcard js/lab/schema/*) $(wildcard js/lab/style/*) js/package.json js/lab/package.json js/build.mjs
+JS_SOURCES := $(wildcard js/src/*) $(wildcard js/lab/src/*) $(wildcard js/lab/src/*/*) $(wildcard js/lab/schema/*) $(wildcard js/lab/style/*) js/package.json js/lab/package.json js/build.mjs js/package-lock.json
 BUILT := src/jupyter_opencode/static/chat.js src/jupyter_opencode/labextension/package.json
 
 .PHONY: setup demo test lint test-python test-browser bench screenshots clean

@@ -169,6 +169,12 @@ def test_open_session_in_tab_shows_its_conversation(
     expect(page.locator(".jp-mod-current.lm-TabBar-tab.lm-mod-closable")).to_contain_text(
         "Title <img"
     )
+    shot(page, "sidebar-2-tab-xss")
+    panel.locator(f".jo-side-item[data-session='{sessions['pandas']}'] .jo-side-open").click()
+    tab = page.locator(f"{TAB}[data-session='{sessions['pandas']}']")
+    expect(tab.locator(".jo-msg.jo-assistant.jo-status-complete .jo-body")).to_contain_text(
+        "groupby zebrafish", timeout=30_000
+    )
     shot(page, "sidebar-2-tab-light")
     set_theme(page, dark=True)
     shot(page, "sidebar-2-tab-dark")

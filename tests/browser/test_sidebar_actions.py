@@ -208,6 +208,12 @@ def test_palette_commands_and_shortcut(page: Page, lab: Lab) -> None:
     shot(page, "actions-6-palette")
     page.keyboard.press("Escape")
     page.locator(".jp-LabShell").click(position={"x": 700, "y": 400})
+    # Shortcuts from settings are bound once JupyterLab has read every plugin's settings.
+    page.wait_for_function(
+        "() => window.jupyterapp.commands.keyBindings.some("
+        "b => b.command === 'jupyter-opencode:focus-composer')",
+        timeout=30_000,
+    )
     page.keyboard.press("Control+Alt+C")
     expect(page.get_by_role("textbox", name="Ask in a new chat")).to_be_focused(timeout=5_000)
     box = page.get_by_role("textbox", name="Ask in a new chat")

@@ -5,7 +5,7 @@
  * kernel asks for it.
  */
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
-import { BRIDGE_ATTRIBUTE } from '../../src/codeblocks.js';
+import { BRIDGE_ATTRIBUTE } from '@jupyter-opencode/chat/codeblocks.js';
 import { activateNotebookTools } from './notebook-tools.js';
 
 import { sessionsPlugin } from './sessions/plugin.js';

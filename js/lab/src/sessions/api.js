@@ -7,7 +7,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 /**
- * @typedef {import('../../../src/types.js').Message} Message
+ * @typedef {import('@jupyter-opencode/chat/types.js').Message} Message
  * @typedef {{id: string, title: string, model?: string | null, status?: string,
  *   parent_id?: string | null, notebook_path?: string | null, created_at?: number,
  *   updated_at?: number, last_activity?: number, message_count?: number,

@@ -5,12 +5,12 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { h } from '../../../src/dom.js';
-import { renderMarkdown } from '../../../src/markdown.js';
+import { h } from '@jupyter-opencode/chat/dom.js';
+import { renderMarkdown } from '@jupyter-opencode/chat/markdown.js';
 
 /**
  * @typedef {import('./api.js').OpencodeApi} OpencodeApi
- * @typedef {import('../../../src/types.js').Message} Message
+ * @typedef {import('@jupyter-opencode/chat/types.js').Message} Message
  * @typedef {{user: Message | null, answers: Message[]}} Turn
  */
 

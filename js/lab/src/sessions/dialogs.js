@@ -2,7 +2,7 @@
 /** Dialog bodies of the session actions (export options). */
 import { Widget } from '@lumino/widgets';
 
-import { h } from '../../../src/dom.js';
+import { h } from '@jupyter-opencode/chat/dom.js';
 
 /** Formats of `GET sessions/{sid}/export`, with their labels. */
 export const EXPORT_FORMATS = [

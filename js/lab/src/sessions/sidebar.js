@@ -5,8 +5,8 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { h } from '../../../src/dom.js';
-import { snippetElement } from '../../../src/snippet.js';
+import { h } from '@jupyter-opencode/chat/dom.js';
+import { snippetElement } from '@jupyter-opencode/chat/snippet.js';
 import { ApiError } from './api.js';
 
 /**

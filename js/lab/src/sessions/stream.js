@@ -7,8 +7,8 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 /**
- * @typedef {import('../../../src/protocol.js').ServerFrame} ServerFrame
- * @typedef {import('../../../src/protocol.js').ClientFrame} ClientFrame
+ * @typedef {import('@jupyter-opencode/chat/protocol.js').ServerFrame} ServerFrame
+ * @typedef {import('@jupyter-opencode/chat/protocol.js').ClientFrame} ClientFrame
  * @typedef {{onFrame: (frame: ServerFrame) => void, lastSeq: () => number,
  *   onState: (state: string, error: string) => void}} Subscriber
  */

@@ -5,9 +5,9 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { ChatClient } from '../../../src/client.js';
-import { INSERT_EVENT } from '../../../src/codeblocks.js';
-import { h } from '../../../src/dom.js';
+import { ChatClient } from '@jupyter-opencode/chat/client.js';
+import { INSERT_EVENT } from '@jupyter-opencode/chat/codeblocks.js';
+import { h } from '@jupyter-opencode/chat/dom.js';
 import { ApiError } from './api.js';
 import { activeCellChips, cellChip, chip, lastErrorChips, outputImages, selectedCellChips } from './context.js';
 import { tagsOf } from './sidebar.js';
@@ -222,7 +222,7 @@ export class ConversationTab extends Widget {
     this.view.header.setSessions(this.sessionList, this.sessionId, this.titleText);
   }
 
-  /** @param {import('../../../src/protocol.js').ServerFrame} frame */
+  /** @param {import('@jupyter-opencode/chat/protocol.js').ServerFrame} frame */
   onFrame(frame) {
     this.client.apply([frame]);
     if (frame.type === 'message' && frame.message.role === 'assistant' && frame.message.status !== 'pending' &&
