@@ -289,7 +289,7 @@ export class ConversationTab extends Widget {
   /**
    * Send a prompt with the pending context and attachments over REST.
    * @param {string} text
-   * @param {import('../../../src/attachments.js').WireAttachment[]} [attachments]
+   * @param {import('@jupyter-opencode/chat/attachments.js').WireAttachment[]} [attachments]
    */
   async prompt(text, attachments = []) {
     if (this.autoContext && !this.chips.length) {
