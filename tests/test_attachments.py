@@ -87,6 +87,8 @@ async def test_image_file_from_the_root_is_sent_as_an_image(
     )
     assert answer["status"] == "complete"
     assert base64.b64encode(PNG).decode() in _asked(fake_model, "look at figure")
+    code, body = await api.call("GET", "models")  # the worker is up: the fake model takes images
+    assert code == 200 and body["models"][0]["images"] is True, body
 
 
 def _bad_files(root: Path) -> dict[str, tuple[int, str]]:
@@ -227,11 +229,6 @@ async def test_files_match_names_first_and_hidden_last(api: Api, jp_root_dir: Pa
     assert code == 200 and [f["path"] for f in body["files"]] == ["reports/q3 sales été.md"]
     code, body = await api.call("GET", "files", limit="0")
     assert code == 400 and body["reason"] == "bad_limit"
-
-
-async def test_models_say_whether_they_take_images(api: Api) -> None:
-    code, body = await api.call("GET", "models")
-    assert code == 200 and body["models"][0]["images"] is True, body
 
 
 def test_variables_are_listed_and_summarized_with_shapes() -> None:
