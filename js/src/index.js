@@ -73,7 +73,7 @@ function render({ model, el }) {
     });
   const client = new ChatClient({
     kernel: true,
-    prompt: (text, attachments) => send({ type: "send", text, attachments }),
+    prompt: (text, attachments) => send({ type: "send", text, ...(attachments.length ? { attachments } : {}) }),
     findFiles: (query) => ask("find_files", { query }),
     variables: () => ask("list_variables"),
     attachVariable: (name) => send({ type: "attach_variable", name }),
