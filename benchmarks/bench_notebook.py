@@ -64,30 +64,38 @@ def write_notebook(path: Path, cells: int) -> None:
 
 
 def worker_token(lab: Lab) -> str:
-    """The token the worker's MCP server calls back with (from the worker's environment)."""
+    """The token the worker reaches the notebook tools with (from the worker's environment)."""
     pid = lab.call("GET", "opencode/status")["worker"]["pid"]
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     content = next(e for e in environ if e.startswith(b"OPENCODE_CONFIG_CONTENT="))
     config = json.loads(content.split(b"=", 1)[1])
-    token: str = config["mcp"]["jupyter"]["environment"]["JUPYTER_OPENCODE_WORKER_TOKEN"]
-    return token
+    header: str = config["mcp"]["jupyter"]["headers"]["Authorization"]
+    return header.removeprefix("token ")
+
+
+def call_tool(lab: Lab, token: str, tool: str, args: dict[str, Any]) -> str:
+    """One tool call at the worker's MCP route, as the worker makes it: the text it answers."""
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": tool, "arguments": args}}  # fmt: skip
+    request = urllib.request.Request(
+        f"{lab.url}opencode/notebook/mcp",
+        method="POST",
+        data=json.dumps(message).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text: str = json.load(response)["result"]["content"][0]["text"]
+    return text
 
 
 def read_ms(lab: Lab, token: str, path: str) -> list[float]:
     """Round trips of read_notebook at the tool route, in ms."""
     times = []
     for _ in range(READS):
-        request = urllib.request.Request(
-            f"{lab.url}opencode/notebook/tools/read_notebook",
-            method="POST",
-            data=json.dumps({"path": path}).encode(),
-            headers={"Authorization": f"token {token}"},
-        )
         started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=30) as response:
-            body = json.load(response)
+        text = call_tool(lab, token, "read_notebook", {"path": path})
         times.append((time.perf_counter() - started) * 1000)
-        assert body["text"].startswith(path)
+        assert text.startswith(path)
     return times
 
 
@@ -152,15 +160,7 @@ def clock_offset(page: Page) -> float:
 
 def listed_notebooks(lab: Lab, token: str) -> str:
     """What list_notebooks says (to wait until the browser reported its open notebook)."""
-    request = urllib.request.Request(
-        f"{lab.url}opencode/notebook/tools/list_notebooks",
-        method="POST",
-        data=b"{}",
-        headers={"Authorization": f"token {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        text: str = json.load(response)["text"]
-    return text
+    return call_tool(lab, token, "list_notebooks", {})
 
 
 def measure(lab: Lab) -> list[Figure]:

@@ -132,3 +132,23 @@ def text_of(frames: list[Frame], sid: str, kind: str = "text") -> str:
 
 
 Opener = Callable[[], Awaitable[StreamClient]]
+
+
+async def ask(
+    api: Api, stream: StreamClient, sid: str, text: str, replies: list[str]
+) -> tuple[list[Frame], dict[str, Any]]:
+    """Prompt; answer each permission prompt with the next reply; frames and final message."""
+    stream.subscribe(sid)
+    await api.prompt(sid, text)
+    frames: list[Frame] = []
+    answers = iter(replies)
+    while True:
+        frame = (await stream.until(lambda f: f.get("kind") == "permission" or final(sid)(f)))[-1]
+        frames.append(frame)
+        if frame.get("kind") != "permission":
+            return frames, frame["message"]
+        pid = frame["permission"]["id"]
+        code, body = await api.call(
+            "POST", "sessions", sid, "permissions", pid, body={"reply": next(answers)}
+        )
+        assert code == 200, body

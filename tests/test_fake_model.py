@@ -9,10 +9,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
+from jupyter_opencode.demo.fix import cell_source, fixed_source
+from jupyter_opencode.notebook.cells import render_cell
 from jupyter_opencode.testing import (
     TOOL_OUTPUT,
     FakeModelProcess,
@@ -230,3 +234,64 @@ def test_module_cli_stops_on_sigterm() -> None:
         assert line.startswith("fake model listening on http://127.0.0.1:")
         proc.terminate()
         assert proc.wait(5) == 0
+
+
+def tool_call_of(chunks: list[Any]) -> dict[str, Any]:
+    """The one tool call streamed in ``chunks``."""
+    calls = [
+        c["choices"][0]["delta"]["tool_calls"][0]
+        for c in chunks
+        if isinstance(c, dict) and c["choices"] and c["choices"][0]["delta"].get("tool_calls")
+    ]
+    assert len(calls) == 1
+    return dict(calls[0])
+
+
+def test_fix_reads_the_notebook_then_edits_that_cell(fake: FakeModelProcess) -> None:
+    question = (
+        "Fix cell c1 of work/plain.ipynb: it failed with the error attached.\n"
+        "Error: KeyError\nKeyError: 'colour'\n"
+    )
+    notebook = (
+        "work/plain.ipynb: 2 cells, showing 0 to 1 (open in JupyterLab)\n"
+        "--- cell 0 id=c0 type=code execution_count=1\n"
+        'd = {"color": "red"}\n'
+        "--- cell 1 id=c1 type=code execution_count=2\n"
+        'd["colour"].upper()\n'
+        "--- outputs\nKeyError: 'colour'"
+    )
+    messages = user(question)
+    steps = []
+    for said in (notebook, "Edited cell 1 (id c1) of work/plain.ipynb."):
+        call = tool_call_of(sse_chunks(post(fake, messages)[1]))
+        steps.append((call["function"]["name"], json.loads(call["function"]["arguments"])))
+        messages += [
+            {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": call["id"], "content": said},
+        ]
+    assert steps == [
+        ("jupyter_read_notebook", {"path": "work/plain.ipynb"}),
+        (
+            "jupyter_edit_cell",
+            {"path": "work/plain.ipynb", "cell": "c1", "source": 'd["color"].upper()'},
+        ),
+    ]
+    reply = field(sse_chunks(post(fake, messages)[1]), "content")
+    assert reply.startswith("I corrected cell c1.") and "Edited cell 1" in reply
+
+    unfixable = user(question.replace("colour", "zzz"))
+    call = tool_call_of(sse_chunks(post(fake, unfixable)[1]))
+    unfixable += [
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "content": notebook.replace("colour", "zzz")},
+    ]
+    assert "found no fix" in field(sse_chunks(post(fake, unfixable)[1]), "content")
+
+
+def test_the_demo_model_fixes_the_quickstart_failing_cell() -> None:
+    quickstart = nbformat.read(Path(__file__).parents[1] / "notebooks" / "quickstart.ipynb", 4)
+    shown = "\n".join(render_cell(cell, i)[0] for i, cell in enumerate(quickstart.cells))
+    failing = next(c for c in quickstart.cells if "colour" in c.source)
+    source = cell_source(shown, failing.id)
+    assert source is not None and source == failing.source
+    assert fixed_source(source, "colour", shown) == failing.source.replace("colour", "color")

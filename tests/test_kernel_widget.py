@@ -327,6 +327,23 @@ def test_remove_context_chip(client: ServerClient) -> None:
     chat.close()
 
 
+def test_the_notebook_page_attaches_context_items(client: ServerClient) -> None:
+    chat = Chat(client=client)
+    notes = chat.attach("notes", label="notes")
+    error = {"kind": "error", "label": "Error: KeyError", "text": "KeyError: 'colour'"}
+    source = {"kind": "cell", "label": "Cell [2] source", "text": 'd["colour"]'}
+    bad = [{"kind": "cell", "label": 3, "text": "x"}, "junk", {"kind": "cell"}]
+    from_browser(chat, {"type": "attach", "context": [error, *bad, source]})
+    assert chat.context[0] == notes
+    assert [(c["kind"], c["label"], c["text"]) for c in chat.context[1:]] == [
+        tuple(error.values()),
+        tuple(source.values()),
+    ]
+    from_browser(chat, {"type": "attach", "context": "junk"})
+    assert len(chat.context) == 3
+    chat.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

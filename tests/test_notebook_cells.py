@@ -82,13 +82,14 @@ def test_the_worker_config_keeps_the_users_permissions(tmp_path: Path) -> None:
     config = tmp_path / "opencode.jsonc"
     config.write_text('{\n  // mine\n  "permission": {"edit": "ask", "bash": "deny",},\n}')
     user = read_config(config)
-    overlay = notebook_tools_overlay(user, ["mcp"], {"K": "v"}, ("edit_cell",), ("read_notebook",))
+    server = {"type": "remote", "url": "http://127.0.0.1:1/opencode/notebook/mcp"}
+    overlay = notebook_tools_overlay(user, server, ("edit_cell",), ("read_notebook",))
     permission = overlay["permission"]
     assert permission["bash"] == "deny"
     assert list(permission["edit"].items()) == [("*", "ask"), ("*.ipynb", "deny")]
     assert permission["jupyter_edit_cell"] == "ask"
     assert permission["jupyter_read_notebook"] == "allow"
-    assert overlay["mcp"]["jupyter"]["environment"] == {"K": "v"}
-    everything = notebook_tools_overlay({"permission": "ask"}, [], {}, (), ())["permission"]
+    assert overlay["mcp"]["jupyter"] == {**server, "enabled": True}
+    everything = notebook_tools_overlay({"permission": "ask"}, {}, (), ())["permission"]
     assert everything["*"] == "ask" and everything["edit"] == {"*": "ask", "*.ipynb": "deny"}
     assert json.loads(json.dumps(overlay)) == overlay

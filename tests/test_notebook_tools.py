@@ -12,10 +12,10 @@ import nbformat
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
-from jupyter_opencode.notebook.mcp_link import INSTRUCTIONS
+from jupyter_opencode.notebook.mcp import INSTRUCTIONS
 from jupyter_opencode.testing import FakeModelProcess
 
-from .streams import Api, Frame, Opener, StreamClient, final
+from .streams import Api, Frame, Opener, ask, final
 
 SOURCES = ["a = 1", "b = a + 1", "print(b)"]
 
@@ -39,26 +39,6 @@ def sources_of(path: Path) -> list[str]:
 def calls(*steps: tuple[str, dict[str, Any]]) -> str:
     """A prompt making the fake model call notebook tools in order."""
     return " ".join(f"[[notebook {tool} {json.dumps(args)}]]" for tool, args in steps)
-
-
-async def ask(
-    api: Api, stream: StreamClient, sid: str, text: str, replies: list[str]
-) -> tuple[list[Frame], dict[str, Any]]:
-    """Prompt; answer each permission prompt with the next reply; frames and final message."""
-    stream.subscribe(sid)
-    await api.prompt(sid, text)
-    frames: list[Frame] = []
-    answers = iter(replies)
-    while True:
-        frame = (await stream.until(lambda f: f.get("kind") == "permission" or final(sid)(f)))[-1]
-        frames.append(frame)
-        if frame.get("kind") != "permission":
-            return frames, frame["message"]
-        pid = frame["permission"]["id"]
-        code, body = await api.call(
-            "POST", "sessions", sid, "permissions", pid, body={"reply": next(answers)}
-        )
-        assert code == 200, body
 
 
 def asked(frames: list[Frame]) -> list[dict[str, Any]]:
@@ -188,33 +168,38 @@ async def test_tool_route_answers_the_worker_token_only(
 ) -> None:
     path = write_notebook(jp_root_dir, "direct.ipynb")
     before = path.read_bytes()
-    url = f"{jp_serverapp.connection_url}opencode/notebook/tools/"
+    url = f"{jp_serverapp.connection_url}opencode/notebook/mcp"
     worker = jp_serverapp.web_app.settings["jupyter_opencode_worker_token"]
     client = AsyncHTTPClient()
 
     async def post(tool: str, token: str, args: dict[str, Any]) -> tuple[int, Any]:
+        call = {"name": tool, "arguments": args}
+        message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call}
         try:
             response = await client.fetch(
-                url + tool,
+                url,
                 method="POST",
-                body=json.dumps(args),
+                body=json.dumps(message),
                 headers={"Authorization": f"token {token}"},
             )
         except HTTPClientError as e:
             assert e.response is not None
             response = e.response
-        return response.code, json.loads(response.body)
+        body = json.loads(response.body)
+        return response.code, body.get("result") or body
 
     edit = {"path": "direct.ipynb", "cell": 0, "source": "hacked = True"}
     for token in (jp_serverapp.identity_provider.token, "wrong"):
         code, body = await post("read_notebook", token, {"path": "direct.ipynb"})
         assert (code, body["reason"]) == (403, "forbidden")
-    code, body = await post("edit_cell", worker, edit)
-    assert (code, body["reason"]) == (403, "not_approved")
-    code, body = await post("read_notebook", worker, {"path": "../outside.ipynb"})
-    assert (code, body["reason"]) == (400, "bad_tool_input")
-    code, body = await post("read_notebook", worker, {"path": "direct.ipynb", "start": 2})
-    assert code == 200 and body["text"].startswith("direct.ipynb: 3 cells, showing 2 to 2")
+    code, result = await post("edit_cell", worker, edit)
+    assert code == 200 and result["isError"]
+    assert "was not approved by the user" in result["content"][0]["text"]
+    code, result = await post("read_notebook", worker, {"path": "../outside.ipynb"})
+    assert result["isError"] and "is not a notebook path" in result["content"][0]["text"]
+    code, result = await post("read_notebook", worker, {"path": "direct.ipynb", "start": 2})
+    assert not result["isError"]
+    assert result["content"][0]["text"].startswith("direct.ipynb: 3 cells, showing 2 to 2")
     assert path.read_bytes() == before
 
 

@@ -233,14 +233,14 @@ async def test_worker_token_opens_only_the_notebook_tools(
     code, document = await api.call("GET", "openapi.json")
     assert code == 200
     before = db_path.read_bytes()
-    values = {"sid": SID, "mid": "message-1", "pid": "permission-1", "name": "t", "tool": "x"}
+    values = {"sid": SID, "mid": "message-1", "pid": "permission-1", "name": "t"}
     tried = 0
     for path, item in document["paths"].items():
         for method in ("get", "put", "post", "patch", "delete"):
             if method not in item or path in (
                 "/stream",
                 "/notebook/live",
-                "/notebook/tools/{tool}",
+                "/notebook/mcp",
             ):
                 continue  # the sockets are tried below, the tool route is the worker's own
             segments = [
@@ -276,12 +276,15 @@ async def test_notebook_tools_take_the_worker_token_only(
         if token == "jupyter"
         else _with_token(jp_serverapp.web_app, token)
     )
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "list_notebooks", "arguments": {}}}  # fmt: skip
     response = await jp_fetch(
-        "opencode", "notebook", "tools", "list_notebooks", method="POST", body=b"{}",
+        "opencode", "notebook", "mcp", method="POST", body=json.dumps(call),
         headers=headers, raise_error=False,
     )  # fmt: skip
     if token == "worker":
-        assert response.code != 403, response.body
+        assert response.code == 200, response.body
+        assert not json.loads(response.body)["result"]["isError"]
     else:
         assert response.code == 403
         assert json.loads(response.body)["reason"] == "forbidden"

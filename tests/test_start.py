@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from jupyter_opencode.testing import FakeModelProcess, expected_text, opencode_c
 
 from .streams import Api, Opener
 
-# Libraries only an export, the worker's MCP command or the worker's event stream need.
+# Libraries only an export or the worker's event stream need (the MCP SDK: nothing here).
 LATER = ("mcp", "reportlab", "docx", "pypdf", "markdown_it", "pygments", "nh3", "httpx")
 
 _LOAD = """
@@ -27,7 +28,8 @@ app = ServerApp()
 app.initialize(argv=sys.argv[1:])
 loaded = "jupyter_opencode_service" in app.web_app.settings
 at_load = sorted({name.split(".")[0] for name in sys.modules})
-import jupyter_opencode.notebook.mcp_server, jupyter_opencode.server.export.pdf
+import jupyter_opencode.server.export.pdf, jupyter_opencode.worker.sse
+jupyter_opencode.worker.sse.load_libraries()
 after = sorted({name.split(".")[0] for name in sys.modules})
 print(json.dumps({"loaded": loaded, "at_load": at_load, "after_export": after}))
 """
@@ -58,8 +60,9 @@ def test_loading_the_extension_imports_no_heavy_library(tmp_path: Path) -> None:
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["loaded"], done.stderr[-2000:]
     assert not set(LATER) & set(result["at_load"])
-    # The same process sees them once the MCP command and a PDF export are imported.
-    assert {"mcp", "reportlab", "httpx"} <= set(result["after_export"])
+    # The same process sees them once a PDF export and the event stream are imported.
+    assert {"reportlab", "httpx"} <= set(result["after_export"])
+    assert "mcp" not in result["after_export"]
 
 
 @pytest.fixture
@@ -97,14 +100,18 @@ async def test_warm_up_starts_the_tools_and_calls_no_model(
     jp_serverapp: Any, own_model: FakeModelProcess, api: Api, open_stream: Opener
 ) -> None:
     supervisor = jp_serverapp.web_app.settings["jupyter_opencode_app"].supervisor
-    await supervisor.ready()
+    stream = await open_stream()
+    stream.subscribe("session-of-a-panel")  # a client shows: the worker starts and warms up
+    while supervisor.state != "ready":
+        assert supervisor.state in ("stopped", "starting"), supervisor.error
+        await asyncio.sleep(0.05)
     await supervisor.warmed()
     assert supervisor.pid is not None
-    # The worker started the notebook tools' MCP command: its tools are set up before a prompt.
-    assert any("jupyter_opencode.cli mcp" in line for line in _children(supervisor.pid))
+    # The notebook tools are connected before a prompt, and no process was started for them.
+    assert supervisor.mcp_servers == {"jupyter": "connected"}
+    assert not [line for line in _children(supervisor.pid) if "jupyter_opencode" in line]
     assert own_model.requests() == [], "the warm-up called the model"
 
-    stream = await open_stream()
     frames = await stream.answer(api, "session-after-warm-up", "hello after the warm-up")
     assert frames[-1]["message"]["content"] == expected_text("hello after the warm-up")
     assert own_model.requests(), "the prompt did not reach the model"

@@ -71,7 +71,7 @@ def test_tool_with_permission_spans_two_assistant_messages() -> None:
     assert statuses[0] == "pending" and statuses[-1] == "completed"
     assert "tool-ok" in turn.text  # the text of the second assistant message
     assert turn.permissions == set()
-    assert [p["kind"] for p in turn.parts()] == ["tool"]
+    assert [p["kind"] for p in turn.parts()] == ["tool", "usage"]
 
 
 def test_rejected_tool_ends_with_the_tool_in_error() -> None:
@@ -110,3 +110,41 @@ def test_events_of_older_messages_are_ignored() -> None:
     turn.prompting()  # now: every recorded message is older, e.g. the copies made by a fork
     chunks, _ = _play(turn, _events("reasoning"))
     assert [c for c in chunks if c["kind"] in ("text", "reasoning")] == []
+
+
+def test_usage_is_the_context_window_of_the_latest_step() -> None:
+    events = _events("tool")
+    turn = _turn()
+    turn.limits = {"fake/echo-1": 10_000}
+    chunks, _ = _play(turn, events)
+    usage = [c["usage"] for c in chunks if c["kind"] == "usage"]
+    last = [
+        e["properties"]["info"]["tokens"]
+        for e in events
+        if e["type"] == "message.updated" and e["properties"]["info"].get("tokens")
+    ][-1]
+    window = last["input"] + last["output"] + last["reasoning"] + sum(last["cache"].values())
+    assert len(usage) >= 2 and usage[-1] == {"tokens": window, "limit": 10_000, "cost": turn.cost}
+    assert turn.parts()[-1] == {"kind": "usage", **usage[-1]}
+
+
+def test_a_summary_opencode_writes_on_its_own_is_not_part_of_the_answer() -> None:
+    turn = _turn()
+    user = {"id": "u1", "role": "user", "sessionID": "s", "time": {"created": 1}}
+    summary = {"id": "a1", "role": "assistant", "parentID": "u1", "summary": True, "time": {}}
+    text = {
+        "id": "p1",
+        "messageID": "a1",
+        "type": "text",
+        "text": "the summary",
+        "time": {"end": 2},
+    }
+    chunks, _ = _play(
+        turn,
+        [
+            {"type": "message.updated", "properties": {"info": user}},
+            {"type": "message.updated", "properties": {"info": summary}},
+            {"type": "message.part.updated", "properties": {"part": text}},
+        ],
+    )
+    assert chunks == [] and turn.text == ""

@@ -1,5 +1,6 @@
 // The per-cell diff shown in a permission prompt of a notebook tool (edit, insert, run...).
 import { h } from "./dom.js";
+import { undoOffer } from "./undo.js";
 import "./approval.css";
 
 /**
@@ -120,9 +121,6 @@ const CHANGING_TOOLS = new Set([
   "jupyter_delete_cell",
   "jupyter_move_cell",
 ]);
-/** @type {Map<string, string>} what undoing each answer said, kept across re-renders */
-const undone = new Map();
-
 /**
  * @typedef {{restored: {path: string, cell_id: string}[],
  *   skipped: {path: string, cell_id: string, reason: string}[]}} UndoResult
@@ -140,6 +138,17 @@ export function undoSummary(result) {
   return parts.join(" ");
 }
 
+/** @type {import("./undo.js").UndoKind<UndoResult>} */
+const NOTEBOOK_UNDO = {
+  text: "Undo notebook changes",
+  event: UNDO_EVENT,
+  summary: (done) =>
+    undoSummary({
+      restored: done.flatMap((r) => r.restored),
+      skipped: done.flatMap((r) => r.skipped),
+    }),
+};
+
 /**
  * "Undo notebook changes" under a finished answer whose notebook tools changed cells.
  * @param {import("./types.js").Message} message
@@ -155,50 +164,11 @@ export function undoNotebookChanges(message, live) {
 }
 
 /**
- * "Undo notebook changes" for these answers (one, or those a rewind removed), with a note
- * saying what the undo did.
+ * "Undo notebook changes" for these answers (one, or those a rewind removed).
  * @param {string | undefined} sessionId
  * @param {string[]} messageIds
  * @returns {HTMLElement}
  */
 export function undoButton(sessionId, messageIds) {
-  const note = h("span", { class: "jo-nbundo-note", role: "status" });
-  const said = messageIds.map((id) => undone.get(id)).filter(Boolean);
-  if (said.length === messageIds.length) {
-    note.textContent = said.join(" ");
-    return h("div", { class: "jo-nbundo" }, note);
-  }
-  const button = h("button", {
-    type: "button",
-    class: "jo-btn",
-    text: "Undo notebook changes",
-    onclick: async () => {
-      const results = [];
-      for (const id of messageIds) {
-        /** @type {{session_id?: string, message_id: string, result: Promise<UndoResult> | null}} */
-        const detail = { session_id: sessionId, message_id: id, result: null };
-        button.dispatchEvent(new CustomEvent(UNDO_EVENT, { bubbles: true, composed: true, detail }));
-        if (!detail.result) {
-          note.textContent = "Undo works in JupyterLab with the jupyter-opencode extension.";
-          return;
-        }
-        results.push(detail.result);
-      }
-      button.setAttribute("disabled", "");
-      try {
-        const done = await Promise.all(results);
-        const text = undoSummary({
-          restored: done.flatMap((r) => r.restored),
-          skipped: done.flatMap((r) => r.skipped),
-        });
-        for (const id of messageIds) undone.set(id, text);
-        button.remove();
-        note.textContent = text;
-      } catch (error) {
-        button.removeAttribute("disabled");
-        note.textContent = `Undo failed: ${error instanceof Error ? error.message : error}`;
-      }
-    },
-  });
-  return h("div", { class: "jo-nbundo" }, button, note);
+  return undoOffer(NOTEBOOK_UNDO, sessionId, messageIds);
 }

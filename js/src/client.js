@@ -4,9 +4,10 @@
 // does what the user asks.
 import { MessageActions } from "./actions.js";
 import { MAX_IMAGE_BYTES, base64Of } from "./attachments.js";
-import { menu, runCommand } from "./commands.js";
+import { isOpencodeCommand, menu, opencodeMenu, runCommand } from "./commands.js";
 import { Conversation } from "./conversation.js";
 import { humanSize } from "./dom.js";
+import { latestUsage } from "./usage.js";
 import { ChatView } from "./view.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -23,6 +24,14 @@ import { ChatView } from "./view.js";
 
 // The kernel's variables are asked for once per burst of typing, not per keystroke.
 const VARIABLES_TTL_MS = 3000;
+/** @typedef {import("./types.js").ContextItem} ContextItem */
+
+/**
+ * DOM event dispatched on a chat's element by the notebook page (Explain, Fix, Ask about
+ * this): attach `context`, then send `text`, or with no text put the cursor in the message box.
+ * @typedef {{context: ContextItem[], text?: string, handled?: boolean}} AskDetail
+ */
+export const ASK_EVENT = "jupyter-opencode:ask";
 /**
  * What a host does when the user acts (beside the commands of CommandHost).
  * `findFiles` and `variables` feed the @ menu where the host can (a second source, e.g.
@@ -32,12 +41,17 @@ const VARIABLES_TTL_MS = 3000;
  *   findFiles?: (query: string) => Promise<FoundFile[]>,
  *   variables?: () => Promise<Variable[]>, attachVariable?: (name: string) => void,
  *   permission: (permissionId: string, reply: string) => void,
+ *   answer: (questionId: string, answers: string[][] | null) => void,
  *   loadOlder: (before: string) => void, retry: () => void,
  *   removeChip: (id: string) => void, setAutoContext: (on: boolean) => void,
+ *   attachContext: (items: ContextItem[]) => void,
  *   open: (sessionId: string, messageId: string | null) => void,
  *   edit: (messageId: string, text: string) => void,
  *   annotate: (messageId: string, rating: "up" | "down" | null, note: string) => void,
+ *   setAgent: (name: string) => void,
  * }} Host
+ * @typedef {{name: string, description: string, mode: string}} AgentInfo
+ * @typedef {{name: string, description: string, source?: string}} OpencodeCommand
  */
 
 export class ChatClient {
@@ -50,6 +64,10 @@ export class ChatClient {
     /** @type {ModelInfo[]} */
     this.models = [];
     this.model = "";
+    /** @type {AgentInfo[]} opencode's agents */
+    this.agents = [];
+    /** @type {OpencodeCommand[]} opencode's commands */
+    this.opencodeCommands = [];
     /** The host has a prompt on its way (before the server's frames say so). */
     this.sending = false;
     this.view = new ChatView({
@@ -59,11 +77,14 @@ export class ChatClient {
       onNew: () => host.newChat(true),
       onFork: () => host.fork(),
       onModel: (id) => this.useModel(id),
+      onCompact: () => host.compact(),
       onPermission: (id, reply) => host.permission(id, reply),
+      onAnswer: (id, answers) => host.answer(id, answers),
       onLoadOlder: (before) => host.loadOlder(before),
       onRemoveChip: (id) => host.removeChip(id),
       onAutoContext: (on) => host.setAutoContext(on),
       onRetry: () => host.retry(),
+      onAgent: (name) => host.setAgent(name),
       commands: menu(host),
       mentions: () => this.mentionSources(),
       onMention: (item) => this.mention(item),
@@ -93,7 +114,28 @@ export class ChatClient {
       models: () => this.models,
       model: () => this.model,
       useModel: (id) => this.useModel(id),
+      opencodeCommands: () => this.opencodeCommands,
     };
+    /** @param {Event} event */
+    this.onAsk = (event) => {
+      const detail = /** @type {CustomEvent<AskDetail>} */ (event).detail;
+      if (!detail) return;
+      detail.handled = true;
+      this.ask(detail.context ?? [], detail.text ?? "");
+    };
+    this.view.el.addEventListener(ASK_EVENT, this.onAsk);
+  }
+
+  /**
+   * A question from the notebook page: attach its context, then send `text` or focus the box.
+   * @param {ContextItem[]} context
+   * @param {string} text
+   */
+  ask(context, text) {
+    if (context.length) this.host.attachContext(context);
+    this.view.composer.input.scrollIntoView({ block: "nearest" });
+    if (text) this.submit(text);
+    else this.view.composer.input.focus();
   }
 
   /**
@@ -101,6 +143,16 @@ export class ChatClient {
    * @param {string} text
    */
   submit(text) {
+    // A prompt, or one of opencode's commands, waits while the agent answers; ours run at once.
+    if (this.busy && (isOpencodeCommand(text, this.commandContext) || !text.trim().startsWith("/"))) {
+      if (text.trim()) this.view.queue.add(text, this.sessionId);
+      return;
+    }
+    this.send(text);
+  }
+
+  /** @param {string} text */
+  send(text) {
     if (runCommand(text, this.commandContext)) return;
     if (!text.trim()) return;
     const attachments = this.attachments.wire();
@@ -198,6 +250,25 @@ export class ChatClient {
   }
 
   /**
+   * opencode's agents and commands, and the agent picked ("": the session's own).
+   * @param {AgentInfo[]} agents
+   * @param {OpencodeCommand[]} commands
+   * @param {string} agent
+   */
+  setToolset(agents, commands, agent) {
+    this.agents = agents;
+    this.opencodeCommands = commands;
+    const primary = agents.filter((a) => a.mode !== "subagent");
+    this.view.composer.setAgents(primary, agent);
+    this.view.composer.setCommands([...menu(this.host), ...opencodeMenu(commands)]);
+  }
+
+  /** Whether an answer is in progress or a prompt on its way (a new prompt waits in the queue). */
+  get busy() {
+    return this.sending || this.conversation.busy;
+  }
+
+  /**
    * The whole conversation, as a page read at `seq`.
    * @param {Message[]} messages
    * @param {boolean} hasMore
@@ -233,7 +304,7 @@ export class ChatClient {
         if (ops.length) this.render(ops.splice(0));
         // Stored with a seq like the chunks: a replay after a reconnect starts past it.
         if (typeof frame.seq === "number") this.conversation.seq = Math.max(this.conversation.seq, frame.seq);
-        this.rewound(frame.removed, frame.notebook_changes ?? []);
+        this.rewound(frame.removed, frame.notebook_changes ?? [], frame.file_changes ?? []);
       } else {
         ops.push(...this.conversation.apply(frame));
       }
@@ -251,17 +322,18 @@ export class ChatClient {
 
   /**
    * Drop messages a rewind removed (idempotent: a rewind's answer and its frame both come
-   * here); when removed answers had changed notebooks, offer to undo that.
+   * here); when removed answers had changed notebooks or files, offer to undo that.
    * @param {string[]} removed
    * @param {string[]} notebookChanges
+   * @param {string[]} [fileChanges]
    */
-  rewound(removed, notebookChanges) {
+  rewound(removed, notebookChanges, fileChanges = []) {
     if (!this.conversation.remove(removed)) return;
     const kept = this.conversation.messages;
     this.view.reset(kept, this.view.list.hasMore);
     this.actions.reset(kept);
     this.update();
-    this.view.rewound(this.sessionId, notebookChanges);
+    this.view.rewound(this.sessionId, notebookChanges, fileChanges);
   }
 
   /**
@@ -321,11 +393,21 @@ export class ChatClient {
 
   /** Status line and busy state from the conversation. */
   update() {
+    if (!this.busy) {
+      const next = this.view.queue.next(this.sessionId);
+      if (next !== null) {
+        this.sending = true; // until the host says otherwise: the next queued prompt waits
+        this.send(next);
+      }
+    }
     this.view.setStatus(this.conversation.status || (this.sending && !this.conversation.busy ? "Sending…" : ""));
-    this.view.setBusy(this.sending || this.conversation.busy);
+    this.view.setBusy(this.busy);
+    this.view.header.context.set(latestUsage(this.conversation.messages));
+    this.view.header.context.setBusy(this.busy);
   }
 
   destroy() {
+    this.view.el.removeEventListener(ASK_EVENT, this.onAsk);
     this.actions.destroy();
     this.view.destroy();
   }

@@ -16,6 +16,8 @@ const MAX_CONTEXT_CELLS = 50;
  *   exportAs: (format: string) => void, search: (query: string) => void,
  *   rewind: (messageId: string) => void, rename: (title: string) => void,
  *   star: () => void, tag: (name: string) => void, template: (name: string) => void,
+ *   compact: () => void,
+ *   opencodeCommand: (name: string, args: string) => void,
  * }} CommandHost
  */
 
@@ -26,6 +28,7 @@ const MAX_CONTEXT_CELLS = 50;
  *   messageCount: () => number, lastUserMessage: () => {id: string} | null,
  *   models: () => {id: string, name: string}[], model: () => string,
  *   useModel: (id: string) => void,
+ *   opencodeCommands: () => {name: string, description: string}[],
  * }} CommandContext
  */
 
@@ -88,6 +91,12 @@ export const COMMANDS = [
     args: " ",
     help: "Search every conversation: /search WORDS",
     run: (ctx, arg) => ctx.host.search(arg || fail("/search needs something to look for: /search WORDS")),
+  },
+  {
+    name: "/compact",
+    args: "",
+    help: "Summarize the conversation so far; later prompts go on from the summary",
+    run: (ctx) => (ctx.messageCount() ? ctx.host.compact() : fail("Nothing to compact yet: send a message first.")),
   },
   {
     name: "/rewind",
@@ -167,13 +176,37 @@ export function runCommand(text, ctx) {
   const name = word.toLowerCase();
   const command = COMMANDS.find((c) => c.name === name);
   try {
-    if (!command) fail(`Unknown command ${name}. Type /help for the list.`);
-    else command.run(ctx, rest.join(" ").trim());
+    if (command) command.run(ctx, rest.join(" ").trim());
+    else if (isOpencodeCommand(stripped, ctx)) ctx.host.opencodeCommand(word.slice(1), rest.join(" ").trim());
+    else fail(`Unknown command ${name}. Type /help for the list.`);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
     ctx.notice("error", error.message);
   }
   return true;
+}
+
+/**
+ * Whether the text runs one of opencode's commands (the user's own, MCP prompts): a `/NAME`
+ * that is not a command of ours.
+ * @param {string} text
+ * @param {CommandContext} ctx
+ */
+export function isOpencodeCommand(text, ctx) {
+  const word = text.trim().split(/\s+/)[0];
+  if (!word.startsWith("/") || COMMANDS.some((c) => c.name === word.toLowerCase())) return false;
+  return ctx.opencodeCommands().some((c) => c.name === word.slice(1));
+}
+
+/**
+ * The slash menu entries of opencode's commands.
+ * @param {{name: string, description: string}[]} commands
+ */
+export function opencodeMenu(commands) {
+  const ours = new Set(COMMANDS.map((c) => c.name));
+  return commands
+    .filter((c) => !ours.has(`/${c.name.toLowerCase()}`))
+    .map((c) => ({ name: `/${c.name}`, args: " ", help: c.description || "opencode command" }));
 }
 
 /**

@@ -18,7 +18,7 @@ const CONTENTS_MIME = "application/x-jupyter-icontents";
  *   mentions?: () => import("./mentions.js").MentionSource[],
  *   onMention?: (item: import("./mentions.js").MentionItem) => void,
  *   onImages?: (images: File[]) => void, onPaths?: (paths: string[]) => void,
- *   onRefused?: (text: string) => void}} ComposerOptions
+ *   onRefused?: (text: string) => void, onAgent?: (name: string) => void}} ComposerOptions
  */
 
 export class Composer {
@@ -51,12 +51,21 @@ export class Composer {
       sources: () => options.mentions?.() ?? [],
       onPick: (item) => options.onMention?.(item),
     });
+    this.agentSelect = /** @type {HTMLSelectElement} */ (
+      h("select", {
+        class: "jo-agent",
+        "aria-label": "Agent",
+        title: "The agent that answers (and goes on answering in this conversation)",
+        hidden: true,
+        onchange: () => options.onAgent?.(this.agentSelect.value),
+      })
+    );
     this.el = h(
       "div",
       { class: "jo-composer" },
       this.menu,
       this.mentions.el,
-      h("div", { class: "jo-input-row" }, this.input, this.sendButton, this.stopButton),
+      h("div", { class: "jo-input-row" }, this.agentSelect, this.input, this.sendButton, this.stopButton),
     );
     this.listenForImagesAndFiles();
 
@@ -114,6 +123,30 @@ export class Composer {
     for (const type of ["lm-dragenter", "lm-dragover", "lm-drop"]) this.el.addEventListener(type, lumino);
   }
 
+  /**
+   * The agents to pick from ("" first: the conversation's own, the default for a new one).
+   * @param {{name: string, description: string}[]} agents
+   * @param {string} current
+   */
+  setAgents(agents, current) {
+    this.agentSelect.replaceChildren(
+      h("option", { value: "", text: "Agent: default" }),
+      ...agents.map((a) => h("option", { value: a.name, text: a.name, title: a.description || null })),
+    );
+    this.agentSelect.value = agents.some((a) => a.name === current) ? current : "";
+    this.agentSelect.hidden = !agents.length;
+  }
+
+  /**
+   * The slash menu's commands (ours, then opencode's).
+   * @param {SlashCommand[]} commands
+   */
+  setCommands(commands) {
+    this.commands = commands;
+    // A menu open (or wanted) while they arrived shows them now.
+    if (document.activeElement === this.input && this.input.value.startsWith("/")) this.onInput();
+  }
+
   /** @param {boolean} busy */
   setBusy(busy) {
     this.busy = busy;
@@ -125,8 +158,7 @@ export class Composer {
   submit() {
     const text = this.input.value.trim();
     if (!text) return;
-    // While a reply streams only commands go through; a prompt would be refused (409).
-    if (this.busy && !text.startsWith("/")) return;
+    // While a reply streams, the client queues a prompt until the answer ends.
     this.options.onSend(text);
     this.input.value = "";
     this.closeMenu();

@@ -2,6 +2,8 @@
 // renderer ops: the only conversation state of both hosts (the notebook panel gets the same
 // frames through its kernel). The kernel keeps a copy by the same rules (kernel/conversation.py)
 // for what its Python API returns.
+import { setPlan } from "./plan.js";
+import { setUsage } from "./usage.js";
 import { FINAL_STATUSES } from "./protocol.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -14,6 +16,7 @@ const STATUS_TEXT = {
   thinking: "Thinking…",
   tool: "Running a tool…",
   permission: "Waiting for your permission",
+  question: "Waiting for your answer",
 };
 
 export class Conversation {
@@ -36,7 +39,14 @@ export class Conversation {
     this.messages = messages.map((m) => structuredClone(m));
     this.byId = new Map(this.messages.map((m) => [m.id, m]));
     this.seq = seq;
-    this.status = "";
+    // A question asked before this page was read still waits (its status frame is older).
+    const waiting = this.messages.some(
+      (m) =>
+        m.role === "assistant" &&
+        !FINAL_STATUSES.has(m.status) &&
+        (m.parts ?? []).some((p) => p.kind === "question" && !p.answers && !p.rejected),
+    );
+    this.status = waiting ? STATUS_TEXT.question : "";
   }
 
   /** The last user message, if any (what `/rewind` takes back). */
@@ -77,7 +87,7 @@ export class Conversation {
    * @returns {Op[]}
    */
   apply(frame) {
-    if (frame.type !== "chunk" && frame.type !== "message") return [];
+    if (frame.type !== "chunk" && frame.type !== "message" && frame.type !== "question") return [];
     if (typeof frame.seq === "number") {
       if (frame.seq <= this.seq) return []; // replayed twice
       this.seq = frame.seq;
@@ -89,11 +99,11 @@ export class Conversation {
       }
       return ops;
     }
-    if (frame.kind === "status") {
+    if (frame.type === "chunk" && frame.kind === "status") {
       this.status = statusText(frame);
       return [];
     }
-    if (frame.kind === "permission") this.status = STATUS_TEXT.permission;
+    if (frame.type === "chunk" && frame.kind === "permission") this.status = STATUS_TEXT.permission;
     /** @type {Op[]} */
     const ops = [];
     let message = this.byId.get(frame.message_id);
@@ -104,7 +114,15 @@ export class Conversation {
       return [];
     }
     if (message.status === "pending") message.status = "streaming";
-    if (frame.kind === "text" || frame.kind === "reasoning") {
+    if (frame.type === "question") {
+      const part = questionPart(frame);
+      const parts = (message.parts ??= []);
+      const index = parts.findIndex((p) => p.kind === "question" && p.id === part.id);
+      if (index >= 0) parts[index] = part;
+      else parts.push(part);
+      ops.push({ op: "question", id: message.id, question: part });
+      if (!part.answers && !part.rejected) this.status = STATUS_TEXT.question;
+    } else if (frame.kind === "text" || frame.kind === "reasoning") {
       if (frame.kind === "text") message.content += frame.delta;
       else appendReasoning(message, frame.delta);
       ops.push({ op: "delta", id: message.id, kind: frame.kind, text: frame.delta });
@@ -117,6 +135,11 @@ export class Conversation {
       ops.push({ op: "tool", id: message.id, tool: frame.tool });
     } else if (frame.kind === "permission") {
       ops.push({ op: "permission", id: message.id, permission: frame.permission });
+    } else if (frame.kind === "todo") {
+      setPlan(message, frame.todos);
+      ops.push({ op: "todo", id: message.id, todos: frame.todos });
+    } else if (frame.kind === "usage") {
+      setUsage(message, frame.usage);
     }
     return ops;
   }
@@ -177,6 +200,19 @@ export function finalText(message) {
   if (message.status === "error") return `Error: ${message.error || "unknown error"}`;
   if (message.status === "interrupted" || message.status === "aborted") return "Interrupted";
   return "";
+}
+
+/**
+ * The message part of a question frame.
+ * @param {import("./protocol.js").QuestionFrame} frame
+ * @returns {import("./types.js").QuestionPart}
+ */
+function questionPart(frame) {
+  /** @type {import("./types.js").QuestionPart} */
+  const part = { kind: "question", id: frame.question_id, questions: frame.questions };
+  if (frame.answers) part.answers = frame.answers;
+  if (frame.rejected) part.rejected = true;
+  return part;
 }
 
 /**

@@ -1,12 +1,13 @@
 // Header: session title, session picker (switch / New / Fork) and model picker.
 import { h } from "./dom.js";
+import { ContextGauge } from "./usage.js";
 
 /** @typedef {import("./types.js").SessionInfo} SessionInfo */
 /** @typedef {import("./types.js").ModelInfo} ModelInfo */
 
 /**
  * @typedef {{onSwitch: (id: string) => void, onNew: () => void, onFork: () => void,
- *   onModel: (id: string) => void}} HeaderOptions
+ *   onModel: (id: string) => void, onCompact: () => void}} HeaderOptions
  */
 
 export class Header {
@@ -19,6 +20,7 @@ export class Header {
     this.models = /** @type {HTMLSelectElement} */ (
       h("select", { class: "jo-select jo-models", "aria-label": "Model", title: "Model" })
     );
+    this.context = new ContextGauge(options.onCompact);
     this.el = h(
       "div",
       { class: "jo-header" },
@@ -26,6 +28,7 @@ export class Header {
       h(
         "div",
         { class: "jo-header-controls" },
+        this.context.el,
         this.sessions,
         h("button", { type: "button", class: "jo-btn", text: "New", title: "Start a new session", onclick: options.onNew }),
         h("button", { type: "button", class: "jo-btn", text: "Fork", title: "Fork this session", onclick: options.onFork }),

@@ -79,9 +79,11 @@ function render({ model, el }) {
     attachVariable: (name) => send({ type: "attach_variable", name }),
     stop: () => send({ type: "stop" }),
     permission: (id, reply) => send({ type: "permission", permission_id: id, reply }),
+    answer: (id, answers) => send({ type: "answer", question_id: id, answers }),
     loadOlder: (before) => send({ type: "load_older", before }),
     retry: () => send({ type: "retry" }),
     removeChip: (id) => send({ type: "remove_context", id }),
+    attachContext: (context) => send({ type: "attach", context }),
     setAutoContext: (on) => save("auto_context", on),
     // The panel switches to the session; where in it a search hit was is not sent.
     open: (id) => send({ type: "switch", session_id: id }),
@@ -98,6 +100,9 @@ function render({ model, el }) {
     star: () => command("star"),
     tag: (name) => command("tag", name),
     template: (name) => command("template", name),
+    compact: () => command("compact"),
+    opencodeCommand: (name, args) => send({ type: "opencode_command", name, arguments: args }),
+    setAgent: (name) => save("agent", name),
   });
   const view = client.view;
   el.append(view.el);
@@ -117,6 +122,7 @@ function render({ model, el }) {
 
   const updateSessions = () => view.header.setSessions(get("sessions"), get("session_id"), get("title"));
   const updateModels = () => client.setModels(get("models") ?? [], get("model") ?? "");
+  const updateToolset = () => client.setToolset(get("agents") ?? [], get("opencode_commands") ?? [], get("agent") ?? "");
   const updateBanner = () => view.setConnection(get("connection") || "", get("connection_error") || "");
   /** @type {Record<string, () => void>} */
   const traits = {
@@ -132,6 +138,9 @@ function render({ model, el }) {
     sessions: updateSessions,
     models: updateModels,
     model: updateModels,
+    agents: updateToolset,
+    opencode_commands: updateToolset,
+    agent: updateToolset,
     busy: () => client.setSending(Boolean(get("busy"))),
     connection: updateBanner,
     connection_error: updateBanner,

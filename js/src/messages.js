@@ -2,10 +2,12 @@
 // spacer height); a streaming answer is rendered incrementally, once per animation frame.
 import { undoNotebookChanges } from "./approval.js";
 import { IMAGE_TYPES } from "./attachments.js";
+import { filesChanged } from "./filechanges.js";
 import { handleCodeClick } from "./codeblocks.js";
 import { h, humanSize } from "./dom.js";
 import { MarkdownBody } from "./livemarkdown.js";
 import { permissionPrompt, statusMarker, syncParts } from "./parts.js";
+import { setPlan } from "./plan.js";
 import { TextPacer } from "./pacer.js";
 
 /** @typedef {import("./types.js").Message} Message */
@@ -18,6 +20,7 @@ import { TextPacer } from "./pacer.js";
  *   parts: HTMLElement | null, body: HTMLElement | null, markdown: MarkdownBody | null,
  *   extra: HTMLElement | null, permission?: Permission, answered?: string}} Entry
  * @typedef {{onPermission: (permissionId: string, reply: string) => void,
+ *   onAnswer?: import("./questions.js").OnAnswer,
  *   onLoadOlder: (before: string) => void, eventRoot: HTMLElement}} ListOptions
  */
 
@@ -164,6 +167,12 @@ export class MessageList {
       if (op.op === "message") this.upsert(/** @type {Message} */ (op.message));
       else if (op.op === "delta") this.appendDelta(op.id, op.kind, op.text ?? "");
       else if (op.op === "tool") this.upsertTool(op.id, op.tool);
+      else if (op.op === "todo") {
+        const entry = this.ensure(op.id);
+        setPlan(entry.msg, op.todos);
+        this.markDirty(entry, true);
+      }
+      else if (op.op === "question") this.upsertQuestion(op.id, op.question);
       else if (op.op === "permission") {
         const entry = this.ensure(op.id);
         entry.permission = op.permission;
@@ -429,10 +438,11 @@ export class MessageList {
     const { msg } = entry;
     const el = /** @type {HTMLElement} */ (entry.el);
     const live = LIVE.has(msg.status);
-    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"} jo-status-${msg.status}${live ? " jo-live" : ""}${
+    const compaction = (msg.parts ?? []).some((p) => p.kind === "compaction") ? " jo-compaction" : "";
+    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"}${compaction} jo-status-${msg.status}${live ? " jo-live" : ""}${
       msg.id === this.hitId ? " jo-hit" : ""
     }`;
-    syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? []);
+    syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? [], live, this.options.onAnswer);
     if (entry.markdown) entry.markdown.set(msg.content, live);
     else if (entry.body && entry.body.textContent !== msg.content) entry.body.textContent = msg.content;
     if (entry.full) /** @type {HTMLElement} */ (entry.extra).replaceChildren(...this.extras(entry, live));
@@ -474,6 +484,8 @@ export class MessageList {
     if (marker) out.push(marker);
     const undo = undoNotebookChanges(entry.msg, live);
     if (undo) out.push(undo);
+    const files = filesChanged(entry.msg, live);
+    if (files) out.push(files);
     return out;
   }
 
@@ -594,6 +606,19 @@ export class MessageList {
       full = true;
     }
     this.markDirty(entry, full);
+  }
+
+  /**
+   * @param {string} id
+   * @param {import("./types.js").QuestionPart} question
+   */
+  upsertQuestion(id, question) {
+    const entry = this.ensure(id);
+    const parts = /** @type {Part[]} */ (entry.msg.parts);
+    const index = parts.findIndex((p) => p.kind === "question" && p.id === question.id);
+    if (index >= 0) parts[index] = { ...question };
+    else parts.push({ ...question });
+    this.markDirty(entry, true);
   }
 
   /**

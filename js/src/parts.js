@@ -1,6 +1,8 @@
-// Reasoning and tool blocks, permission prompts and final-status markers of a message.
+// Reasoning, tool and question blocks, permission prompts and final-status markers of a message.
 import { notebookDiff } from "./approval.js";
 import { h } from "./dom.js";
+import { planBlock, updatePlan } from "./plan.js";
+import { questionBlock, questionState } from "./questions.js";
 
 /** @typedef {import("./types.js").Part} Part */
 /** @typedef {import("./types.js").ToolPart} ToolPart */
@@ -13,8 +15,10 @@ const MAX_TOOL_TEXT = 20000;
  * Sync the part blocks inside `container` with `parts`, keeping open/closed state.
  * @param {HTMLElement} container
  * @param {Part[]} parts
+ * @param {boolean} [live] whether the message is still streaming (its questions can be answered)
+ * @param {import("./questions.js").OnAnswer} [onAnswer]
  */
-export function syncParts(container, parts) {
+export function syncParts(container, parts, live = false, onAnswer) {
   /** @type {Map<string, HTMLElement>} */
   const existing = new Map();
   for (const child of /** @type {HTMLElement[]} */ ([...container.children])) {
@@ -24,25 +28,45 @@ export function syncParts(container, parts) {
   /** @type {HTMLElement[]} */
   const wanted = [];
   for (const part of parts) {
-    const key = part.kind === "tool" ? `t:${part.call_id}` : `r:${reasoningIndex++}`;
+    if (part.kind === "question") {
+      const key = `q:${part.id}`;
+      let block = existing.get(key);
+      if (block?.dataset.state !== questionState(part, live)) {
+        block = questionBlock(part, live, onAnswer);
+        block.dataset.key = key;
+      }
+      wanted.push(block);
+      continue;
+    }
+    // Shown elsewhere: files below the answer (filechanges.js), usage in the header (usage.js).
+    if (part.kind === "files" || part.kind === "usage") continue;
+    const key =
+      part.kind === "tool" ? `t:${part.call_id}` : part.kind === "reasoning" ? `r:${reasoningIndex++}` : part.kind;
     let block = existing.get(key);
     if (!block) {
-      block = part.kind === "tool" ? toolBlock() : reasoningBlock();
+      if (part.kind === "tool") block = toolBlock();
+      else if (part.kind === "todo") block = planBlock();
+      else block = reasoningBlock(part.kind === "compaction" ? "Summary" : "Reasoning");
       block.dataset.key = key;
     }
     if (part.kind === "tool") updateTool(block, part);
-    else updateReasoning(block, part.text);
+    else if (part.kind === "todo") updatePlan(block, part.todos);
+    else updateReasoning(block, part.kind === "compaction" ? part.summary : part.text);
     wanted.push(block);
   }
   container.replaceChildren(...wanted);
 }
 
-/** @returns {HTMLElement} */
-function reasoningBlock() {
+/**
+ * A collapsed block of text: the model's reasoning, or the summary of a compaction.
+ * @param {string} label
+ * @returns {HTMLElement}
+ */
+function reasoningBlock(label) {
   return h(
     "details",
     { class: "jo-reasoning" },
-    h("summary", { text: "Reasoning" }),
+    h("summary", { text: label }),
     h("div", { class: "jo-reasoning-text" }),
   );
 }

@@ -7,7 +7,7 @@
  * Client -> server.
  * @typedef {{type: "subscribe", session_id: string, after_seq: number}} SubscribeFrame
  * @typedef {{type: "unsubscribe", session_id: string}} UnsubscribeFrame
- * @typedef {{type: "prompt", session_id: string, text: string, model?: string | null,
+ * @typedef {{type: "prompt", session_id: string, text: string, model?: string | null, agent?: string | null,
  *   context?: import("./types.js").ContextItem[]}} PromptFrame
  * @typedef {SubscribeFrame | UnsubscribeFrame | PromptFrame} ClientFrame
  */
@@ -30,16 +30,24 @@
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "permission", permission: import("./types.js").Permission}} PermissionChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
- *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "retrying" |
+ *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "question" | "retrying" |
  *   "idle" | "error", message?: string | null, attempt?: number}} StatusChunk
- * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk} ChunkFrame
+ * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
+ *   kind: "todo", todos: import("./plan.js").TodoItem[]}} TodoChunk
+ * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
+ *   kind: "usage", usage: import("./usage.js").Usage}} UsageChunk
+ * @typedef {TextChunk | ToolChunk | PermissionChunk | StatusChunk | TodoChunk | UsageChunk} ChunkFrame
+ * @typedef {{type: "question", session_id: string, message_id: string, seq?: number,
+ *   question_id: string, questions: import("./types.js").QuestionInfo[],
+ *   answers?: string[][], rejected?: boolean}} QuestionFrame
  * @typedef {{type: "rewind", session_id: string, seq?: number, removed: string[],
- *   notebook_changes: string[]}} RewindFrame
- * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame} ServerFrame
+ *   notebook_changes: string[], file_changes?: string[]}} RewindFrame
+ * @typedef {ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame |
+ *   QuestionFrame | RewindFrame} ServerFrame
  */
 
 /** Every `type` of a server -> client frame (checked against the Python side by the tests). */
-export const SERVER_FRAME_TYPES = ["connected", "error", "accepted", "message", "chunk", "rewind"];
+export const SERVER_FRAME_TYPES = ["connected", "error", "accepted", "message", "chunk", "question", "rewind"];
 /** Every `type` of a client -> server frame. */
 export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "prompt"];
 
@@ -85,6 +93,7 @@ export const KERNEL_MESSAGE_TYPES = [
  *   attachments?: import("./attachments.js").WireAttachment[]}} SendMessage
  * @typedef {{type: "stop"}} StopMessage
  * @typedef {{type: "permission", permission_id: string, reply: string}} PermissionMessage
+ * @typedef {{type: "answer", question_id: string, answers: string[][] | null}} AnswerMessage
  * @typedef {{type: "remove_context", id: string}} RemoveContextMessage
  * @typedef {{type: "load_older", before: string}} LoadOlderMessage
  * @typedef {{type: "switch", session_id: string}} SwitchMessage
@@ -97,13 +106,17 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "retry"}} RetryMessage
  * @typedef {{type: "insert", message_id: string, block: number, run: boolean}} InsertMessage
  * @typedef {{type: "command", name: string, arg: string}} CommandMessage
+ * @typedef {{type: "attach", context: import("./types.js").ContextItem[]}} AttachMessage
+ * @typedef {{type: "opencode_command", name: string, arguments: string}} OpencodeCommandMessage
  * @typedef {{type: "find_files", request: number, query: string}} FindFilesMessage
  * @typedef {{type: "list_variables", request: number}} ListVariablesMessage
  * @typedef {{type: "attach_variable", name: string}} AttachVariableMessage
- * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | RemoveContextMessage |
+ * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | AnswerMessage |
+ *   RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
- *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | FindFilesMessage |
- *   ListVariablesMessage | AttachVariableMessage} PanelMessage
+ *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | AttachMessage |
+ *   OpencodeCommandMessage | FindFilesMessage | ListVariablesMessage |
+ *   AttachVariableMessage} PanelMessage
  */
 
 /** Every `type` of a panel -> kernel message. */
@@ -112,6 +125,7 @@ export const PANEL_MESSAGE_TYPES = [
   "send",
   "stop",
   "permission",
+  "answer",
   "remove_context",
   "load_older",
   "switch",
@@ -123,6 +137,8 @@ export const PANEL_MESSAGE_TYPES = [
   "retry",
   "insert",
   "command",
+  "attach",
+  "opencode_command",
   "find_files",
   "list_variables",
   "attach_variable",
@@ -134,7 +150,9 @@ export const PANEL_MESSAGE_TYPES = [
  * @typedef {{op: "delta", id: string, kind: "text" | "reasoning", text: string}} DeltaOp
  * @typedef {{op: "tool", id: string, tool: import("./types.js").ToolPart}} ToolOp
  * @typedef {{op: "permission", id: string, permission: import("./types.js").Permission}} PermissionOp
- * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp} Op
+ * @typedef {{op: "todo", id: string, todos: import("./plan.js").TodoItem[]}} TodoOp
+ * @typedef {{op: "question", id: string, question: import("./types.js").QuestionPart}} QuestionOp
+ * @typedef {MessageOp | DeltaOp | ToolOp | PermissionOp | TodoOp | QuestionOp} Op
  */
 
 /** Message statuses after which nothing more streams into a message. */

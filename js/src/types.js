@@ -5,10 +5,16 @@
  * @typedef {{kind: "reasoning", text: string}} ReasoningPart
  * @typedef {{kind: "tool", call_id: string, name: string, status: string,
  *   title?: string, input?: unknown, output?: unknown, error?: string}} ToolPart
- * @typedef {ReasoningPart | ToolPart} Part
+ * @typedef {{question: string, header: string, options: {label: string, description: string}[],
+ *   multiple: boolean, custom: boolean}} QuestionInfo
+ * @typedef {{kind: "question", id: string, questions: QuestionInfo[], answers?: string[][],
+ *   rejected?: boolean}} QuestionPart
+ * @typedef {ReasoningPart | ToolPart | import("./plan.js").TodoPart |
+ *   import("./filechanges.js").FilesPart | import("./usage.js").UsagePart |
+ *   import("./usage.js").CompactionPart | QuestionPart} Part
  * @typedef {{id: string, permission: string, patterns?: string[],
  *   notebook?: import("./approval.js").NotebookChange}} Permission
- * @typedef {{id: string, session_id?: string, role: "user" | "assistant", status: string,
+ * @typedef {{id: string, session_id?: string, role: "user" | "assistant" | "system", status: string,
  *   content: string, error?: string | null, model?: string | null, created_at?: number,
  *   completed_at?: number | null, context?: ContextItem[], parts?: Part[],
  *   attachments?: StoredAttachment[]}} Message

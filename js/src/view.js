@@ -3,14 +3,18 @@
 import "./chat.css";
 import { undoButton } from "./approval.js";
 import { PendingAttachments } from "./attachments.js";
+import { fileUndoButton } from "./filechanges.js";
 import { ContextChips } from "./chips.js";
 import { Composer } from "./composer.js";
 import { h } from "./dom.js";
 import { Header } from "./header.js";
 import { MessageList } from "./messages.js";
 import { Notices } from "./notices.js";
+import { PromptQueue } from "./queue.js";
+import "./toolset.css";
 
 const REWOUND_TEXT = "The answers taken back had changed notebooks.";
+const REWOUND_FILES_TEXT = "The answers taken back had changed files.";
 
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").Chip} Chip */
@@ -22,14 +26,16 @@ const REWOUND_TEXT = "The answers taken back had changed notebooks.";
  * @typedef {{
  *   onSend: (text: string) => void, onStop: () => void,
  *   onSwitch: (id: string) => void, onNew: () => void, onFork: () => void,
- *   onModel: (id: string) => void,
+ *   onModel: (id: string) => void, onCompact: () => void,
  *   onPermission: (permissionId: string, reply: string) => void,
+ *   onAnswer: import("./questions.js").OnAnswer,
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
  *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
  *   mentions?: () => import("./mentions.js").MentionSource[],
  *   onMention?: (item: import("./mentions.js").MentionItem) => void,
  *   onImages?: (images: File[]) => void, onPaths?: (paths: string[]) => void,
+ *   onAgent?: (name: string) => void,
  * }} ViewActions
  */
 
@@ -50,15 +56,18 @@ export class ChatView {
       onNew: actions.onNew,
       onFork: actions.onFork,
       onModel: actions.onModel,
+      onCompact: actions.onCompact,
     });
     this.banner = h("div", { class: "jo-banner", role: "alert", hidden: true });
     this.notices = new Notices();
     this.list = new MessageList({
       eventRoot: this.el,
       onPermission: actions.onPermission,
+      onAnswer: actions.onAnswer,
       onLoadOlder: actions.onLoadOlder,
     });
     this.status = h("div", { class: "jo-status", role: "status", "aria-live": "polite" });
+    this.queue = new PromptQueue();
     this.chips = new ContextChips({ onRemove: actions.onRemoveChip, onAutoContext: actions.onAutoContext });
     this.composer = new Composer({
       onSend: (text) => {
@@ -67,6 +76,7 @@ export class ChatView {
         actions.onSend(text);
       },
       onStop: actions.onStop,
+      onAgent: actions.onAgent,
       commands: actions.commands,
       mentions: actions.mentions,
       onMention: actions.onMention,
@@ -81,6 +91,7 @@ export class ChatView {
       this.notices.el,
       this.list.el,
       this.status,
+      this.queue.el,
       this.chips.el,
       this.attachments.el,
       this.composer.el,
@@ -148,13 +159,14 @@ export class ChatView {
   }
 
   /**
-   * A rewind removed answers whose notebook changes are not undone: offer to undo them.
+   * A rewind removed answers whose notebook or file changes are not undone: offer to undo them.
    * @param {string | undefined} sessionId
-   * @param {string[]} messageIds
+   * @param {string[]} notebookChanges
+   * @param {string[]} fileChanges
    */
-  rewound(sessionId, messageIds) {
-    if (!messageIds.length) return;
-    this.notices.offer(REWOUND_TEXT, undoButton(sessionId, messageIds));
+  rewound(sessionId, notebookChanges, fileChanges) {
+    if (notebookChanges.length) this.notices.offer(REWOUND_TEXT, undoButton(sessionId, notebookChanges));
+    if (fileChanges.length) this.notices.offer(REWOUND_FILES_TEXT, fileUndoButton(sessionId, fileChanges));
   }
 
   destroy() {

@@ -323,8 +323,8 @@ def test_composer_keys_and_slash_menu(page: Any) -> None:
 
     box.type("/")
     options = page.get_by_role("listbox", name="Commands").get_by_role("option")
-    # Every host's commands and the kernel's library ones (/rename /star /tag /template).
-    assert options.count() == 13
+    # Every host's commands, the kernel's library ones (/rename /star /tag /template), /compact.
+    assert options.count() == 14
     assert "Start a new conversation" in options.first.inner_text()
     assert "Rename this conversation" in options.filter(has_text="/rename").inner_text()
     shot(page, "04-slash-menu")

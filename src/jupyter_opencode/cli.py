@@ -72,12 +72,6 @@ def _fake_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mcp(_: argparse.Namespace) -> int:
-    from .notebook.mcp_server import main as serve_mcp
-
-    return serve_mcp()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``jupyter-opencode``."""
     parser = argparse.ArgumentParser(
@@ -93,9 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     fake = commands.add_parser("fake-model", help="serve the offline OpenAI-compatible fake model")
     fake.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     fake.set_defaults(run=_fake_model)
-    commands.add_parser(
-        "mcp", help="serve the notebook tools over MCP on stdio (the worker runs this)"
-    ).set_defaults(run=_mcp)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -20,12 +20,21 @@ SHOTS = REPO / "test-artifacts" / "browser"
 
 
 @contextmanager
-def run_lab(tmp: Path, model_url: str, extra_args: Sequence[str] = ()) -> Iterator[Lab]:
-    """Start JupyterLab in `tmp` with the extension answering from the model at `model_url`."""
+def run_lab(
+    tmp: Path, model_url: str, extra_args: Sequence[str] = (), notebook: bool = False
+) -> Iterator[Lab]:
+    """Start JupyterLab (or Notebook 7) in `tmp` with the extension on the model at `model_url`."""
     config = tmp / "opencode.json"
     config.write_text(json.dumps(opencode_config(model_url)))
     home = tmp / "worker-home"
-    with Lab(tmp, lab=True, opencode_config=config, worker_home=home, extra_args=extra_args) as lab:
+    with Lab(
+        tmp,
+        lab=True,
+        notebook=notebook,
+        opencode_config=config,
+        worker_home=home,
+        extra_args=extra_args,
+    ) as lab:
         yield lab
 
 

@@ -43,6 +43,7 @@ ROWS: list[tuple[str, str | None]] = [
     ("/tag", "error: /tag needs an argument: /tag NAME"),
     ("/tag finance", f"error: /tag failed: {NOT_SAVED}"),
     ("/rewind", "info: Nothing to take back."),
+    ("/compact", "error: Nothing to compact yet: send a message first."),
     ("/template", "info: No templates yet."),
     ("/template terse", "error: /template failed: no template named 'terse'; /template lists them"),
     ("/export rtf", 'error: Export formats: md, txt, json, html, pdf, docx, ipynb (not "rtf").'),

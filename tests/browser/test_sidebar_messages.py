@@ -303,7 +303,7 @@ def test_search_and_rewind_commands(page: Page, lab: Lab) -> None:
     box.fill("/")
     # The same commands as the panel's (one registry), /search and /rewind among them.
     options = tab.get_by_role("listbox", name="Commands").get_by_role("option")
-    expect(options).to_have_count(13)
+    expect(options).to_have_count(14)
     expect(options.filter(has_text="/rewind")).to_be_visible()
     box.fill("/search kumquat")
     box.press("Enter")

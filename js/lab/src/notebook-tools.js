@@ -21,6 +21,7 @@ import { NotebookActions } from '@jupyterlab/notebook';
 const ROUTE = 'opencode/notebook/live';
 /** DOM event of the chat panel's "Undo notebook changes" button. */
 const UNDO_EVENT = 'jupyter-opencode:notebook-undo';
+const FILE_UNDO_EVENT = 'jupyter-opencode:file-undo';
 const MAX_RETRY_MS = 10000;
 
 /**
@@ -144,14 +145,16 @@ async function perform(tracker, request) {
 }
 
 /**
- * Ask the server to undo an answer's notebook changes (open notebooks change in place).
+ * Ask the server to undo an answer's notebook changes (open notebooks change in place) or,
+ * with `files/undo`, the files its edit tools changed.
  * @param {ServerSettings} settings
  * @param {string} sessionId
  * @param {string} messageId
+ * @param {string} route
  */
-async function undoChanges(settings, sessionId, messageId) {
-  const route = `opencode/sessions/${encodeURIComponent(sessionId)}/messages/`;
-  const url = `${settings.baseUrl}${route}${encodeURIComponent(messageId)}/notebook-changes`;
+async function undoChanges(settings, sessionId, messageId, route) {
+  const answer = `opencode/sessions/${encodeURIComponent(sessionId)}/messages/`;
+  const url = `${settings.baseUrl}${answer}${encodeURIComponent(messageId)}/${route}`;
   /** @type {Record<string, string>} */
   const headers = { 'Content-Type': 'application/json' };
   if (settings.token) headers.Authorization = `token ${settings.token}`;
@@ -222,12 +225,17 @@ export function activateNotebookTools(app, tracker) {
     };
   };
 
-  document.addEventListener(UNDO_EVENT, event => {
-    const detail = /** @type {CustomEvent<UndoDetail>} */ (event).detail;
-    if (detail && typeof detail.message_id === 'string' && typeof detail.session_id === 'string') {
-      detail.result = undoChanges(settings, detail.session_id, detail.message_id);
-    }
-  });
+  for (const [name, route] of [
+    [UNDO_EVENT, 'notebook-changes'],
+    [FILE_UNDO_EVENT, 'files/undo']
+  ]) {
+    document.addEventListener(name, event => {
+      const detail = /** @type {CustomEvent<UndoDetail>} */ (event).detail;
+      if (detail && typeof detail.message_id === 'string' && typeof detail.session_id === 'string') {
+        detail.result = undoChanges(settings, detail.session_id, detail.message_id, route);
+      }
+    });
+  }
   tracker.widgetAdded.connect((_, panel) => {
     sendOpen();
     panel.context.pathChanged.connect(sendOpen);

@@ -7,6 +7,8 @@ from typing import Any
 PROVIDER_ID = "fake"
 MODEL_ID = "echo-1"
 MODEL_NAME = "Demo model (offline)"
+# A small context window, so that the context gauge moves and compaction is worth showing.
+CONTEXT_LIMIT = 32_000
 
 
 def opencode_config(base_url: str, *, ask_bash: bool = False) -> dict[str, Any]:
@@ -25,6 +27,7 @@ def opencode_config(base_url: str, *, ask_bash: bool = False) -> dict[str, Any]:
                         "name": MODEL_NAME,
                         "attachment": True,
                         "modalities": {"input": ["text", "image"], "output": ["text"]},
+                        "limit": {"context": CONTEXT_LIMIT, "output": 4_096},
                     }
                 },
             }

@@ -12,6 +12,8 @@ Directives (the last one found in the last user message wins; none means ``echo`
 - ``[[error400]]`` / ``[[error500]]``: an OpenAI-style error with that HTTP status.
 - ``[[stall:N:SECONDS]]``: N chunks ``"t0 ", "t1 ", ...``, then silence for SECONDS, then the
   connection is cut without an ending (a model that hangs, then dies).
+- ``Fix cell ID of PATH: it failed`` (the notebook page's Fix): reads the notebook, then edits
+  that cell (the missing key or name spelled as the notebook does elsewhere), then says so.
 - ``[[notebook TOOL {json args}]]`` (one or more, in order): calls the notebook tool
   ``jupyter_TOOL`` with those arguments, one call per step; once every call has its result,
   a text reply quoting each result (so a test sees what the agent was told).
@@ -25,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fix import cell_source, fix_request, fixed_source, missing_name
+
 MAX_CHUNKS = 100_000
 TOOL_COMMAND = "echo tool-ok"
 TOOL_OUTPUT = "tool-ok"
@@ -34,7 +38,7 @@ TITLE_MARKER = "title generator"
 _DIRECTIVE = re.compile(
     r"\[\[(echo|long|slow|stall|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]"
 )
-_NOTEBOOK_CALL = re.compile(r"\[\[(notebook|call) (\w+) (\{.*?\})\]\]", re.DOTALL)
+_NOTEBOOK_CALL = re.compile(r"\[\[(notebook|call) (\w+) (?=\{)")
 NOTEBOOK_REPLY = "Notebook tools said:"
 TOOL_MEDIA = "Attached media from tool result"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -173,6 +177,8 @@ def plan_reply(messages: list[dict[str, Any]]) -> Reply:
     if _is_title_request(messages):
         return Reply(text=[title_for(_last_user_text(messages))])
     user_text = _last_user_text(messages)
+    if request := fix_request(user_text):
+        return _fix_step(messages, user_text, *request)
     if calls := notebook_calls(user_text):
         return _notebook_step(messages, calls)
     directive = parse_directive(user_text)
@@ -232,12 +238,13 @@ def _tool_output_after_last_user(messages: list[dict[str, Any]]) -> str | None:
 def notebook_calls(user_text: str) -> list[tuple[str, dict[str, Any]]]:
     """The tool calls (full tool name, arguments) asked for in ``user_text``, in order."""
     calls = []
+    decoder = json.JSONDecoder()
     for match in _NOTEBOOK_CALL.finditer(user_text):
-        try:
-            args = json.loads(match.group(3))
+        try:  # the arguments may nest objects (a todo list): read one whole JSON value
+            args, end = decoder.raw_decode(user_text, match.end())
         except ValueError:
             continue
-        if isinstance(args, dict):
+        if isinstance(args, dict) and user_text.startswith("]]", end):
             prefix = "jupyter_" if match.group(1) == "notebook" else ""
             calls.append((prefix + match.group(2), args))
     return calls
@@ -264,14 +271,34 @@ def _notebook_step(
     outputs = _tool_outputs_after_last_user(messages)
     if len(outputs) < len(calls):
         name, args = calls[len(outputs)]
-        call = {
-            "id": f"call_nb_{len(messages)}_{len(outputs)}",
-            "type": "function",
-            "function": {"name": name, "arguments": json.dumps(args)},
-        }
-        return Reply(tool_call=call)
+        return Reply(tool_call=_call(messages, len(outputs), name, args))
     lines = [NOTEBOOK_REPLY, *(f"- {output.strip()}" for output in outputs)]
     return Reply(text=split_words("\n".join(lines) + "\n"))
+
+
+def _fix_step(messages: list[dict[str, Any]], user_text: str, path: str, cell_id: str) -> Reply:
+    outputs = _tool_outputs_after_last_user(messages)
+    if not outputs:
+        return Reply(tool_call=_call(messages, 0, "jupyter_read_notebook", {"path": path}))
+    if len(outputs) == 1:
+        source, missing = cell_source(outputs[0], cell_id), missing_name(user_text)
+        fixed = fixed_source(source, missing, outputs[0]) if source and missing else None
+        if fixed is None:
+            return Reply(text=split_words("I found no fix for that cell: look at the error.\n"))
+        args = {"path": path, "cell": cell_id, "source": fixed}
+        return Reply(tool_call=_call(messages, 1, "jupyter_edit_cell", args))
+    said = outputs[-1].strip()
+    return Reply(text=split_words(f"I corrected cell {cell_id}. {NOTEBOOK_REPLY}\n- {said}\n"))
+
+
+def _call(
+    messages: list[dict[str, Any]], step: int, name: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": f"call_nb_{len(messages)}_{step}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
 
 
 def _bash_call(messages: list[dict[str, Any]]) -> dict[str, Any]:

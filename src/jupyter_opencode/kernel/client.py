@@ -217,6 +217,13 @@ class ServerClient:
         path = f"sessions/{quote(session_id)}/permissions/{quote(permission_id)}"
         return self.request("POST", path, {"reply": reply})
 
+    def answer_question(
+        self, session_id: str, question_id: str, answers: list[list[str]] | None
+    ) -> concurrent.futures.Future[Any]:
+        """Answer a question of the agent (a list of labels per question), or dismiss it."""
+        path = f"sessions/{quote(session_id)}/questions/{quote(question_id)}"
+        return self.request("POST", path, {"answers": answers} if answers else {"reject": True})
+
     def list_messages(
         self, session_id: str, limit: int = 50, before: str | None = None
     ) -> concurrent.futures.Future[Any]:

@@ -131,6 +131,7 @@ PANEL_MESSAGE_TYPES = (
     "send",  # text, attachments: list (files by path, images): a prompt
     "stop",
     "permission",  # permission_id, reply
+    "answer",  # question_id, answers: a list of labels per question, or null to dismiss
     "remove_context",  # id
     "load_older",  # before
     "switch",  # session_id
@@ -142,6 +143,8 @@ PANEL_MESSAGE_TYPES = (
     "retry",
     "insert",  # message_id, block: int, run: bool
     "command",  # name, arg: a slash command the kernel executes (commands.py)
+    "attach",  # context: [{kind, label, text}]: chips the notebook page attaches (an error...)
+    "opencode_command",  # name, arguments: run one of opencode's commands in the session
     "find_files",  # request: int, query: the @ menu's files (answered by "found")
     "list_variables",  # request: int: the @ menu's variables (answered by "found")
     "attach_variable",  # name: a summary of that variable joins the pending context

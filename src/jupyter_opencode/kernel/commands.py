@@ -8,7 +8,7 @@ panel reaches the server for through it.
 
 from __future__ import annotations
 
-KERNEL_COMMANDS = ("context", "export", "search", "rename", "star", "tag", "template")
+KERNEL_COMMANDS = ("context", "export", "search", "rename", "star", "tag", "template", "compact")
 MAX_CONTEXT_CELLS = 50
 
 

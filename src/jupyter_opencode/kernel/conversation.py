@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..server.protocol import ServerFrame
+from ..server.protocol import QuestionFrame, ServerFrame
 from .frames import FINAL_STATUSES
 
 Message = dict[str, Any]
@@ -23,6 +23,24 @@ def _set_part(parts: list[dict[str, Any]], part: dict[str, Any]) -> None:
     """Add a tool part or replace the one with the same call id."""
     for index, existing in enumerate(parts):
         if existing.get("kind") == "tool" and existing.get("call_id") == part.get("call_id"):
+            parts[index] = part
+            return
+    parts.append(part)
+
+
+def _set_question(parts: list[dict[str, Any]], frame: QuestionFrame) -> None:
+    """Add a question part, or replace the one with the same id (now answered)."""
+    part: dict[str, Any] = {
+        "kind": "question",
+        "id": frame["question_id"],
+        "questions": frame["questions"],
+    }
+    if "answers" in frame:
+        part["answers"] = frame["answers"]
+    if frame.get("rejected"):
+        part["rejected"] = True
+    for index, existing in enumerate(parts):
+        if existing.get("kind") == "question" and existing.get("id") == part["id"]:
             parts[index] = part
             return
     parts.append(part)
@@ -136,9 +154,9 @@ class Conversation:
         if frame["type"] == "rewind":
             self.remove(list(frame["removed"]))
             return frame
-        if frame["type"] != "chunk":
+        if frame["type"] not in ("chunk", "question"):
             return None
-        if frame["kind"] == "status":
+        if frame["type"] == "chunk" and frame["kind"] == "status":
             return frame
         message_id = frame["message_id"]
         current = self.get(message_id)
@@ -149,6 +167,9 @@ class Conversation:
             return None  # a replayed chunk of a message already complete here
         if current.get("status") == "pending":
             current["status"] = "streaming"
+        if frame["type"] == "question":
+            _set_question(current.setdefault("parts", []), frame)
+            return frame
         kind = frame["kind"]
         if kind == "text":
             current["content"] = (current.get("content") or "") + frame.get("delta", "")
@@ -160,4 +181,7 @@ class Conversation:
                 parts.append({"kind": "reasoning", "text": frame.get("delta", "")})
         elif kind == "tool":
             _set_part(current.setdefault("parts", []), {"kind": "tool", **frame["tool"]})
+        elif kind == "todo":  # the plan as it now stands, first
+            others = [p for p in current.get("parts", []) if p.get("kind") != "todo"]
+            current["parts"] = [{"kind": "todo", "todos": frame["todos"]}, *others]
         return frame

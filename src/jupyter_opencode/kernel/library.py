@@ -67,16 +67,23 @@ REWOUND_CHANGES = (
     "The answers taken back had changed notebooks: their changes stay until you click"
     ' "Undo notebook changes" in the chat panel (in JupyterLab).'
 )
+REWOUND_FILES = (
+    "The answers taken back had changed files: their changes stay until you click"
+    ' "Undo file changes" in the chat panel (in JupyterLab), or POST'
+    " sessions/{sid}/messages/{mid}/files/undo for each of: "
+)
 
 
 def rewind(chat: Chat, count: int) -> list[str]:
     """Take back the last ``count`` exchanges; the ids of the removed messages.
 
-    Says so when the removed answers changed notebooks, and how to undo that.
+    Says so when the removed answers changed notebooks or files, and how to undo that.
     """
-    removed, changed = _rewind_to(chat, _exchange_start(chat, count))
+    removed, changed, files = _rewind_to(chat, _exchange_start(chat, count))
     if changed:
         print(REWOUND_CHANGES)
+    if files:
+        print(REWOUND_FILES + ", ".join(files))
     return removed
 
 
@@ -95,21 +102,23 @@ def rewind_to(chat: Chat, message_id: str) -> list[str]:
     return _rewind_to(chat, message_id)[0]
 
 
-def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str]]:
-    """The removed ids, and those of removed answers whose notebook changes are not undone."""
+def _rewind_to(chat: Chat, message_id: str) -> tuple[list[str], list[str], list[str]]:
+    """The removed ids, and those of removed answers whose notebook or file changes are not
+    undone."""
     future = chat.client.request("DELETE", session_path(chat.session_id, "messages", message_id))
     body = _wait(chat, future)
     removed, changed = list(body["removed"]), list(body.get("notebook_changes") or [])
-    on_rewind(chat, removed, changed)
-    return removed, changed
+    files = list(body.get("file_changes") or [])
+    on_rewind(chat, removed, changed, files)
+    return removed, changed, files
 
 
-def on_rewind(chat: Chat, removed: list[str], changed: list[str]) -> None:
+def on_rewind(chat: Chat, removed: list[str], changed: list[str], files: list[str]) -> None:
     """Show our own rewind in the panel at once (the server's frame follows, as a no-op).
 
-    When removed answers changed notebooks, the panel offers to undo that.
+    When removed answers changed notebooks or files, the panel offers to undo that.
     """
-    chat.apply_frame(rewind_frame(chat.session_id, removed, changed))
+    chat.apply_frame(rewind_frame(chat.session_id, removed, changed, file_changes=files))
 
 
 def edit(chat: Chat, message_id: str, text: str) -> str:
@@ -186,6 +195,7 @@ def run_command(chat: Chat, name: str, arg: str) -> None:
     if name == "search" and not arg:
         raise CommandError("/search needs something to look for: /search WORDS")
     work = {
+        "compact": _compact,
         "rename": _rename,
         "search": _search,
         "star": _star,
@@ -200,6 +210,12 @@ def _existing(chat: Chat) -> dict[str, Any]:
     if info is None:
         raise ValueError("this conversation is not saved yet: send a message first")
     return info
+
+
+def _compact(chat: Chat, _arg: str) -> None:
+    _existing(chat)
+    _wait(chat, chat.client.request("POST", session_path(chat.session_id, "compact"), {}))
+    chat.notify("info", "Conversation compacted")
 
 
 def _rename(chat: Chat, title: str) -> None:

@@ -36,6 +36,13 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         chat.client.reply_permission(
             chat.session_id, str(content.get("permission_id")), str(content.get("reply"))
         ).add_done_callback(functools.partial(report_failure, chat))
+    elif kind == "answer":
+        answers = content.get("answers")
+        chat.client.answer_question(
+            chat.session_id,
+            str(content.get("question_id")),
+            answers if isinstance(answers, list) else None,
+        ).add_done_callback(functools.partial(report_failure, chat))
     elif kind == "remove_context":
         chat.remove_context(str(content.get("id")))
     elif kind == "load_older":
@@ -56,10 +63,27 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
         insert_block(chat, content)
     elif kind == "command":
         run_command(chat, str(content.get("name", "")), str(content.get("arg", "")))
+    elif kind == "attach":
+        attach_items(chat, content.get("context"))
+    elif kind == "opencode_command":
+        command = (str(content.get("name", "")), str(content.get("arguments", "")))
+        send_text(chat, f"/{command[0]} {command[1]}".strip(), command)
     elif kind in ("find_files", "list_variables", "attach_variable"):
         mentions.answer(chat, kind, content)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
+
+
+def attach_items(chat: Chat, items: Any) -> None:
+    """Attach the context items the notebook page sends (an error, a cell, an output)."""
+    fields = ("kind", "label", "text")
+    valid = [
+        {key: item[key] for key in fields}
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and all(isinstance(item.get(k), str) for k in fields)
+    ]
+    if valid:
+        chat.attach_chips(valid)
 
 
 def insert_block(chat: Chat, content: dict[str, Any]) -> None:
@@ -77,16 +101,19 @@ def insert_block(chat: Chat, content: dict[str, Any]) -> None:
     chat.to_panel(comm.insert_cell(code, run, message_id=message_id, block=block))
 
 
-def send_text(chat: Chat, text: str, attachments: Any = None) -> None:
-    """Send what the user typed in the panel as a prompt (the panel ran any slash command)."""
+def send_text(
+    chat: Chat, text: str, command: tuple[str, str] | None = None, attachments: Any = None
+) -> None:
+    """Send what the user typed in the panel as a prompt (the panel ran any slash command of
+    its own; ``command``: an opencode command, name and arguments; ``attachments``: files and
+    images, checked by the server: a bad one comes back as a notice, and nothing is sent)."""
     if not text.strip():
         return
     if chat.answering:
         chat.notify("error", "Still answering: stop the current reply first.")
         return
-    # Checked by the server: a bad one comes back as a notice, and nothing is sent.
     items = [a for a in attachments if isinstance(a, dict)] if isinstance(attachments, list) else []
-    chat.post(text, items).add_done_callback(functools.partial(report_failure, chat))
+    chat.post(text, command, items).add_done_callback(functools.partial(report_failure, chat))
 
 
 def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:

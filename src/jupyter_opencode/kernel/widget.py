@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import anywidget
 import traitlets
@@ -55,6 +56,19 @@ def _asset(name: str, fallback: str) -> Path | str:
     return path if path.is_file() else fallback
 
 
+def waiting_question(
+    messages: list[dict[str, Any]], question_id: str | None = None
+) -> dict[str, Any]:
+    """The question part the agent waits on (the last one, or the one with this id)."""
+    for message in reversed(messages):
+        for part in reversed(message.get("parts") or []):
+            if part.get("kind") != "question" or "answers" in part or part.get("rejected"):
+                continue
+            if question_id is None or part.get("id") == question_id:
+                return part
+    raise ValueError("no question of the agent is waiting for an answer")
+
+
 def new_session_id() -> str:
     """A fresh client-chosen session id."""
     return uuid.uuid4().hex
@@ -82,6 +96,10 @@ class Chat(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     model = traitlets.Unicode("").tag(sync=True)
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # The agent picked in the panel ("": the session's own); opencode's agents and commands.
+    agent = traitlets.Unicode("").tag(sync=True)
+    agents = traitlets.List(traitlets.Dict()).tag(sync=True)
+    opencode_commands = traitlets.List(traitlets.Dict()).tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     connection = traitlets.Unicode("connecting").tag(sync=True)
     connection_error = traitlets.Unicode("").tag(sync=True)
@@ -185,6 +203,16 @@ class Chat(anywidget.AnyWidget):
         finally:
             self._forget(waiter)
 
+    def answer(
+        self, *answers: str | list[str], question_id: str | None = None, dismiss: bool = False
+    ) -> None:
+        """Answer the agent's waiting question: per question, a label or a list of labels (or
+        text of your own); ``dismiss=True`` declines to answer."""
+        question = waiting_question(self.messages, question_id)
+        chosen = None if dismiss else [[a] if isinstance(a, str) else list(a) for a in answers]
+        future = self._client.answer_question(self.session_id, question["id"], chosen)
+        future.result(self._client.request_timeout)
+
     def stop(self) -> None:
         """Abort the reply streaming in this session."""
         self._client.abort(self.session_id).result(self._client.request_timeout)
@@ -249,6 +277,15 @@ class Chat(anywidget.AnyWidget):
             self._set(context=[*self._trait("context"), chip])
         return chip
 
+    def attach_chips(self, items: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """Attach items ({kind, label, text}) to the next message, in place of the auto chip."""
+        chips = [new_attachment(i["kind"], i["label"], i["text"]) for i in items]
+        with self._lock:
+            kept = [c for c in self._trait("context") if c.get("id") != self._auto_chip]
+            self._auto_chip = None
+            self._set(context=[*kept, *chips])
+        return chips
+
     def insert_cell(self, code: str, run: bool = False) -> None:
         """Insert `code` as a code cell below this chat's cell (JupyterLab), running it if asked."""
         self.to_panel(comm.insert_cell(code, run))
@@ -292,7 +329,9 @@ class Chat(anywidget.AnyWidget):
             raise RuntimeError("This chat is still answering: wait for it or call chat.stop().")
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
-        message_id = self.post(text, attachments).result(self._client.request_timeout + 5)
+        message_id = self.post(text, attachments=attachments).result(
+            self._client.request_timeout + 5
+        )
         waiter = ReplyWaiter(message_id)
         with self._lock:
             message = self._conversation.get(message_id)
@@ -352,6 +391,7 @@ class Chat(anywidget.AnyWidget):
         self._send_reset()
         self._refresh_sessions()
         self._refresh_models()
+        self._refresh_toolset()
 
     def load_older(self, before: str) -> None:
         """Send the panel the page of messages before message `before`."""
@@ -380,9 +420,13 @@ class Chat(anywidget.AnyWidget):
             self._template = name
 
     def post(
-        self, text: str, attachments: list[dict[str, Any]] | None = None
+        self,
+        text: str,
+        command: tuple[str, str] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> concurrent.futures.Future[str]:
-        """Send a user message with the pending context; the future holds the reply's id."""
+        """Send a user message with the pending context and ``attachments`` (or run an opencode
+        ``command``: name, arguments); the future holds the reply's id."""
         with self._lock:
             chips = list(self._trait("context"))
             self._auto_chip = None
@@ -407,6 +451,13 @@ class Chat(anywidget.AnyWidget):
                         self._set(title=answer["session"]["title"])
             result.set_result(answer["assistant_message"]["id"])
 
+        agent = self.agent or None
+        if command is not None:
+            name, arguments = command
+            body = {"command": name, "arguments": arguments, "model": self.model or None}
+            path = f"sessions/{quote(session_id)}/command"
+            self._client.request("POST", path, {**body, "agent": agent}).add_done_callback(posted)
+            return result
         template, self._template = self._template, None
         self._client.post_message(
             session_id,
@@ -416,6 +467,7 @@ class Chat(anywidget.AnyWidget):
             attachments,
             template=template,
             notebook_path=library.notebook_path(),
+            agent=agent,
         ).add_done_callback(posted)
         return result
 
@@ -510,6 +562,17 @@ class Chat(anywidget.AnyWidget):
 
         self._client.list_sessions().add_done_callback(listed)
 
+    def _refresh_toolset(self) -> None:
+        def listed(name: str, future: concurrent.futures.Future[Any]) -> None:
+            answer = _answer(future, f"list opencode's {name}")
+            if answer is not None:
+                with self._lock:
+                    trait = "agents" if name == "agents" else "opencode_commands"
+                    self._set(**{trait: answer[name]})
+
+        for name in ("agents", "commands"):
+            self._client.request("GET", name).add_done_callback(functools.partial(listed, name))
+
     def _refresh_models(self) -> None:
         def listed(future: concurrent.futures.Future[Any]) -> None:
             answer = _answer(future, "list the models")
@@ -541,6 +604,8 @@ class Chat(anywidget.AnyWidget):
             self._catch_up()
         if not self._trait("models"):
             self._refresh_models()
+            self._refresh_toolset()
+        self._refresh_toolset()
 
     def _on_event(self, event: Event) -> None:
         with self._lock:

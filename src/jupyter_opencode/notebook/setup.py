@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,7 @@ from ..worker.environment import (
 )
 from .approvals import CHANGE_TOOLS, Approvals
 from .live import LiveDocuments
-from .mcp_link import INSTRUCTIONS, TOKEN_ENV, URL_ENV
+from .mcp import INSTRUCTIONS
 from .records import NotebookRecords
 from .tools import READ_TOOLS, NotebookTools
 
@@ -49,16 +48,24 @@ def install(app: OpencodeExtension) -> NotebookTools:
 
 
 def with_notebook_tools(app: OpencodeExtension, choice: ProviderChoice) -> ProviderChoice:
-    """The worker's config with the ``jupyter`` MCP server merged over the user's own."""
+    """The worker's config with the ``jupyter`` MCP server merged over the user's own.
+
+    The server is this Jupyter server's ``notebook/mcp`` route, reached over HTTP with the
+    worker's token: the worker connects to it at start, with no process to spawn.
+    """
     user = read_config(choice.config_path)
     instructions = Path(app.worker_home) / "notebook-tools.md"
     private_dir(instructions.parent)
     write_private(instructions, f"# Notebooks\n\n{INSTRUCTIONS}\n".encode())
-    url = app.server.connection_url.rstrip("/") + "/"
+    server = {
+        "type": "remote",
+        "url": app.server.connection_url.rstrip("/") + "/opencode/notebook/mcp",
+        "headers": {"Authorization": f"token {app.settings['jupyter_opencode_worker_token']}"},
+        "oauth": False,
+    }
     overlay = notebook_tools_overlay(
         user,
-        [sys.executable, "-m", "jupyter_opencode.cli", "mcp"],
-        {URL_ENV: url, TOKEN_ENV: app.settings["jupyter_opencode_worker_token"]},
+        server,
         CHANGE_TOOLS,
         READ_TOOLS,
     )

@@ -49,10 +49,13 @@ class ToolResult:
     text: str
     images: list[Image] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        """The JSON the tool route answers."""
-        images = [{"mime": mime, "data": data} for mime, data in self.images[:MAX_IMAGES]]
-        return {"text": self.text, "images": images}
+    def content(self) -> list[dict[str, Any]]:
+        """The result as MCP content: the text, then the images."""
+        images = [
+            {"type": "image", "data": data, "mimeType": mime}
+            for mime, data in self.images[:MAX_IMAGES]
+        ]
+        return [{"type": "text", "text": self.text}, *images]
 
 
 def check_path(path: Any) -> str:

@@ -22,6 +22,7 @@ from ..notebook import setup as notebook_setup
 from ..worker.environment import ProviderChoice, user_provider, write_config
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .activity import ActivityReporter
+from .filechanges import FileChangeTracker
 from .files import FileFinder
 from .handlers import ROUTES
 from .library import LibraryService
@@ -29,6 +30,7 @@ from .policy import OpencodePolicy
 from .service import ChatService
 from .storage import UNSAFE_FILESYSTEMS, default_local_dir, place_databases
 from .store import SessionStore
+from .store.files import FileChangeRecords
 
 
 class OpencodeExtension(ExtensionApp):
@@ -160,6 +162,10 @@ class OpencodeExtension(ExtensionApp):
         self.service.on_activity = self.activity.mark
         self.service.check_model = self.policy.check_model
         self.notebook_tools = notebook_setup.install(self)
+        self.file_changes = FileChangeTracker(
+            self.service, FileChangeRecords(self.store), Path(self.server.root_dir)
+        )
+        self.service.files = self.file_changes
         self._opened: asyncio.Future[None] | None = None
         self._demo_server: HTTPServer | None = None
         self.settings.update(
@@ -226,6 +232,7 @@ class OpencodeExtension(ExtensionApp):
     async def _provider(self) -> ProviderChoice:
         choice = notebook_setup.with_notebook_tools(self, await self._config_choice())
         choice = self.policy.apply(choice)
+        choice = self.file_changes.tracked(choice)
         if self.opencode_db:
             choice = dataclasses.replace(choice, environment={"OPENCODE_DB": self.opencode_db})
         return choice

@@ -28,6 +28,14 @@ class UnknownTemplate(TemplateError):
     """There is no template with this name."""
 
 
+class UnknownAgent(ValueError):
+    """opencode has no agent with this name."""
+
+
+class UnknownCommand(LookupError):
+    """opencode has no command with this name."""
+
+
 def _text_of(message: dict[str, Any]) -> str:
     parts = message.get("parts") or []
     return "\n".join(str(p.get("text") or "") for p in parts if p.get("type") == "text")
@@ -67,12 +75,19 @@ class LibraryService:
         context: list[dict[str, Any]],
         notebook_path: str | None = None,
         template: str | None = None,
+        agent: str | None = None,
+        command: tuple[str, str] | None = None,
         *,
         attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Send a prompt; a template (first message only) sets model, agent and instructions."""
+        """Send a prompt; a template (first message only) sets model, agent and instructions.
+
+        An ``agent`` named here answers this prompt and the session's next ones.
+        """
         session = await self.chat.store.get_session(sid)
         system = None
+        if agent is not None:
+            await self._check_agent(agent)
         if template is not None:
             if session is not None and session["message_count"] > 0:
                 raise TemplateError("a template applies only to the first message of a session")
@@ -80,22 +95,58 @@ class LibraryService:
             if chosen is None:
                 raise UnknownTemplate(f"no template named {template!r}")
             model = model or chosen["model"]
-            agent, system = chosen["agent"], chosen["instructions"]
-        else:
-            agent = None  # the chat service keeps the agent a template chose
+            agent, system = agent or chosen["agent"], chosen["instructions"]
+        # Without one, the chat service uses the agent last chosen (or a template's).
         result = await self.chat.prompt(
-            sid,
-            text,
-            model,
-            context,
-            notebook_path=notebook_path,
-            agent=agent,
-            system=system,
-            attachments=attachments,
-        )
+            sid, text, model, context, notebook_path=notebook_path, agent=agent, system=system,
+            command=command, attachments=attachments,
+        )  # fmt: skip
         if template is not None:
             await self.library.set_settings(sid, {"template": template, "agent": agent})
+        elif agent is not None:
+            await self.library.set_settings(sid, {"agent": agent})
         return result
+
+    # opencode's agents and commands
+
+    async def agents(self) -> list[dict[str, str]]:
+        """opencode's agents a user may pick (primary) or mention (subagent), not hidden ones."""
+        client = await self.chat.supervisor.ready()
+        return [
+            {
+                "name": str(a.get("name")),
+                "description": str(a.get("description") or ""),
+                "mode": str(a.get("mode") or "all"),
+            }
+            for a in await client.agents()
+            if a.get("name") and not a.get("hidden")
+        ]
+
+    async def commands(self) -> list[dict[str, str]]:
+        """opencode's commands: name, description and source (command, mcp or skill)."""
+        client = await self.chat.supervisor.ready()
+        return [
+            {
+                "name": str(c.get("name")),
+                "description": str(c.get("description") or ""),
+                "source": str(c.get("source") or "command"),
+            }
+            for c in await client.commands()
+            if c.get("name")
+        ]
+
+    async def _check_agent(self, name: str) -> None:
+        if name not in {a["name"] for a in await self.agents()}:
+            raise UnknownAgent(f"opencode has no agent {name!r} (GET agents lists them)")
+
+    async def run_command(
+        self, sid: str, name: str, arguments: str, model: str | None, agent: str | None
+    ) -> dict[str, Any]:
+        """Run an opencode command in a session, as a prompt ``/name arguments``."""
+        if name not in {c["name"] for c in await self.commands()}:
+            raise UnknownCommand(f"opencode has no command {name!r} (GET commands lists them)")
+        text = f"/{name} {arguments}".strip()
+        return await self.prompt(sid, text, model, [], agent=agent, command=(name, arguments))
 
     # branches
 
@@ -185,10 +236,11 @@ class LibraryService:
 
     # rewind
 
-    async def rewind(self, sid: str, mid: str) -> tuple[list[str], list[str]]:
+    async def rewind(self, sid: str, mid: str) -> tuple[list[str], list[str], list[str]]:
         """Remove a message and everything after it, here and in opencode.
 
-        Returns the removed ids and those of the removed answers with notebook changes to undo.
+        Returns the removed ids and those of the removed answers with notebook changes, then with
+        file changes, to undo.
         """
         with self._exclusive(sid):
             session = await self.chat.store.get_session(sid)
@@ -202,6 +254,6 @@ class LibraryService:
                     cut = await self._opencode_cut(client, session, position - 1)
                     if cut is not None:
                         await client.revert(ocid, cut)
-            seq, frame, removed, changed = await self.library.truncate(sid, position)
+            seq, frame, removed, changed, files = await self.library.truncate(sid, position)
         self.chat.deliver(sid, seq, frame)
-        return removed, changed
+        return removed, changed, files

@@ -1,17 +1,19 @@
 """The frames of the ``opencode/stream`` WebSocket, written down once (JS twin: js/src/protocol.js;
 README "Protocols"). Frames are built only by the functions here.
 
-Every ``chunk``, ``message`` and ``rewind`` frame read from the stream carries the session's next
-``seq``; a client that resubscribes with ``after_seq`` set to the last seq it saw gets exactly the
-frames after it.
+Every ``chunk``, ``message``, ``question`` and ``rewind`` frame read from the stream carries the
+session's next ``seq``; a client that resubscribes with ``after_seq`` set to the last seq it saw
+gets exactly the frames after it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-ChunkKind = Literal["text", "reasoning", "tool", "permission", "status"]
-Status = Literal["starting", "thinking", "tool", "permission", "retrying", "idle", "error"]
+ChunkKind = Literal["text", "reasoning", "tool", "permission", "status", "todo", "usage"]
+Status = Literal[
+    "starting", "thinking", "tool", "permission", "question", "retrying", "idle", "error"
+]
 
 
 class SubscribeFrame(TypedDict):
@@ -39,6 +41,7 @@ class PromptFrame(_PromptFields, total=False):
     """Client -> server: ask in this session (same fields as ``POST sessions/{sid}/messages``)."""
 
     model: str | None
+    agent: str | None
     context: list[dict[str, Any]]
 
 
@@ -94,7 +97,9 @@ class ChunkFrame(_ChunkFields, total=False):
 
     text / reasoning: ``delta``; tool: ``tool`` {call_id, name, status, title?, input?,
     output?, error?}; permission: ``permission`` {id, permission, patterns, metadata};
-    status: ``status`` plus ``message`` / ``attempt``.
+    status: ``status`` plus ``message`` / ``attempt``; todo: ``todos`` [{content, status,
+    priority}], the agent's whole plan as it now stands; usage: ``usage`` {tokens, limit, cost},
+    the context window as of the latest step (limit 0: the model's is unknown).
     """
 
     seq: int
@@ -104,6 +109,26 @@ class ChunkFrame(_ChunkFields, total=False):
     status: Status
     message: str | None
     attempt: int
+    todos: list[dict[str, str]]
+    usage: dict[str, Any]
+
+
+class _QuestionFields(TypedDict):
+    type: Literal["question"]
+    session_id: str
+    message_id: str
+    question_id: str
+    questions: list[dict[str, Any]]
+
+
+class QuestionFrame(_QuestionFields, total=False):
+    """Server -> client: the agent asks the user (``questions``: {question, header, options:
+    [{label, description}], multiple, custom}); sent again with ``answers`` (a list of labels
+    per question) or ``rejected`` once settled."""
+
+    seq: int
+    answers: list[list[str]]
+    rejected: bool
 
 
 class _RewindFields(TypedDict):
@@ -114,15 +139,25 @@ class _RewindFields(TypedDict):
 
 
 class RewindFrame(_RewindFields, total=False):
-    """Server -> client: messages taken back (and the removed answers that changed notebooks)."""
+    """Server -> client: messages taken back (and the removed answers that changed notebooks or
+    files, whose changes can still be undone)."""
 
     seq: int
+    file_changes: list[str]
 
 
 ClientFrame = SubscribeFrame | UnsubscribeFrame | PromptFrame
-ServerFrame = ConnectedFrame | ErrorFrame | AcceptedFrame | MessageFrame | ChunkFrame | RewindFrame
+ServerFrame = (
+    ConnectedFrame
+    | ErrorFrame
+    | AcceptedFrame
+    | MessageFrame
+    | ChunkFrame
+    | QuestionFrame
+    | RewindFrame
+)
 
-SERVER_FRAME_TYPES = ("connected", "error", "accepted", "message", "chunk", "rewind")
+SERVER_FRAME_TYPES = ("connected", "error", "accepted", "message", "chunk", "question", "rewind")
 CLIENT_FRAME_TYPES = ("subscribe", "unsubscribe", "prompt")
 
 
@@ -145,7 +180,11 @@ def accepted_frame(
 
 
 def rewind_frame(
-    session_id: str, removed: list[str], notebook_changes: list[str], seq: int | None = None
+    session_id: str,
+    removed: list[str],
+    notebook_changes: list[str],
+    seq: int | None = None,
+    file_changes: list[str] | None = None,
 ) -> RewindFrame:
     """A rewind (with its seq once stored)."""
     frame: RewindFrame = {
@@ -156,6 +195,8 @@ def rewind_frame(
     }
     if seq is not None:
         frame["seq"] = seq
+    if file_changes:
+        frame["file_changes"] = file_changes
     return frame
 
 
@@ -178,6 +219,22 @@ def chunk_frame(session_id: str, message_id: str, chunk: dict[str, Any]) -> Chun
         **chunk,
     }
     return frame  # type: ignore[return-value]
+
+
+def question_frame(session_id: str, message_id: str, part: dict[str, Any]) -> QuestionFrame:
+    """A question of the agent (a question part of the answer), asked or settled."""
+    frame: QuestionFrame = {
+        "type": "question",
+        "session_id": session_id,
+        "message_id": message_id,
+        "question_id": part["id"],
+        "questions": part["questions"],
+    }
+    if "answers" in part:
+        frame["answers"] = part["answers"]
+    if part.get("rejected"):
+        frame["rejected"] = True
+    return frame
 
 
 def message_frame(session_id: str, message: dict[str, Any]) -> MessageFrame:

@@ -19,8 +19,18 @@ from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .attachments import opencode_parts
 from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
-from .protocol import ChunkFrame, MessageFrame, chunk_frame, message_frame
+from .mentions import subagent_mentions
+from .protocol import (
+    ChunkFrame,
+    MessageFrame,
+    QuestionFrame,
+    chunk_frame,
+    message_frame,
+    question_frame,
+)
+from .questions import AnsweredQuestions, QuestionAnswered, UnknownQuestion, check_answers, settled
 from .store import SessionStore
+from .store.context import save_context
 from .turn import Chunk, Turn
 from .writer import ChunkWriter
 
@@ -47,6 +57,13 @@ class PermissionHook(Protocol):
 
     async def answer(self, session_id: str, pid: str, reply: str) -> tuple[str, str | None]:
         """The reply (and message for the agent) to give opencode for the user's answer."""
+
+
+class FileChanges(PermissionHook, Protocol):
+    """Keeps the files an answer's edit tools change, to list and undo them."""
+
+    async def settle(self, turn: Turn) -> list[dict[str, Any]]:
+        """The parts listing the changes of an answer that ends."""
 
 
 class SessionBusy(Exception):
@@ -125,6 +142,10 @@ class ChatService:
         self._seq_floor: dict[str, int] = {}
         self._tasks = BackgroundTasks(log)
         self.permissions: PermissionHook | None = None
+        # Sees opencode's own file edits (their permission prompts) and lists them with answers.
+        self.files: FileChanges | None = None
+        self._limits: dict[str, int] | None = None  # each model's context window, per worker
+        self.answered = AnsweredQuestions()
         # Told when an answer starts or ends (the server's activity, for idle cullers).
         self.on_activity: Callable[[], None] = lambda: None
         # Raises when the administrator's policy does not allow a model.
@@ -155,18 +176,18 @@ class ChatService:
                 if not subs:
                     del self._subscribers[session_id]
 
-    def _publish(self, turn: Turn, frame: ChunkFrame | MessageFrame) -> None:
+    def _publish(self, turn: Turn, frame: ChunkFrame | MessageFrame | QuestionFrame) -> None:
         self._deliver(turn, *self._record(turn, frame))
 
     def _record(
-        self, turn: Turn, frame: ChunkFrame | MessageFrame
+        self, turn: Turn, frame: ChunkFrame | MessageFrame | QuestionFrame
     ) -> tuple[int, str, Delta | None]:
         """Number a frame and queue it for the database."""
         seq = turn.take_seq()
         frame["seq"] = seq
         encoded = json.dumps(frame)
         delta = None
-        kind = "message"
+        kind: str = frame["type"]
         if frame["type"] == "chunk":
             kind = frame["kind"]
             if "delta" in frame:
@@ -193,7 +214,11 @@ class ChatService:
 
     def _emit(self, turn: Turn, chunks: list[Chunk]) -> None:
         for chunk in chunks:
-            self._publish(turn, chunk_frame(turn.session_id, turn.message_id, chunk))
+            sid, mid = turn.session_id, turn.message_id
+            if chunk["kind"] == "question":
+                self._publish(turn, question_frame(sid, mid, chunk["question"]))
+            else:
+                self._publish(turn, chunk_frame(sid, mid, chunk))
 
     def _emit_message(self, turn: Turn, message: dict[str, Any]) -> None:
         self._publish(turn, self._message_frame(turn, message))
@@ -213,9 +238,13 @@ class ChatService:
         notebook_path: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        command: tuple[str, str] | None = None,
         attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Save the prompt and a pending answer, start answering in the background."""
+        """Save the prompt and a pending answer, start answering in the background.
+
+        ``command`` (name, arguments): run that opencode command instead of sending the text.
+        """
         if sid in self.turns or sid in self.reserved:
             raise SessionBusy(sid)
         self.check_model(model)
@@ -269,7 +298,12 @@ class ChatService:
             self._emit(turn, turn.status_chunk("starting", message="Starting the opencode worker"))
         prompt = history + _context_prompt(text, context)
         system = "\n\n".join(filter(None, [system, _notebook_binding(session)])) or None
-        self._tasks.spawn(self._answer(turn, session, prompt, agent, system, attachments or []))
+        mentioned = text if "@" in text else ""
+        self._tasks.spawn(
+            self._answer(
+                turn, session, prompt, agent, system, command, mentioned, attachments or []
+            )
+        )
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
         self.on_activity()
@@ -282,10 +316,13 @@ class ChatService:
         prompt: str,
         agent: str | None = None,
         system: str | None = None,
+        command: tuple[str, str] | None = None,
+        mentioned: str = "",
         attachments: Sequence[dict[str, Any]] = (),
     ) -> None:
         try:
             client = await self.supervisor.ready()
+            turn.limits = await self.context_limits(client)
             # The session is made while the event stream opens: a first prompt waits for neither.
             opening = asyncio.wait_for(self.hub.connected.wait(), 30.0)
             ocid, _ = await asyncio.gather(self._opencode_session(client, session), opening)
@@ -298,8 +335,14 @@ class ChatService:
                 return
             self._emit(turn, turn.status_chunk("thinking"))
             turn.prompting()
-            files = await asyncio.to_thread(opencode_parts, attachments, str(self.supervisor.cwd))
-            await client.prompt(ocid, prompt, turn.model, agent, system, files)
+            if command is not None:
+                # opencode answers a command's request only once its answer has ended.
+                self._tasks.spawn(self._run_command(turn, client, ocid, command, agent))
+            else:
+                subagents = subagent_mentions(mentioned, await client.agents()) if mentioned else []
+                root = str(self.supervisor.cwd)
+                files = await asyncio.to_thread(opencode_parts, attachments, root)
+                await client.prompt(ocid, prompt, turn.model, agent, system, subagents, files)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))
         except asyncio.TimeoutError:
@@ -307,6 +350,30 @@ class ChatService:
         except Exception as e:
             log.error("answering in session %s failed", turn.session_id, exc_info=True)
             await self.finish(turn, "error", f"internal error: {e}")
+
+    async def context_limits(self, client: OpencodeClient) -> dict[str, int]:
+        """Each model's context window in tokens (as opencode's providers say), read once."""
+        if self._limits is None:
+            known = await client.providers()
+            self._limits = {
+                f"{p['id']}/{mid}": int((m.get("limit") or {}).get("context") or 0)
+                for p in known.get("providers") or []
+                for mid, m in (p.get("models") or {}).items()
+            }
+        return self._limits
+
+    async def _run_command(
+        self,
+        turn: Turn,
+        client: OpencodeClient,
+        ocid: str,
+        command: tuple[str, str],
+        agent: str | None,
+    ) -> None:
+        try:
+            await client.command(ocid, *command, model=turn.model, agent=agent)
+        except OpencodeError as e:
+            await self.finish(turn, "error", str(e))
 
     async def _opencode_session(self, client: OpencodeClient, session: dict[str, Any]) -> str:
         ocid = session.get("opencode_session_id")
@@ -348,6 +415,8 @@ class ChatService:
         self, turn: Turn, status: str, error: str | None
     ) -> tuple[int, str, Delta | None]:
         message = turn.final_message(status, error)
+        if self.files is not None:
+            message["parts"] += await self.files.settle(turn)
         self._emit(turn, turn.status_chunk("error" if status == "error" else "idle"))
         stored = await self.store.get_message(turn.message_id)
         full = {**(stored or {}), **message, "model": turn.model}
@@ -355,6 +424,10 @@ class ChatService:
         recorded = self._record(turn, self._message_frame(turn, full))
         await self.writer.flush()
         await self.store.finish_message(message)
+        if turn.context_tokens:
+            await save_context(
+                self.store, turn.session_id, turn.context_tokens, turn.usage()["limit"]
+            )
         return recorded
 
     async def _save_failed(self, turn: Turn, reason: str) -> tuple[int, str, Delta | None]:
@@ -399,10 +472,43 @@ class ChatService:
         if turn is None or permission_id not in turn.permissions or client is None:
             raise UnknownPermission(permission_id)
         message = None
-        if self.permissions is not None:
-            reply, message = await self.permissions.answer(sid, permission_id, reply)
+        for hook in self._hooks():
+            reply, said = await hook.answer(sid, permission_id, reply)
+            message = message or said
         await client.reply_permission(permission_id, reply, message)
         turn.permissions.discard(permission_id)
+
+    def with_live_parts(self, sid: str, messages: list[dict[str, Any]]) -> None:
+        """Give the answer in progress in a page its tools and questions seen so far (stored
+        only when it ends), so a client that opens it now can answer a waiting question."""
+        turn = self.turns.get(sid)
+        if turn is None:
+            return
+        live = [p for p in turn.parts() if p["kind"] in ("tool", "question")]
+        for message in messages:
+            if message["id"] == turn.message_id and not message.get("parts"):
+                message["parts"] = live
+
+    async def answer_question(
+        self, sid: str, question_id: str, answers: list[list[str]] | None
+    ) -> None:
+        """Answer a question of the answer in progress (None: dismiss it)."""
+        turn = self.turns.get(sid)
+        client = self.supervisor.client
+        part = turn.questions.get(question_id) if turn is not None else None
+        if question_id in self.answered or (part is not None and settled(part)):
+            raise QuestionAnswered(question_id)
+        if turn is None or part is None or client is None:
+            raise UnknownQuestion(question_id)
+        if answers is not None:
+            answers = check_answers(part, answers)
+        self.answered.add(question_id)
+        try:
+            await client.answer_question(question_id, answers)
+        except OpencodeError:
+            self.answered.discard(question_id)
+            raise
+        self._emit(turn, turn.question_settled(question_id, answers))
 
     # opencode events
 
@@ -417,8 +523,9 @@ class ChatService:
         turn = self._by_opencode.get(ocid) if isinstance(ocid, str) else None
         if turn is None or turn.finished or turn.abandoned:
             return
-        if self.permissions is not None and self.permissions.claims(event):
-            self._tasks.spawn(self._ask_permission(self.permissions, turn, event))
+        hook = next((h for h in self._hooks() if h.claims(event)), None)
+        if hook is not None:
+            self._tasks.spawn(self._ask_permission(hook, turn, event))
             return
         try:
             chunks, ended = turn.handle(event)
@@ -431,6 +538,9 @@ class ChatService:
             return
         if ended:
             self._tasks.spawn(self.finish(turn, turn.final_status()))
+
+    def _hooks(self) -> list[PermissionHook]:
+        return [h for h in (self.permissions, self.files) if h is not None]
 
     async def _end_broken(self, turn: Turn, reason: str) -> None:
         """End an answer we can no longer follow, once opencode has stopped working on it.
@@ -453,8 +563,8 @@ class ChatService:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for turn in list(self.turns.values()):
-                # Waiting for the user's permission is not opencode being silent.
-                if turn.permissions or now - turn.heard_at < self.turn_timeout:
+                # Waiting for the user's permission or answer is not opencode being silent.
+                if turn.waiting or now - turn.heard_at < self.turn_timeout:
                     continue
                 reason = f"no word from opencode for {self.turn_timeout:.0f} s"
                 await self._end_broken(turn, reason)
@@ -486,7 +596,16 @@ class ChatService:
 
     def on_worker_ready(self, client: OpencodeClient) -> None:
         """Listen to the new worker's events."""
+        self._limits = None
         self.hub.connect(client)
+
+    async def announce(self, message: dict[str, Any]) -> None:
+        """Send a stored message made outside an answer (a compaction) to every view, in order."""
+        sid = message["session_id"]
+        seq = max(await self.store.max_seq(sid), self._seq_floor.pop(sid, 0))
+        carrier = Turn(session_id=sid, message_id=message["id"], model=None, next_seq=seq)
+        self._emit_message(carrier, message)
+        await self.writer.flush()
 
     def on_worker_lost(self, reason: str) -> None:
         """The worker died: every answer in progress ends interrupted, keeping its text."""

@@ -6,9 +6,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .questions import WAITING, question_part, settled
+
 Chunk = dict[str, Any]
 
 _TOOL_FIELDS = ("title", "input", "output", "error")
+_TODO_FIELDS = ("content", "status", "priority")
+
+
+def plan_items(todos: object) -> list[dict[str, str]]:
+    """opencode's todo list as we keep it: each item's content, status and priority."""
+    items = todos if isinstance(todos, list) else []
+    return [
+        {key: str(item.get(key) or "") for key in _TODO_FIELDS}
+        for item in items
+        if isinstance(item, dict)
+    ]
 
 
 @dataclass
@@ -36,6 +49,13 @@ class Turn:
     reasoning: dict[str, str] = field(default_factory=dict)
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     permissions: set[str] = field(default_factory=set)
+    # The agent's plan (its todo list) as last written during this answer.
+    todos: list[dict[str, str]] | None = None
+    # The tokens of the context window as of the latest step, and the model's limits (model ->
+    # context tokens; 0: unknown), filled in by the service.
+    context_tokens: int = 0
+    limits: dict[str, int] = field(default_factory=dict)
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
     _user_ids: set[str] = field(default_factory=set)
     _assistant_ids: set[str] = field(default_factory=set)
     _part_kinds: dict[str, str] = field(default_factory=dict)
@@ -65,7 +85,15 @@ class Turn:
     def parts(self) -> list[dict[str, Any]]:
         """Reasoning and tool parts, as stored with the final message."""
         reasoning = [{"kind": "reasoning", "text": t} for t in self.reasoning.values() if t]
-        return [*reasoning, *({"kind": "tool", **tool} for tool in self.tools.values())]
+        plan = [] if self.todos is None else [{"kind": "todo", "todos": self.todos}]
+        usage = [{"kind": "usage", **self.usage()}] if self.context_tokens else []
+        tools = [{"kind": "tool", **tool} for tool in self.tools.values()]
+        return [*plan, *reasoning, *tools, *self.questions.values(), *usage]
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the answer waits for the user (a permission or a question), not opencode."""
+        return bool(self.permissions) or any(not settled(q) for q in self.questions.values())
 
     def status_chunk(self, status: str, **extra: Any) -> list[Chunk]:
         """A status chunk, unless it repeats the last one."""
@@ -96,6 +124,13 @@ class Turn:
         if kind == "permission.replied":
             self.permissions.discard(str(props.get("requestID") or props.get("permissionID")))
             return self.status_chunk("thinking"), False
+        if kind == "todo.updated":
+            self.todos = plan_items(props.get("todos"))
+            return [{"kind": "todo", "todos": self.todos}], False
+        if kind == "question.asked":
+            return self._question_asked(props), False
+        if kind in ("question.replied", "question.rejected"):
+            return self.question_settled(str(props.get("requestID")), props.get("answers")), False
         if kind == "session.idle":
             return [], True
         return [], False
@@ -111,6 +146,8 @@ class Turn:
             self._user_ids.add(str(info.get("id")))
         if info.get("role") != "assistant" or info.get("parentID") not in self._user_ids:
             return []
+        if info.get("summary"):
+            return []  # opencode compacting on its own mid-answer: its summary is not the answer
         self._assistant_ids.add(str(info.get("id")))
         if info.get("providerID") and info.get("modelID"):
             self.model = f"{info['providerID']}/{info['modelID']}"
@@ -123,7 +160,26 @@ class Turn:
             self._usage[str(info.get("id"))] = (usage, float(info.get("cost") or 0))
             self.tokens = sum(t for t, _ in self._usage.values())
             self.cost = sum(c for _, c in self._usage.values())
+            return self._context(tokens)
         return []
+
+    def _context(self, tokens: dict[str, Any]) -> list[Chunk]:
+        """A usage chunk when the context window of the latest step changed."""
+        cache = tokens.get("cache") or {}
+        size = sum(
+            int(n or 0)
+            for n in (tokens.get("input"), tokens.get("output"), tokens.get("reasoning"),
+                      cache.get("read"), cache.get("write"))
+        )  # fmt: skip
+        if not size or size == self.context_tokens:
+            return []
+        self.context_tokens = size
+        return [{"kind": "usage", "usage": self.usage()}]
+
+    def usage(self) -> dict[str, Any]:
+        """The context window as clients show it: tokens, the model's limit, the answer's cost."""
+        limit = self.limits.get(self.model or "", 0)
+        return {"tokens": self.context_tokens, "limit": limit, "cost": self.cost}
 
     def _record_error(self, error: dict[str, Any]) -> None:
         name = str(error.get("name") or "Error")
@@ -174,6 +230,8 @@ class Turn:
         return [*chunks, {"kind": kind, "delta": delta}]
 
     def _tool(self, part: dict[str, Any]) -> list[Chunk]:
+        if part.get("tool") == "question":
+            return []  # shown as the question itself
         state = part.get("state") or {}
         tool = {
             "call_id": str(part.get("callID") or part.get("id")),
@@ -214,6 +272,25 @@ class Turn:
             {"kind": "permission", "permission": permission},
             *self.status_chunk("permission", message="Waiting for your permission"),
         ]
+
+    def _question_asked(self, props: dict[str, Any]) -> list[Chunk]:
+        part = question_part(props)
+        self.questions[part["id"]] = part
+        return [
+            {"kind": "question", "question": part},
+            *self.status_chunk("question", message=WAITING),
+        ]
+
+    def question_settled(self, question_id: str, answers: Any) -> list[Chunk]:
+        """A question answered (``answers``: a list per question) or dismissed (None)."""
+        part = self.questions.get(question_id)
+        if part is None or settled(part):
+            return []
+        if isinstance(answers, list):
+            part["answers"] = [[str(a) for a in chosen] for chosen in answers]
+        else:
+            part["rejected"] = True
+        return [{"kind": "question", "question": part}, *self.status_chunk("thinking")]
 
     def final_status(self) -> str:
         """The status the message ends with when opencode says the answer is over."""

@@ -90,6 +90,7 @@ class JupyterProcess:
         tmp: Path,
         *,
         lab: bool = False,
+        notebook: bool = False,
         opencode_config: Path | None = None,
         worker_home: Path | None = None,
         extension: bool = True,
@@ -100,7 +101,9 @@ class JupyterProcess:
         self.tmp = tmp
         # Another environment's Python (an installed wheel) runs without this checkout's source.
         self.python = python
-        self.lab = lab
+        # Jupyter Notebook 7 is a JupyterLab application with its own shell and URLs.
+        self.lab = lab or notebook
+        self.notebook = notebook
         self.opencode_config = opencode_config
         self.worker_home = worker_home
         self.extension = extension
@@ -123,18 +126,27 @@ class JupyterProcess:
 
     def notebook_url(self, name: str) -> str:
         """URL opening ``name`` (relative to the root) in JupyterLab, in a fresh workspace."""
+        if self.notebook:
+            return f"{self.url}notebooks/{name}?token={self.token}"
         return f"{self.url}lab/tree/{name}?token={self.token}&reset"
+
+    @property
+    def app(self) -> str:
+        """The module the server runs as."""
+        return "notebook" if self.notebook else "jupyterlab" if self.lab else "jupyter_server"
 
     def command(self) -> list[str]:
         """The command line of the server."""
         command = [
             str(self.python or sys.executable), "-m",
-            "jupyterlab" if self.lab else "jupyter_server", "--no-browser",
+            self.app, "--no-browser",
             "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}", "--ServerApp.allow_root=True",
             f"--ServerApp.jpserver_extensions={{'jupyter_opencode': {self.extension}}}",
         ]  # fmt: skip
-        if self.lab:
+        if self.notebook:
+            command += [arg.replace("LabApp", "JupyterNotebookApp") for arg in _LAB_ARGS]
+        elif self.lab:
             command += _LAB_ARGS
         if self.extension:
             command.append(f"--OpencodeExtension.db_path={self.tmp / 'sessions.db'}")

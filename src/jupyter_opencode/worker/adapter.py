@@ -99,24 +99,43 @@ class OpencodeClient:
         result = await self._request("GET", "/config", timeout=timeout)
         return result if isinstance(result, dict) else {}
 
-    async def warm(self) -> None:
+    async def warm(self, first_message: bool = True) -> dict[str, str]:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
-        config, providers and agents, its MCP servers (``/command`` lists their prompts; they
-        start at once, beside the rest), then its file access and the tools the default model
-        is offered."""
-        config, *_ = await asyncio.gather(
+        config, providers and agents, its MCP servers (they connect at once, beside the rest),
+        then its file access, the tools the default model is offered and (``first_message``) a
+        first message. Answers how each MCP server's connection went: ``connected``, else what
+        went wrong."""
+        config, *_, servers = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
             self._request("GET", "/agent", timeout=60.0),
             self._request("GET", "/command", timeout=60.0),
+            self._request("GET", "/mcp", timeout=60.0),
         )
         later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0)]
+        if first_message:
+            later.append(self._rehearse())
         model = config.get("model")
         if isinstance(model, str) and "/" in model:
             provider, model_id = model.split("/", 1)
             query = {"provider": provider, "model": model_id}
             later.append(self._request("GET", "/experimental/tool", query=query, timeout=60.0))
         await asyncio.gather(*later)
+        return {
+            str(name): str(state.get("error") or state.get("status"))
+            for name, state in (servers if isinstance(servers, dict) else {}).items()
+            if isinstance(state, dict)
+        }
+
+    async def _rehearse(self) -> None:
+        """A message the model never sees (``noReply``), in a session made for it and deleted:
+        opencode sets up the saving of a first message, which a first prompt would wait for."""
+        sid = await self.create_session("warm-up")
+        try:
+            body = {"parts": [{"type": "text", "text": "warm-up"}], "noReply": True}
+            await self._request("POST", f"/session/{sid}/message", body, timeout=60.0)
+        finally:
+            await self._request("DELETE", f"/session/{sid}")
 
     async def providers(self) -> dict[str, Any]:
         """The configured providers, their models and the default model of each."""
@@ -157,11 +176,13 @@ class OpencodeClient:
         model: str | None = None,
         agent: str | None = None,
         system: str | None = None,
+        subagents: list[str] | None = None,
         files: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """Start answering a prompt (with file parts); the answer arrives on the event stream."""
-        # Files first: the question reads last, after what it is about.
-        body: dict[str, Any] = {"parts": [*files, {"type": "text", "text": text}]}
+        """Start answering a prompt (``subagents``: those it mentions, handed their part;
+        ``files``: file parts, before the question); the answer arrives on the event stream."""
+        parts = [{"type": "agent", "name": name} for name in subagents or []]
+        body: dict[str, Any] = {"parts": [*files, {"type": "text", "text": text}, *parts]}
         if agent:
             body["agent"] = agent
         if system:
@@ -174,6 +195,13 @@ class OpencodeClient:
     async def abort(self, opencode_session_id: str, timeout: float = 30.0) -> None:
         """Stop the answer being generated in a session."""
         await self._request("POST", f"/session/{opencode_session_id}/abort", timeout=timeout)
+
+    async def summarize(self, opencode_session_id: str, model: str, timeout: float = 600.0) -> None:
+        """Compact a session: the model summarizes it, and later prompts go on from the summary."""
+        provider, _, model_id = model.partition("/")
+        body = {"providerID": provider, "modelID": model_id}
+        path = f"/session/{opencode_session_id}/summarize"
+        await self._request("POST", path, body, timeout=timeout)
 
     async def messages(
         self, opencode_session_id: str, limit: int | None = 10
@@ -190,6 +218,41 @@ class OpencodeClient:
         """Answer a permission request: once, always or reject (``message`` goes to the agent)."""
         body = {"reply": reply, **({"message": message} if message else {})}
         await self._request("POST", f"/permission/{permission_id}/reply", body)
+
+    async def agents(self) -> list[dict[str, Any]]:
+        """opencode's agents: name, description, mode (primary, subagent or all), hidden."""
+        result = await self._request("GET", "/agent")
+        return [a for a in result or [] if isinstance(a, dict)]
+
+    async def commands(self) -> list[dict[str, Any]]:
+        """opencode's commands: the user's Markdown ones, MCP prompts, skills and built-ins."""
+        result = await self._request("GET", "/command")
+        return [c for c in result or [] if isinstance(c, dict)]
+
+    async def command(
+        self,
+        opencode_session_id: str,
+        name: str,
+        arguments: str,
+        model: str | None = None,
+        agent: str | None = None,
+        timeout: float = 3600.0,
+    ) -> None:
+        """Run a command in a session; answers when the command's answer has ended."""
+        body: dict[str, Any] = {"command": name, "arguments": arguments}
+        if agent:
+            body["agent"] = agent
+        if model:
+            body["model"] = model
+        path = f"/session/{opencode_session_id}/command"
+        await self._request("POST", path, body, timeout=timeout)
+
+    async def answer_question(self, question_id: str, answers: list[list[str]] | None) -> None:
+        """Answer a question of the agent: a list of labels per question, or None to dismiss it."""
+        if answers is None:
+            await self._request("POST", f"/question/{question_id}/reject", {})
+        else:
+            await self._request("POST", f"/question/{question_id}/reply", {"answers": answers})
 
     async def events(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield opencode's server-sent events, a batch at a time, until the stream ends."""

@@ -24,9 +24,13 @@ class ProviderChoice:
     overlay: dict[str, Any] | None = None
     # Set in the worker's environment last (e.g. OPENCODE_DB, where opencode keeps its database).
     environment: dict[str, str] = field(default_factory=dict)
+    # Edits allowed everywhere are asked of the server instead, which reads the files first and
+    # answers at once (server/filechanges.py): the reported modes stay the user's.
+    ask_edits: bool = False
 
 
-def _user_config_home() -> Path:
+def user_config_home() -> Path:
+    """The user's own opencode config folder (``~/.config/opencode``)."""
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "opencode"
 
 
@@ -40,7 +44,7 @@ def user_provider() -> ProviderChoice | None:
         (
             path
             for name in ("opencode.json", "opencode.jsonc", "config.json")
-            if (path := _user_config_home() / name).is_file()
+            if (path := user_config_home() / name).is_file()
         ),
         None,
     )
@@ -124,7 +128,12 @@ def worker_environment(home: Path, password: str, choice: ProviderChoice) -> dic
     env["OPENCODE_SERVER_PASSWORD"] = password
     if choice.config_path is not None:
         env["OPENCODE_CONFIG"] = str(choice.config_path)
-    if overlay := config_overlay(choice):
+    overlay = config_overlay(choice)
+    if choice.ask_edits:
+        permission = dict(overlay.get("permission") or {})
+        permission["edit"] = {**permission["edit"], "*": "ask"}
+        overlay = {**overlay, "permission": permission}
+    if overlay:
         env["OPENCODE_CONFIG_CONTENT"] = json.dumps(overlay)
     if choice.auth_path is not None:
         auth = home / "data" / "opencode" / "auth.json"
@@ -161,12 +170,12 @@ def read_config(path: Path | None) -> dict[str, Any]:
 
 def notebook_tools_overlay(
     user_config: dict[str, Any],
-    command: list[str],
-    environment: dict[str, str],
+    server: dict[str, Any],
     change_tools: tuple[str, ...],
     read_tools: tuple[str, ...],
 ) -> dict[str, Any]:
-    """The MCP server ``jupyter`` and the permissions that keep notebooks safe, over the user's.
+    """The MCP server ``jupyter`` (``server``'s settings) and the permissions that keep
+    notebooks safe, over the user's.
 
     opencode merges objects key by key but a rule given as a string is replaced whole, so the
     user's own ``permission`` (with the ask defaults where it sets none) is carried over here:
@@ -181,5 +190,4 @@ def notebook_tools_overlay(
     permission["edit"] = {**edit_rules, "*.ipynb": "deny"}
     permission.update({f"jupyter_{tool}": "allow" for tool in read_tools})
     permission.update({f"jupyter_{tool}": "ask" for tool in change_tools})
-    server = {"type": "local", "command": command, "environment": environment, "enabled": True}
-    return {"mcp": {"jupyter": server}, "permission": permission}
+    return {"mcp": {"jupyter": {**server, "enabled": True}}, "permission": permission}

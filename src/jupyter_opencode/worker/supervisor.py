@@ -19,8 +19,9 @@ from traitlets.config import LoggingConfigurable
 
 from ..tasks import BackgroundTasks
 from .adapter import OpencodeClient, OpencodeError
-from .environment import ProviderChoice, permission_modes, worker_environment
+from .environment import ProviderChoice, permission_modes, user_config_home, worker_environment
 from .install import NOT_INSTALLED, installed_opencode
+from .project import copy_markdown
 from .sse import load_libraries
 
 _LISTENING = re.compile(rb"listening on (http://\S+)")
@@ -86,6 +87,8 @@ class WorkerSupervisor(LoggingConfigurable):
         self.version: str | None = None
         self.permissions: dict[str, str] | None = None
         self.client: OpencodeClient | None = None
+        # How the worker's MCP servers connected at its warm-up: "connected", or the error.
+        self.mcp_servers: dict[str, str] = {}
         self._proc: asyncio.subprocess.Process | None = None
         self._started_at = 0.0
         self._ready: asyncio.Future[OpencodeClient] | None = None
@@ -94,6 +97,8 @@ class WorkerSupervisor(LoggingConfigurable):
         self._busy: Callable[[], bool] = lambda: False
         self._last_used = time.monotonic()
         self._stopping = False
+        # Whether a request (not only a warm-up) waited for the worker's start.
+        self._awaited = False
 
     @property
     def pid(self) -> int | None:
@@ -127,10 +132,15 @@ class WorkerSupervisor(LoggingConfigurable):
 
     async def _warm_up(self) -> None:
         with contextlib.suppress(WorkerError):
-            await self.ready()
+            await self._until_ready()
 
     async def ready(self) -> OpencodeClient:
         """The client of a running worker (its config loaded), starting one if needed."""
+        if self.state != "ready":
+            self._awaited = True
+        return await self._until_ready()
+
+    async def _until_ready(self) -> OpencodeClient:
         self.touch()
         if self.state == "ready" and self.client is not None:
             return self.client
@@ -158,7 +168,7 @@ class WorkerSupervisor(LoggingConfigurable):
         except Exception as e:
             # Whatever went wrong, waiters get an answer they can show instead of hanging.
             failure = e if isinstance(e, WorkerError) else WorkerError(f"opencode failed: {e}")
-            self.state, self.error = "failed", str(failure)
+            self.state, self.error, self._awaited = "failed", str(failure), False
             self.log.error("opencode worker failed to start: %s", e, exc_info=True)
             self._settle(failure)
             return
@@ -168,8 +178,10 @@ class WorkerSupervisor(LoggingConfigurable):
         self._on_ready(client)
         self._settle(client)
         # A prompt waiting for this start goes at once, beside the warm-up: both need the same
-        # set-up, which opencode does once. A prompt sent later finds it done.
-        self._warming = self._tasks.spawn(self._warm(client))
+        # set-up, which opencode does once (that prompt is its first message: the warm-up sends
+        # none of its own then). A prompt sent later finds it done.
+        first_message, self._awaited = not self._awaited, False
+        self._warming = self._tasks.spawn(self._warm(client, first_message))
 
     def _warming_up(self) -> bool:
         return self._warming is not None and not self._warming.done()
@@ -179,15 +191,18 @@ class WorkerSupervisor(LoggingConfigurable):
         if self._warming is not None:
             await asyncio.shield(self._warming)
 
-    async def _warm(self, client: OpencodeClient) -> None:
+    async def _warm(self, client: OpencodeClient, first_message: bool) -> None:
         started = time.monotonic()
         try:
-            await client.warm()
+            self.mcp_servers = await client.warm(first_message)
         except (OpencodeError, ValueError) as e:
             self.log.warning("warming up the opencode worker failed: %s", e)
             return
         finally:
             self.touch()  # idle time counts from the end of the warm-up
+        for name, state in self.mcp_servers.items():
+            if state not in ("connected", "disabled"):
+                self.log.warning("the worker's MCP server %r did not connect: %s", name, state)
         self.log.debug("opencode worker warmed up in %.2f s", time.monotonic() - started)
 
     def _command(self) -> list[str]:
@@ -203,6 +218,9 @@ class WorkerSupervisor(LoggingConfigurable):
         password = secrets.token_urlsafe(24)
         choice = await self._provider()
         env = worker_environment(self.home, password, choice)
+        copied = copy_markdown(self.home / "config" / "opencode", user_config_home(), self.cwd)
+        if copied:
+            self.log.info("opencode agents and commands from: %s", ", ".join(copied))
         self.permissions = permission_modes(choice)
         # Port 0: opencode binds a free port itself and says which (no pick-then-bind race).
         args = [*command, "serve", "--hostname", "127.0.0.1", "--port", "0"]

@@ -144,6 +144,14 @@ export class OpencodeApi {
     return this.request(`sessions/${sid}/messages`, { query });
   }
 
+  /**
+   * Compaction: the conversation summarized by the model (later prompts go on from it).
+   * @param {string} sid
+   */
+  compact(sid) {
+    return this.request(`sessions/${sid}/compact`, { method: 'POST', json: {} });
+  }
+
   /** @param {string} sid */
   abort(sid) {
     return this.request(`sessions/${sid}/abort`, { method: 'POST', json: {} });
@@ -159,10 +167,22 @@ export class OpencodeApi {
   }
 
   /**
+   * Answer a question of the agent (a list of labels per question), or dismiss it (null).
+   * @param {string} sid
+   * @param {string} qid
+   * @param {string[][] | null} answers
+   */
+  answer(sid, qid, answers) {
+    const json = answers ? { answers } : { reject: true };
+    return this.request(`sessions/${sid}/questions/${qid}`, { method: 'POST', json });
+  }
+
+  /**
    * Rewind: remove this message and every later one.
    * @param {string} sid
    * @param {string} mid
-   * @returns {Promise<{removed: string[], notebook_changes: string[], session: Session}>}
+   * @returns {Promise<{removed: string[], notebook_changes: string[], file_changes?: string[],
+   *   session: Session}>}
    */
   rewind(sid, mid) {
     return this.request(`sessions/${sid}/messages/${mid}`, { method: 'DELETE' });
@@ -195,6 +215,16 @@ export class OpencodeApi {
   /** @returns {Promise<{models: {id: string, name: string}[], default?: string | null}>} */
   models() {
     return this.request('models');
+  }
+
+  /** @returns {Promise<{agents: {name: string, description: string, mode: string}[]}>} */
+  agents() {
+    return this.request('agents');
+  }
+
+  /** @returns {Promise<{commands: {name: string, description: string, source: string}[]}>} */
+  commands() {
+    return this.request('commands');
   }
 
   /**

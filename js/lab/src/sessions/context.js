@@ -55,6 +55,46 @@ function errorText(output) {
 }
 
 /**
+ * The label of a cell: its execution count, else its position.
+ * @param {Cell} cell
+ * @param {number} index
+ */
+export function cellLabel(cell, index) {
+  const model = /** @type {any} */ (cell.model);
+  const count = model.type === 'code' ? model.executionCount : null;
+  return count ? `Cell [${count}]` : `Cell ${index + 1}`;
+}
+
+/**
+ * An error output and the source of its cell, as two chips.
+ * @param {Cell} cell
+ * @param {number} index
+ * @param {any} error the output, as nbformat JSON
+ * @returns {Chip[]}
+ */
+export function errorChips(cell, index, error) {
+  const label = cellLabel(cell, index);
+  return [
+    chip('error', `Error: ${error.ename}`, errorText(error)),
+    chip('cell', `${label} source`, cell.model.sharedModel.getSource())
+  ];
+}
+
+/**
+ * One output of a cell (its text; an image is named, not sent).
+ * @param {Cell} cell
+ * @param {number} index
+ * @param {any} output the output, as nbformat JSON
+ * @returns {Chip}
+ */
+export function outputChip(cell, index, output) {
+  const data = output.data ?? {};
+  const images = Object.keys(data).filter(mime => mime.startsWith('image/'));
+  const named = images.length ? `[${images.join(', ')} output, not attached]\n` : '';
+  return chip('output', `${cellLabel(cell, index)} output`, `${named}${outputText(output)}`.trim());
+}
+
+/**
  * A notebook cell's source and outputs as one context text.
  * @param {Cell} cell
  * @param {number} index
@@ -63,8 +103,7 @@ function errorText(output) {
 export function cellChip(cell, index) {
   const model = /** @type {any} */ (cell.model);
   const source = model.sharedModel.getSource();
-  const count = model.type === 'code' ? model.executionCount : null;
-  const label = count ? `Cell [${count}]` : `Cell ${index + 1}`;
+  const label = cellLabel(cell, index);
   const outputs = model.type === 'code' ? model.outputs.toJSON().map(outputText).filter(Boolean) : [];
   const text = outputs.length ? `${source}\n\n# Output:\n${outputs.join('\n')}` : source;
   return chip('cell', label, text);

@@ -3,13 +3,15 @@
  * The "Chat sessions" sidebar and conversation tabs: commands (palette, shortcut), layout
  * restoration and settings.
  */
-import { ILayoutRestorer } from '@jupyterlab/application';
+import { ILayoutRestorer, LabShell } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import '../../style/index.css';
+import { ASK_EVENT } from '@jupyter-opencode/chat/client.js';
+import { activateOneClick, panelChat } from '../oneclick.js';
 import { OpencodeApi } from './api.js';
 import { CompareView } from './compare.js';
 import { ExportBody } from './dialogs.js';
@@ -109,13 +111,16 @@ export const sessionsPlugin = {
     /**
      * Open (or activate) a session's tab.
      * @param {string} sid
-     * @param {{message?: string, template?: string, prompt?: string, context?: any[]}} [extra]
+     * @param {{message?: string, template?: string, prompt?: string, context?: any[],
+     *   notebookPath?: string, beside?: string}} [extra]
      */
     const openTab = async (sid, extra = {}) => {
       let widget = findTab(sid);
       if (!widget) {
+        const path = extra.notebookPath;
         const content = new ConversationTab({
-          api, stream, sessionId: sid, execute, notebook,
+          api, stream, sessionId: sid, execute, notebookPath: path,
+          notebook: () => (path && notebooks.find(p => p.context.path === path)) || notebook(),
           template: extra.template, autoContext: settings.autoContext, context: extra.context,
           onCreated: () => void sidebar.refresh(), download
         });
@@ -127,7 +132,9 @@ export const sessionsPlugin = {
           widget && (widget.title.label = content.title.label, widget.title.caption = content.title.caption);
         });
         void tabs.add(widget);
-        shell.add(widget, 'main', { mode: 'tab-after' });
+        // Jupyter Notebook's main area holds the notebook alone: a tab goes beside it.
+        const place = extra.beside ? { mode: 'split-right', ref: extra.beside } : { mode: 'tab-after' };
+        shell.add(widget, shell instanceof LabShell ? 'main' : 'right', /** @type {any} */ (place));
       }
       shell.activateById(widget.id);
       if (extra.message) {
@@ -139,6 +146,28 @@ export const sessionsPlugin = {
       }
       return widget;
     };
+
+    /**
+     * A question from a notebook (Explain, Fix, Ask about this): to the chat panel shown in it
+     * that was used last, else to a tab for that notebook, opened if needed.
+     * @param {import('@jupyterlab/notebook').NotebookPanel} panel
+     * @param {any[]} context
+     * @param {string} text
+     */
+    const askInNotebook = async (panel, context, text) => {
+      const detail = { context, text, handled: false };
+      panelChat(panel)?.dispatchEvent(new CustomEvent(ASK_EVENT, { detail }));
+      if (detail.handled) {
+        return;
+      }
+      const path = panel.context.path;
+      const open = tabs.find(w => w.content.notebookPath === path);
+      const widget = open ?? await openTab(newSessionId(), { notebookPath: path, beside: panel.id });
+      shell.activateById(widget.id);
+      await widget.content.loaded;
+      widget.content.client.ask(context, text);
+    };
+    activateOneClick(app, notebooks, askInNotebook, palette);
 
     /** @param {any} args */
     const sessionOf = args => /** @type {Session | undefined} */ (args.session);

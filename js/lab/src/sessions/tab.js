@@ -23,6 +23,7 @@ import { describeVariable, listVariables } from './variables.js';
  *   execute: (command: string, args?: any) => Promise<any>,
  *   notebook: () => NotebookPanel | null, template?: string, autoContext?: boolean,
  *   context?: Chip[], onCreated?: () => void, download: (blob: Blob, filename: string) => void,
+ *   notebookPath?: string,
  * }} TabOptions
  */
 
@@ -37,8 +38,12 @@ export class ConversationTab extends Widget {
     super();
     this.options = options;
     this.sessionId = options.sessionId;
+    /** The notebook this conversation is about, when opened from it ('' otherwise). */
+    this.notebookPath = options.notebookPath ?? '';
     this.template = options.template ?? '';
     this.model = '';
+    /** The agent picked in this tab ('': the conversation's own). */
+    this.agent = '';
     this.titleText = '';
     /** @type {Chip[]} */
     this.chips = [];
@@ -60,9 +65,11 @@ export class ConversationTab extends Widget {
       attachVariable: name => void this.attachVariable(name),
       stop: () => void this.call(() => api.abort(sid())),
       permission: (pid, reply) => void this.call(() => api.permission(sid(), pid, reply)),
+      answer: (qid, answers) => void this.call(() => api.answer(sid(), qid, answers)),
       loadOlder: before => void this.loadOlder(before),
       retry: () => options.stream.retry(),
       removeChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
+      attachContext: items => this.setChips([...this.chips, ...items.map(i => chip(i.kind, i.label, i.text))]),
       setAutoContext: on => (this.autoContext = on),
       open: (id, message) => void execute('jupyter-opencode:open', { id, message: message ?? undefined }),
       edit: (mid, text) => void this.edit(mid, text),
@@ -88,7 +95,15 @@ export class ConversationTab extends Widget {
         const next = name.startsWith('-') ? tags.filter(t => t !== name.slice(1).trim()) : [...new Set([...tags, name])];
         return `Tags: ${tagsOf(await api.patch(sid(), { tags: next })).join(', ') || 'none'}`;
       }),
-      template: name => void this.chooseTemplate(name)
+      template: name => void this.chooseTemplate(name),
+      compact: () => void this.organize('/compact', async () => {
+        await api.compact(sid());
+        return 'Conversation compacted';
+      }),
+      opencodeCommand: (name, args) => void this.runOpencodeCommand(name, args),
+      setAgent: name => {
+        this.agent = name;
+      }
     });
     this.client.sessionId = this.sessionId;
     this.view = this.client.view;
@@ -211,6 +226,12 @@ export class ConversationTab extends Widget {
     } catch (error) {
       console.warn('jupyter-opencode: listing models failed', error);
     }
+    try {
+      const [agents, commands] = await Promise.all([api.agents(), api.commands()]);
+      this.client.setToolset(agents.agents, commands.commands, this.agent);
+    } catch (error) {
+      console.warn("jupyter-opencode: listing opencode's agents and commands failed", error);
+    }
   }
 
   /** @param {string} title */
@@ -305,13 +326,54 @@ export class ConversationTab extends Widget {
     if (this.template && !this.conversation.messages.length) {
       body.template = this.template;
     }
+    if (this.notebookPath) {
+      body.notebook_path = this.notebookPath;
+    }
+    if (this.agent) {
+      body.agent = this.agent;
+    }
+    await this.send('messages', body);
+  }
+
+  /**
+   * Run one of opencode's commands in this conversation (like a prompt).
+   * @param {string} name
+   * @param {string} args
+   */
+  async runOpencodeCommand(name, args) {
+    /** @type {Record<string, unknown>} */
+    const body = { command: name, arguments: args, model: this.model || null };
+    if (this.agent) {
+      body.agent = this.agent;
+    }
+    await this.send('command', body);
+  }
+
+  /**
+   * POST a prompt or a command; the answer streams on the socket.
+   * @param {string} route
+   * @param {Record<string, unknown>} body
+   */
+  async send(route, body) {
     this.client.setSending(true);
+    const sid = this.sessionId;
+    const fresh = !this.conversation.messages.length;
     const sent = await this.call(() =>
-      this.options.api.request(`sessions/${this.sessionId}/messages`, { method: 'POST', json: body })
+      this.options.api.request(`sessions/${sid}/${route}`, { method: 'POST', json: body })
     );
+    if (sent && sid === this.sessionId) {
+      // Known before the stream says so: a queued prompt waits for this answer to end.
+      this.client.apply(
+        [sent.user_message, sent.assistant_message].map(message => ({
+          type: /** @type {const} */ ('message'),
+          session_id: sid,
+          message
+        }))
+      );
+    }
     this.client.setSending(false);
     if (sent) {
-      if (!this.conversation.messages.length) {
+      if (fresh) {
         this.options.onCreated?.(); // a new session: the sidebar lists it now
       }
       this.setChips([]);
@@ -453,7 +515,7 @@ export class ConversationTab extends Widget {
     this.view.notices.clearErrors();
     const done = await this.call(() => this.options.api.rewind(this.sessionId, messageId), 'Rewind failed');
     if (done) {
-      this.client.rewound(done.removed, done.notebook_changes ?? []);
+      this.client.rewound(done.removed, done.notebook_changes ?? [], done.file_changes ?? []);
     }
   }
 

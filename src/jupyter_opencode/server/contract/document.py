@@ -15,7 +15,7 @@ _JSON = "application/json"
 _ERRORS = {
     "400": ("BadRequest", "The request breaks a rule of this document: the reason names it"),
     "403": ("Forbidden", "No valid token or cookie (Jupyter answers 403, not 401), or no right"),
-    "404": ("NotFound", "No such session, message, template or permission request"),
+    "404": ("NotFound", "No such session, message, template, agent, command or question"),
     "409": ("Conflict", "The session is answering (reason busy), or its state forbids this"),
     "410": ("Gone", "The session was deleted; its id is not used again (session_deleted)"),
     "413": ("TooLarge", "An attachment is over its size limit (attachment_too_large)"),
@@ -28,10 +28,11 @@ WEBSOCKET_TAG = "websocket"
 _STREAM_FRAMES = (
     "Server -> client: ConnectedFrame first, then ChunkFrame and MessageFrame (each with the"
     " session's next seq), AcceptedFrame, a rewind frame {type: rewind, session_id, seq,"
-    " removed, notebook_changes} and ErrorFrame; client -> server: SubscribeFrame {type:"
-    " subscribe, session_id, after_seq}, {type: unsubscribe, session_id} and PromptFrame (the"
-    " fields of POST sessions/{sid}/messages). The frames are those of the README's stream"
-    " section."
+    " removed, notebook_changes}, a question frame {type: question, session_id, message_id,"
+    " seq, question_id, questions, answers?, rejected?} and ErrorFrame; client -> server:"
+    " SubscribeFrame {type: subscribe, session_id, after_seq}, {type: unsubscribe,"
+    " session_id} and PromptFrame (the fields of POST sessions/{sid}/messages). The frames"
+    " are those of the README's stream section."
 )
 _LIVE_FRAMES = (
     "Client -> server: {type: open, paths} and {type: reply, id, result|error}; server ->"
@@ -128,6 +129,21 @@ def _op(
     return op
 
 
+def _notebook_mcp() -> dict[str, Any]:
+    """The worker's MCP route: JSON-RPC in, JSON-RPC out (202 for a notification)."""
+    op = _op(
+        "notebookMCP",
+        "The notebook tools over MCP (streamable HTTP, JSON answers) for the opencode worker:"
+        " its own token only (any other gets 403)",
+        ("200", r.JSON_RPC_ANSWER),
+        body=s.JSON_RPC_MESSAGE,
+        description="One JSON-RPC 2.0 message per POST: initialize, ping, tools/list and"
+        " tools/call are answered.",
+    )
+    op["responses"]["202"] = {"description": "A notification or a client's answer: no body"}
+    return {**op, "security": [{"workerToken": []}]}
+
+
 def _websocket(
     op_id: str, summary: str, frames: str, query: Sequence[Param] = ()
 ) -> dict[str, Any]:
@@ -203,6 +219,22 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 " containing it; hidden and cache folders last.",
             )
         },
+        "/agents": {
+            "get": _op(
+                "listAgents",
+                "opencode's agents (not hidden ones): name, description, mode",
+                ("200", r.AGENTS),
+                "503",
+            )
+        },
+        "/commands": {
+            "get": _op(
+                "listCommands",
+                "opencode's commands (the user's Markdown ones, MCP prompts, skills)",
+                ("200", r.COMMANDS),
+                "503",
+            )
+        },
         "/sessions": {
             "get": _op(
                 "listSessions",
@@ -251,13 +283,26 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "sendPrompt",
                 "Send a prompt (the first one creates the session)",
                 ("202", r.PROMPTED),
-                "404 409 410 413",
+                "404 409 410 413 502",
                 body=s.PROMPT,
                 links=_prompted_links(),
                 description=f"{prompt_limit} A template applies to a first message only"
-                " (409 after); an unknown one is a 404. Attachments are checked before anything"
-                " is saved: a path outside the root, a missing, binary or unsupported file is a"
-                " 400, a file or image over 5 MB a 413, each with a reason.",
+                " (409 after); an unknown one is a 404, and so is an unknown agent. Attachments"
+                " are checked before anything is saved: a path outside the root, a missing,"
+                " binary or unsupported file is a 400, a file or image over 5 MB a 413, each"
+                " with a reason.",
+            ),
+        },
+        "/sessions/{sid}/command": {
+            "parameters": [_SID],
+            "post": _op(
+                "runCommand",
+                "Run an opencode command with arguments (the first one creates the session)",
+                ("202", r.PROMPTED),
+                "404 409 410 502",
+                body=s.COMMAND,
+                description="Like a prompt: the answer streams on the stream socket. An"
+                " unknown command or agent is a 404.",
             ),
         },
         "/sessions/{sid}/abort": {
@@ -284,8 +329,8 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
             "delete": _op(
                 "rewindMessage",
                 "Rewind: remove this message and every later one, here"
-                " and in opencode; notebook_changes names the removed answers whose"
-                " notebook changes can still be undone",
+                " and in opencode; notebook_changes and file_changes name the removed answers"
+                " whose notebook or file changes can still be undone",
                 ("200", r.REWOUND),
                 "400 404 409 502",
             ),
@@ -328,6 +373,47 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "400 404 409",
             ),
         },
+        "/sessions/{sid}/messages/{mid}/files": {
+            "parameters": [_SID, _MID],
+            "get": _op(
+                "listFileChanges",
+                "The files an answer's edit tools changed and that are not undone (also once"
+                " rewound), with their diffs; shell commands' changes are not tracked",
+                ("200", r.FILE_CHANGES),
+                "400 404",
+            ),
+        },
+        "/sessions/{sid}/messages/{mid}/files/undo": {
+            "parameters": [_SID, _MID],
+            "post": _op(
+                "undoFileChanges",
+                "Undo them: each file back as it was before the answer (a created one removed);"
+                " files changed since are left and listed",
+                ("200", r.FILES_UNDONE),
+                "400 404 409",
+            ),
+        },
+        "/sessions/{sid}/todo": {
+            "parameters": [_SID],
+            "get": _op(
+                "getPlan",
+                "The agent's plan (its todo list) as it now stands: each item's content, status"
+                " (pending, in_progress, completed, cancelled) and priority",
+                ("200", r.PLAN),
+                "400 404",
+            ),
+        },
+        "/sessions/{sid}/compact": {
+            "parameters": [_SID],
+            "post": _op(
+                "compactSession",
+                "Compaction: opencode summarizes the conversation and later prompts go on from"
+                " the summary; answers the divider message (role system, content"
+                ' "Conversation compacted", the summary in a part of kind compaction)',
+                ("200", r.COMPACTED),
+                "400 404 409 502",
+            ),
+        },
         "/sessions/{sid}/permissions/{pid}": {
             "parameters": [_SID, _path_param("pid", {"type": "string"}, "a pending request")],
             "post": _op(
@@ -336,6 +422,16 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 ("200", r.REPLIED),
                 "404 502",
                 body=s.PERMISSION_REPLY,
+            ),
+        },
+        "/sessions/{sid}/questions/{qid}": {
+            "parameters": [_SID, _path_param("qid", {"type": "string"}, "a waiting question")],
+            "post": _op(
+                "answerQuestion",
+                "Answer a question of the agent (a list of labels per question), or dismiss it",
+                ("200", r.ANSWERED),
+                "400 404 409 502",
+                body=s.QUESTION_REPLY,
             ),
         },
         "/sessions/{sid}/export": {
@@ -399,20 +495,7 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
             "delete": _op("deleteTemplate", "Delete a template", ("204", None), "404"),
         },
         "/openapi.json": {"get": _op("getOpenAPI", "This document", ("200", r.OPENAPI))},
-        "/notebook/tools/{tool}": {
-            "parameters": [_path_param("tool", {"type": "string"}, "a notebook tool")],
-            "post": {
-                **_op(
-                    "callNotebookTool",
-                    "A notebook tool call of the opencode worker: its own"
-                    " token only (any other gets 403)",
-                    ("200", r.TOOL_RESULT),
-                    "409",
-                    body={"type": "object"},
-                ),
-                "security": [{"workerToken": []}],
-            },
-        },
+        "/notebook/mcp": {"post": _notebook_mcp()},
         "/stream": {
             "get": _websocket(
                 "stream",

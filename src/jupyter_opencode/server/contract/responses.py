@@ -42,6 +42,8 @@ SESSION = _object(
     archived=_BOOLEAN,
     tags={"type": "array", "items": _STRING},
     imported_from={"type": ["object", "null"]},
+    context_tokens=_INTEGER,
+    context_limit=_INTEGER,
 )
 ANNOTATION = {
     "type": ["object", "null"],
@@ -138,10 +140,33 @@ MESSAGE_PAGE = _object(
 ONE_SESSION = _object(("session",), session=SESSION)
 ABORTED = _object(("aborted",), aborted=_BOOLEAN)
 REPLIED = _object(("reply",), reply=_STRING)
+AGENTS = _object(
+    ("agents",),
+    agents={
+        "type": "array",
+        "items": _object(
+            ("name", "description", "mode"), name=_STRING, description=_STRING, mode=_STRING
+        ),
+    },
+)
+COMMANDS = _object(
+    ("commands",),
+    commands={
+        "type": "array",
+        "items": _object(
+            ("name", "description", "source"), name=_STRING, description=_STRING, source=_STRING
+        ),
+    },
+)
+ANSWERED = _object(
+    ("answers",),
+    answers={"type": ["array", "null"], "items": {"type": "array", "items": _STRING}},
+)
 REWOUND = _object(
     ("removed", "notebook_changes", "session"),
     removed={"type": "array", "items": _STRING},
     notebook_changes={"type": "array", "items": _STRING},
+    file_changes={"type": "array", "items": _STRING},
     session=SESSION,
 )
 ANNOTATED = _object(("message_id", "annotation"), message_id=_STRING, annotation=ANNOTATION)
@@ -186,7 +211,41 @@ UNDONE = _object(
     restored={"type": "array", "items": {"type": "object"}},
     skipped={"type": "array", "items": {"type": "object"}},
 )
-TOOL_RESULT = {"type": "object"}
+FILE_CHANGES = _object(
+    ("changes", "note"),
+    changes={
+        "type": "array",
+        "items": _object(
+            ("path", "op", "additions", "deletions", "diff"),
+            path=_STRING,
+            op={"type": "string", "enum": ["added", "modified", "deleted"]},
+            additions=_INTEGER,
+            deletions=_INTEGER,
+            diff=_STRING,
+        ),
+    },
+    note=_STRING,
+)
+COMPACTED = _object(("message",), message=MESSAGE)
+PLAN = _object(
+    ("todos",),
+    todos={
+        "type": "array",
+        "items": _object(
+            ("content", "status", "priority"), content=_STRING, status=_STRING, priority=_STRING
+        ),
+    },
+)
+FILES_UNDONE = _object(
+    ("restored", "skipped"),
+    restored={"type": "array", "items": _STRING},
+    skipped={
+        "type": "array",
+        "items": _object(("path", "reason"), path=_STRING, reason=_STRING),
+    },
+)
+JSON_RPC_ANSWER = _object(("jsonrpc", "id"), jsonrpc={"const": "2.0"}, id={},
+                          result={"type": "object"}, error={"type": "object"})  # fmt: skip
 ERROR = _object(("message", "reason"), message=_STRING, reason=_STRING)
 OPENAPI = _object(("openapi", "info", "paths"), openapi=_STRING, info={"type": "object"},
                   paths={"type": "object"})  # fmt: skip

@@ -123,12 +123,18 @@ def _flag(name: str) -> dict[str, Any]:
 
 # Request bodies
 
+AGENT = rule(
+    {"type": _nullable("string"), "pattern": AGENT_NAME_PATTERN},
+    "bad_agent",
+    "must be an opencode agent name, e.g. build or plan",
+)
 PROMPT = {
     "type": "object",
     "required": ["text"],
     "properties": {
         "text": TEXT,
         "model": MODEL,
+        "agent": AGENT,
         "context": CONTEXT,
         "attachments": ATTACHMENTS,
         "template": rule(
@@ -203,11 +209,7 @@ TEMPLATE = {
             "must be 1 to 64 letters, digits, spaces, '.', '_' or '-'",
         ),
         "model": MODEL,
-        "agent": rule(
-            {"type": _nullable("string"), "pattern": AGENT_NAME_PATTERN},
-            "bad_agent",
-            "must be an opencode agent name, e.g. build or plan",
-        ),
+        "agent": AGENT,
         "instructions": rule(
             {"type": _nullable("string"), "maxLength": MAX_INSTRUCTIONS_CHARS},
             "bad_instructions",
@@ -226,6 +228,61 @@ PERMISSION_REPLY = {
         )
     },
 }
+COMMAND_NAME_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_:./-]{0,127}$"
+MAX_ARGUMENTS_CHARS = 100_000
+COMMAND = {
+    "type": "object",
+    "required": ["command"],
+    "additionalProperties": False,
+    "properties": {
+        "command": rule(
+            {"type": "string", "pattern": COMMAND_NAME_PATTERN},
+            "bad_command",
+            "must be the name of an opencode command (GET commands lists them)",
+        ),
+        "arguments": rule(
+            {"type": "string", "maxLength": MAX_ARGUMENTS_CHARS},
+            "bad_arguments",
+            f"must be a string of at most {MAX_ARGUMENTS_CHARS} characters",
+        ),
+        "model": MODEL,
+        "agent": AGENT,
+    },
+}
+MAX_QUESTIONS = 50
+MAX_CHOICES = 100
+QUESTION_REPLY = rule(
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {
+            "answers": rule(
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_QUESTIONS,
+                    "items": {
+                        "type": "array",
+                        "maxItems": MAX_CHOICES,
+                        "items": {"type": "string"},
+                    },
+                    "description": "one list of chosen labels (or typed answers) per question",
+                },
+                "bad_answers",
+                "must be a list with one list of labels per question",
+            ),
+            "reject": rule(
+                {"const": True, "description": "dismiss the question"},
+                "bad_reject",
+                "must be true (dismiss the question)",
+            ),
+        },
+    },
+    "bad_answer",
+    'must be {"answers": [["label"], ...]} or {"reject": true}',
+)
 BULK_EXPORT = {
     "type": "object",
     "required": ["session_ids", "format"],
@@ -501,3 +558,6 @@ EXPORT_QUERY = (
     Param("context", _choice("context", _EXPORT_FLAG, "true"), description="attached context"),
     Param("redact", _choice("redact", _EXPORT_FLAG, "false"), description="hide API keys"),
 )
+
+# One JSON-RPC message to the notebook tools' MCP route: shape checked by the route itself.
+JSON_RPC_MESSAGE: dict[str, Any] = {"type": "object"}

@@ -127,7 +127,7 @@ class MessageHandler(LibraryHandler):
         """Remove this message and every later one, here and in opencode's session."""
         await self.message_or_404(sid, mid)
         try:
-            removed, changed = await self.library.rewind(sid, mid)
+            removed, changed, files = await self.library.rewind(sid, mid)
         except SessionBusy as e:
             raise busy_error(e, "stop it before rewinding") from e
         except UnknownMessage as e:
@@ -135,7 +135,14 @@ class MessageHandler(LibraryHandler):
         except (WorkerError, OpencodeError) as e:
             raise worker_error(e) from e
         session = await self.session_or_404(sid)
-        self.write_json({"removed": removed, "notebook_changes": changed, "session": session})
+        self.write_json(
+            {
+                "removed": removed,
+                "notebook_changes": changed,
+                "file_changes": files,
+                "session": session,
+            }
+        )
 
 
 class EditHandler(LibraryHandler):

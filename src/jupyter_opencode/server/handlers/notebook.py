@@ -16,6 +16,7 @@ from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from ...notebook import mcp
 from ...notebook.cells import ToolInputError
 from ...notebook.live import LiveError
 from ...notebook.tools import ChangeFailed, NotApproved
@@ -39,8 +40,23 @@ def _tools(handler: JupyterHandler) -> NotebookTools:
     return tools
 
 
-class NotebookToolHandler(OpencodeAPIHandler):
-    """``POST notebook/tools/{tool}``: one tool call of the MCP server, with the worker token."""
+def _tool_error(error: Exception) -> str | None:
+    """What the agent reads of a failed tool call; None for a bug."""
+    if isinstance(error, (ToolInputError, NotApproved)):
+        return str(error)
+    if isinstance(error, ChangeFailed):
+        return f"the change did not land: {error}"
+    if isinstance(error, LiveError):
+        return f"the open notebook: {error}"
+    return None
+
+
+class NotebookMCPHandler(OpencodeAPIHandler):
+    """``POST notebook/mcp``: the notebook tools over MCP (streamable HTTP), for the worker.
+
+    Each POST carries one JSON-RPC message and is answered with JSON (no event stream, no
+    MCP session: every call stands alone); a notification is accepted with 202.
+    """
 
     @property
     def authorizer(self) -> Authorizer:
@@ -61,22 +77,23 @@ class NotebookToolHandler(OpencodeAPIHandler):
         self.current_user = self._jupyter_current_user = WORKER_USER
         await self.settings["jupyter_opencode_app"].open()
 
+    async def _run_tool(self, tool: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        return (await _tools(self).call(tool, args)).content()
+
     @web.authenticated
     @authorized
-    async def post(self, tool: str) -> None:
-        """Run the tool; errors are 4xx with a message the agent reads."""
-        args = self.json_body()
+    async def post(self) -> None:
+        """Answer one JSON-RPC message."""
         try:
-            result = await _tools(self).call(tool, args)
-        except ToolInputError as e:
-            raise web.HTTPError(400, str(e), reason="bad_tool_input") from e
-        except NotApproved as e:
-            raise web.HTTPError(403, str(e), reason="not_approved") from e
-        except ChangeFailed as e:
-            raise web.HTTPError(409, f"the change did not land: {e}", reason="change_failed") from e
-        except LiveError as e:
-            raise web.HTTPError(409, f"the open notebook: {e}", reason="browser_error") from e
-        self.write_json(result.as_json())
+            message = json.loads(self.request.body or b"null")
+        except (ValueError, RecursionError) as e:
+            raise web.HTTPError(400, f"not JSON: {e}", reason="bad_json") from e
+        reply = await mcp.answer(message, self._run_tool, _tool_error)
+        if reply is None:
+            self.set_status(202)
+            self.finish()
+        else:
+            self.write_json(reply)
 
 
 class NotebookUndoHandler(OpencodeAPIHandler):

@@ -1,4 +1,4 @@
-"""REST routes: status, models, sessions, messages, abort, permissions, OpenAPI document."""
+"""REST routes: status, models, sessions, messages, abort, permissions, questions, OpenAPI."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from ..contract.schemas import (
     FORK,
     MESSAGES_QUERY,
     PERMISSION_REPLY,
+    QUESTION_REPLY,
     SESSIONS_QUERY,
 )
-from ..library import TemplateError, UnknownMessage, UnknownTemplate
+from ..library import TemplateError, UnknownAgent, UnknownMessage, UnknownTemplate
+from ..questions import BadAnswers, QuestionAnswered, UnknownQuestion
 from ..service import BUSY_PROMPT, SessionBusy, SessionDeleted, UnknownPermission, UnknownSession
 from .base import OpencodeAPIHandler, check_session_id, parse_attachments, parse_prompt
 from .library import organize_changes, prompt_options, session_filter, worker_error
@@ -174,6 +176,7 @@ class MessagesHandler(OpencodeAPIHandler):
                     404, f"no message {before} in this session", reason="unknown_message"
                 )
         messages, more, last_seq = await self.service.store.page_with_seq(sid, limit, before)
+        self.service.with_live_parts(sid, messages)
         self.write_json({"messages": messages, "has_more": more, "last_seq": last_seq})
 
     @web.authenticated
@@ -189,7 +192,14 @@ class MessagesHandler(OpencodeAPIHandler):
         library = self.settings["jupyter_opencode_library"]
         try:
             result = await library.prompt(
-                sid, text, model, context, notebook, template, attachments=attachments
+                sid,
+                text,
+                model,
+                context,
+                notebook,
+                template,
+                agent=body.get("agent"),
+                attachments=attachments,
             )
         except SessionBusy as e:
             raise web.HTTPError(409, BUSY_PROMPT, reason="busy") from e
@@ -197,6 +207,10 @@ class MessagesHandler(OpencodeAPIHandler):
             raise web.HTTPError(410, str(e), reason=e.reason) from e
         except UnknownTemplate as e:
             raise web.HTTPError(404, str(e), reason="unknown_template") from e
+        except UnknownAgent as e:
+            raise web.HTTPError(404, str(e), reason="unknown_agent") from e
+        except (WorkerError, OpencodeError) as e:
+            raise worker_error(e) from e
         except TemplateError as e:
             raise web.HTTPError(409, str(e), reason="template_not_first") from e
         self.write_json(result, status=202)
@@ -265,6 +279,35 @@ class PermissionHandler(OpencodeAPIHandler):
         except OpencodeError as e:
             raise web.HTTPError(502, str(e), reason="worker_error") from e
         self.write_json({"reply": reply})
+
+
+class QuestionHandler(OpencodeAPIHandler):
+    """``POST sessions/{sid}/questions/{qid}``."""
+
+    kernel_methods = frozenset(("POST",))
+
+    @web.authenticated
+    @authorized
+    async def post(self, sid: str, qid: str) -> None:
+        """Answer what the agent asked (a list of labels per question), or dismiss it."""
+        body = self.checked_body(QUESTION_REPLY)
+        answers = None if body.get("reject") else body["answers"]
+        await self.session_or_404(sid)
+        try:
+            await self.service.answer_question(sid, qid, answers)
+        except UnknownQuestion as e:
+            raise web.HTTPError(
+                404, f"no question {qid} is waiting in this session", reason="unknown_question"
+            ) from e
+        except QuestionAnswered as e:
+            raise web.HTTPError(
+                409, f"question {qid} was answered already", reason="already_answered"
+            ) from e
+        except BadAnswers as e:
+            raise web.HTTPError(400, str(e), reason="bad_answers") from e
+        except OpencodeError as e:
+            raise web.HTTPError(502, str(e), reason="worker_error") from e
+        self.write_json({"answers": answers})
 
 
 class OpenAPIHandler(OpencodeAPIHandler):

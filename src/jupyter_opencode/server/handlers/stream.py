@@ -16,8 +16,11 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ...tasks import BackgroundTasks
+from ...worker.adapter import OpencodeError
+from ...worker.supervisor import WorkerError
 from ..contract.schemas import STREAM_QUERY
 from ..contract.validation import Invalid, query_values
+from ..library import UnknownAgent
 from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
 from ..service import BUSY_PROMPT, Delta, SessionBusy, SessionDeleted
@@ -239,7 +242,10 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         try:
             text, model, context = parse_prompt(data, limit)
             attachments = await parse_attachments(data, self.settings["server_root_dir"])
-            result = await self.service.prompt(sid, text, model, context, attachments=attachments)
+            library = self.settings["jupyter_opencode_library"]
+            result = await library.prompt(
+                sid, text, model, context, agent=data.get("agent"), attachments=attachments
+            )
         except web.HTTPError as e:
             self._error(e.log_message or "bad prompt", e.reason or "bad_request", sid)
             return
@@ -251,6 +257,12 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
             return
         except ModelNotAllowed as e:
             self._error(str(e), "model_not_allowed", sid)
+            return
+        except UnknownAgent as e:
+            self._error(str(e), "unknown_agent", sid)
+            return
+        except (WorkerError, OpencodeError) as e:
+            self._error(str(e), "worker_unavailable", sid)
             return
         self._send(
             accepted_frame(

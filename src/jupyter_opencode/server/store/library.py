@@ -163,12 +163,15 @@ class Library:
         ) as rows:
             return [(int(row[0]), str(row[1])) async for row in rows]
 
-    async def truncate(self, sid: str, position: int) -> tuple[int, str, list[str], list[str]]:
+    async def truncate(
+        self, sid: str, position: int
+    ) -> tuple[int, str, list[str], list[str], list[str]]:
         """Delete the messages from rowid ``position`` on, with their chunks.
 
         A tombstone chunk takes the next seq, so seqs never go back and subscribers hear of
         it; returns (seq, frame) of that tombstone, the ids removed and those of the removed
-        answers whose notebook changes are not undone (their records stay, so they still can be).
+        answers whose notebook changes, then file changes, are not undone (their records stay, so
+        they still can be).
         """
         now = time.time()
         async with self.store.transaction() as db:
@@ -189,6 +192,13 @@ class Library:
                 (sid, *removed),
             ) as rows:
                 changed = [str(row[0]) async for row in rows]
+            async with db.execute(
+                "SELECT message_id FROM file_changes WHERE session_id = ? AND undone_at IS NULL"
+                f" AND settled = 1 AND message_id IN ({marks}) GROUP BY message_id"
+                " ORDER BY min(id)",
+                (sid, *removed),
+            ) as rows:
+                files = [str(row[0]) async for row in rows]
             await db.execute(
                 f"DELETE FROM chunks WHERE session_id = ? AND message_id IN ({marks})",
                 (sid, *removed),
@@ -197,13 +207,13 @@ class Library:
                 "DELETE FROM messages WHERE session_id = ? AND rowid >= ?", (sid, position)
             )
             await db.execute(_RECOUNT, {"sid": sid, "now": now})
-            frame = json.dumps(rewind_frame(sid, removed, changed, seq))
+            frame = json.dumps(rewind_frame(sid, removed, changed, seq, files))
             await db.execute(
                 "INSERT INTO chunks (session_id, seq, message_id, kind, payload)"
                 " VALUES (?, ?, ?, 'rewind', ?)",
                 (sid, seq, removed[0] if removed else "", frame),
             )
-        return seq, frame, removed, changed
+        return seq, frame, removed, changed, files
 
     # annotations
 

@@ -192,7 +192,26 @@ MIGRATIONS: list[str] = [
         deleted_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
-    # 7: files and images sent with a user message; their names are searched.
+    # 7 (file changes, context): each file opencode's edit tools changed, as it was before the
+    # answer and as the answer left it, for undo; the tokens of each session's context window and
+    # the model's limit.
+    """
+    ALTER TABLE sessions ADD COLUMN context_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN context_limit INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE IF NOT EXISTS file_changes (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        before BLOB,
+        after BLOB,
+        settled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        undone_at REAL,
+        UNIQUE (message_id, path)
+    );
+    """,
+    # 8: files and images sent with a user message; their names are searched.
     """
     ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
     CREATE TRIGGER IF NOT EXISTS search_attachment_insert AFTER INSERT ON messages
