@@ -15,7 +15,8 @@ from playwright.sync_api import Locator, Page, expect
 from jupyter_opencode.testing import FakeModelProcess
 
 from .lab import Lab, chromium, run_first_cell, run_lab, shot
-from .test_sidebar import TAB, answered, open_lab, set_theme, sidebar
+from .test_sidebar import TAB, answered, open_lab, sidebar
+from .test_sidebar_messages import set_theme
 
 pytestmark = pytest.mark.browser
 

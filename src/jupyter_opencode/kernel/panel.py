@@ -28,7 +28,7 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
     if kind == "ready":
         chat.refresh_panel()
     elif kind == "send":
-        send_text(chat, str(content.get("text", "")), content.get("attachments"))
+        send_text(chat, str(content.get("text", "")), attachments=content.get("attachments"))
     elif kind == "stop":
         failed = functools.partial(report_failure, chat)
         chat.client.abort(chat.session_id).add_done_callback(failed)
