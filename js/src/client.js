@@ -3,8 +3,10 @@
 // host adapter (the panel's kernel comm, a tab's REST + WebSocket) feeds it pages and frames and
 // does what the user asks.
 import { MessageActions } from "./actions.js";
+import { MAX_IMAGE_BYTES, base64Of } from "./attachments.js";
 import { isOpencodeCommand, menu, opencodeMenu, runCommand } from "./commands.js";
 import { Conversation } from "./conversation.js";
+import { humanSize } from "./dom.js";
 import { latestUsage } from "./usage.js";
 import { ChatView } from "./view.js";
 
@@ -13,6 +15,15 @@ import { ChatView } from "./view.js";
 /** @typedef {import("./protocol.js").ServerFrame} ServerFrame */
 /** @typedef {import("./actions.js").Annotation} Annotation */
 /** @typedef {import("./actions.js").Hit} Hit */
+/** @typedef {import("./attachments.js").AttachmentInput} AttachmentInput */
+/** @typedef {import("./attachments.js").WireAttachment} WireAttachment */
+/** @typedef {import("./mentions.js").MentionItem} MentionItem */
+/** @typedef {import("./mentions.js").MentionSource} MentionSource */
+/** @typedef {{path: string, type: "file" | "folder", hidden?: boolean, size?: number}} FoundFile */
+/** @typedef {{name: string, type: string, shape?: string}} Variable */
+
+// The kernel's variables are asked for once per burst of typing, not per keystroke.
+const VARIABLES_TTL_MS = 3000;
 /** @typedef {import("./types.js").ContextItem} ContextItem */
 
 /**
@@ -23,8 +34,12 @@ import { ChatView } from "./view.js";
 export const ASK_EVENT = "jupyter-opencode:ask";
 /**
  * What a host does when the user acts (beside the commands of CommandHost).
+ * `findFiles` and `variables` feed the @ menu where the host can (a second source, e.g.
+ * subagents, is one more entry of `mentionSources`).
  * @typedef {import("./commands.js").CommandHost & {
- *   prompt: (text: string) => void, stop: () => void,
+ *   prompt: (text: string, attachments: WireAttachment[]) => void, stop: () => void,
+ *   findFiles?: (query: string) => Promise<FoundFile[]>,
+ *   variables?: () => Promise<Variable[]>, attachVariable?: (name: string) => void,
  *   permission: (permissionId: string, reply: string) => void,
  *   answer: (questionId: string, answers: string[][] | null) => void,
  *   loadOlder: (before: string) => void, retry: () => void,
@@ -71,7 +86,14 @@ export class ChatClient {
       onRetry: () => host.retry(),
       onAgent: (name) => host.setAgent(name),
       commands: menu(host),
+      mentions: () => this.mentionSources(),
+      onMention: (item) => this.mention(item),
+      onImages: (files) => void this.attachImages(files),
+      onPaths: (paths) => paths.forEach((path) => this.attach({ type: "file", path })),
     });
+    this.attachments = this.view.attachments;
+    /** @type {{at: number, list: Promise<Variable[]>} | null} */
+    this.knownVariables = null;
     this.el = this.view.el;
     this.actions = new MessageActions({
       root: this.view.el,
@@ -132,7 +154,99 @@ export class ChatClient {
   /** @param {string} text */
   send(text) {
     if (runCommand(text, this.commandContext)) return;
-    if (text.trim()) this.host.prompt(text);
+    if (!text.trim()) return;
+    const attachments = this.attachments.wire();
+    if (attachments.some((a) => a.type === "image")) this.warnIfNoImages();
+    this.host.prompt(text, attachments);
+    this.attachments.clear();
+  }
+
+  /**
+   * Attach a file or folder (a path under the Jupyter root) or an image to the next prompt:
+   * a chip the user can remove. The id of its chip.
+   * @param {AttachmentInput} input
+   * @returns {string}
+   */
+  attach(input) {
+    if (input.type === "image") this.warnIfNoImages();
+    return this.attachments.add(input);
+  }
+
+  /** Say so when the model picked drops images (opencode sends it none, silently). */
+  warnIfNoImages() {
+    const model = this.models.find((m) => m.id === this.model);
+    if (model && model.images === false) {
+      this.notice("error", `${model.name} does not take images: it will not see the attached images. Pick another model to send them.`);
+    }
+  }
+
+  /**
+   * Pasted or dropped images, each as a chip with its thumbnail.
+   * @param {File[]} files
+   */
+  async attachImages(files) {
+    for (const file of files) {
+      if (file.size > MAX_IMAGE_BYTES) {
+        this.notice("error", `${file.name || "The image"} is over 5 MB: not attached.`);
+        continue;
+      }
+      const name = file.name && file.name !== "image.png" ? file.name : `pasted-${Date.now()}.${file.type.split("/")[1]}`;
+      this.attach({ type: "image", mime: file.type, data: await base64Of(file), name });
+    }
+  }
+
+  /** @returns {MentionSource[]} */
+  mentionSources() {
+    /** @type {MentionSource[]} */
+    const sources = [];
+    const { variables, findFiles } = this.host;
+    if (variables) {
+      sources.push({ kind: "variable", find: async (query) => this.matchVariables(variables, query) });
+    }
+    if (findFiles) {
+      sources.push({
+        kind: "file",
+        find: async (query) =>
+          (await findFiles(query)).map((f) => ({
+            kind: f.type,
+            label: f.path,
+            value: f.path,
+            detail: f.type === "folder" ? "folder" : humanSize(f.size ?? 0),
+            size: f.size,
+            dim: Boolean(f.hidden),
+          })),
+      });
+    }
+    return sources;
+  }
+
+  /**
+   * @param {() => Promise<Variable[]>} variables
+   * @param {string} query
+   * @returns {Promise<MentionItem[]>}
+   */
+  async matchVariables(variables, query) {
+    const now = Date.now();
+    if (!this.knownVariables || now - this.knownVariables.at > VARIABLES_TTL_MS) {
+      this.knownVariables = { at: now, list: variables() };
+    }
+    const needle = query.toLowerCase();
+    return (await this.knownVariables.list)
+      .filter((v) => v.name.toLowerCase().includes(needle))
+      .sort((a, b) => Number(!a.name.toLowerCase().startsWith(needle)) - Number(!b.name.toLowerCase().startsWith(needle)))
+      .slice(0, 6)
+      .map((v) => ({ kind: "variable", label: v.name, value: v.name, detail: [v.type, v.shape].filter(Boolean).join(" ") }));
+  }
+
+  /**
+   * What the user picked in the @ menu.
+   * @param {MentionItem} item
+   */
+  mention(item) {
+    if (item.kind === "variable") this.host.attachVariable?.(item.value);
+    else if (item.kind === "file" || item.kind === "folder") {
+      this.attach({ type: item.kind, path: item.value, size: item.size });
+    }
   }
 
   /**

@@ -1,5 +1,8 @@
-// The input box: Enter sends, Shift+Enter newline, Esc stops, slash-command completion.
+// The input box: Enter sends, Shift+Enter newline, Esc stops, slash-command completion, the `@`
+// menu (mentions.js), images pasted or dropped, files dragged from JupyterLab's file browser.
+import { IMAGE_TYPES } from "./attachments.js";
 import { h } from "./dom.js";
+import { MentionMenu } from "./mentions.js";
 
 /** @typedef {{name: string, args: string, help: string}} SlashCommand */
 
@@ -7,9 +10,15 @@ import { h } from "./dom.js";
 const MAX_ROWS_PX = 160;
 let menuIds = 0;
 
+/** What JupyterLab's file browser puts in a drag (Lumino drag events, not HTML ones). */
+const CONTENTS_MIME = "application/x-jupyter-icontents";
+
 /**
  * @typedef {{onSend: (text: string) => void, onStop: () => void, commands?: SlashCommand[],
- *   onAgent?: (name: string) => void}} ComposerOptions
+ *   mentions?: () => import("./mentions.js").MentionSource[],
+ *   onMention?: (item: import("./mentions.js").MentionItem) => void,
+ *   onImages?: (images: File[]) => void, onPaths?: (paths: string[]) => void,
+ *   onRefused?: (text: string) => void, onAgent?: (name: string) => void}} ComposerOptions
  */
 
 export class Composer {
@@ -37,6 +46,11 @@ export class Composer {
     this.menu = h("ul", { class: "jo-slash", id: this.menuId, role: "listbox", "aria-label": "Commands", hidden: true });
     this.sendButton = h("button", { type: "button", class: "jo-btn jo-btn-primary jo-send", text: "Send" });
     this.stopButton = h("button", { type: "button", class: "jo-btn jo-btn-danger jo-stop", text: "Stop", hidden: true });
+    // Before the composer's own keydown listener: keys the @ menu uses go no further.
+    this.mentions = new MentionMenu(this.input, {
+      sources: () => options.mentions?.() ?? [],
+      onPick: (item) => options.onMention?.(item),
+    });
     this.agentSelect = /** @type {HTMLSelectElement} */ (
       h("select", {
         class: "jo-agent",
@@ -50,8 +64,10 @@ export class Composer {
       "div",
       { class: "jo-composer" },
       this.menu,
+      this.mentions.el,
       h("div", { class: "jo-input-row" }, this.agentSelect, this.input, this.sendButton, this.stopButton),
     );
+    this.listenForImagesAndFiles();
 
     this.input.addEventListener("keydown", (ev) => this.onKeyDown(ev));
     this.input.addEventListener("input", () => this.onInput());
@@ -64,6 +80,47 @@ export class Composer {
       ev.preventDefault();
       this.complete(Number(item.dataset.index));
     });
+  }
+
+  /** Paste and drop of images; drops of JupyterLab file browser entries. */
+  listenForImagesAndFiles() {
+    const { onImages, onPaths, onRefused } = this.options;
+    this.input.addEventListener("paste", (ev) => {
+      const files = [...(ev.clipboardData?.files ?? [])];
+      const images = files.filter((f) => IMAGE_TYPES.includes(f.type));
+      if (!images.length || !onImages) return;
+      ev.preventDefault();
+      onImages(images);
+    });
+    this.el.addEventListener("dragover", (ev) => {
+      if (ev.dataTransfer?.types.includes("Files")) ev.preventDefault();
+    });
+    this.el.addEventListener("drop", (ev) => {
+      const files = [...(ev.dataTransfer?.files ?? [])];
+      if (!files.length) return;
+      ev.preventDefault();
+      const images = files.filter((f) => IMAGE_TYPES.includes(f.type));
+      if (images.length && onImages) onImages(images);
+      const others = files.filter((f) => !IMAGE_TYPES.includes(f.type)).map((f) => f.name);
+      if (others.length) {
+        onRefused?.(`Not attached: ${others.join(", ")}. Drop images here; mention files under the Jupyter root with @.`);
+      }
+    });
+    if (!onPaths) return;
+    /** @param {Event} ev */
+    const lumino = (ev) => {
+      const drag = /** @type {any} */ (ev);
+      if (!drag.mimeData?.hasData(CONTENTS_MIME)) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      if (ev.type === "lm-dragover") drag.dropAction = drag.proposedAction;
+      if (ev.type === "lm-drop") {
+        drag.dropAction = drag.proposedAction; // the file browser proposes a move, and moves nothing itself
+        const paths = drag.mimeData.getData(CONTENTS_MIME);
+        onPaths((Array.isArray(paths) ? paths : [paths]).map((p) => String(p).replace(/^[^/:]*:/, "")));
+      }
+    };
+    for (const type of ["lm-dragenter", "lm-dragover", "lm-drop"]) this.el.addEventListener(type, lumino);
   }
 
   /**

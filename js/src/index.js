@@ -7,6 +7,9 @@ import { BRIDGE_ATTRIBUTE, INSERT_EVENT, showInserted } from "./codeblocks.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 
+/** A kernel busy running a cell answers the @ menu after it: the menu does not wait that long. */
+const KERNEL_ANSWER_MS = 3000;
+
 /**
  * Trait values the kernel sent live as `state` messages (from its client thread, while a cell
  * may run), with their version; per model, so a view rendered again still has them.
@@ -52,9 +55,28 @@ function render({ model, el }) {
    * @param {string} [arg]
    */
   const command = (name, arg = "") => send({ type: "command", name, arg });
+  /** @type {Map<number, (items: any[]) => void>} */
+  const asked = new Map();
+  let requests = 0;
+  /**
+   * Ask the kernel for the @ menu's entries; an unanswered request (a busy kernel) ends empty.
+   * @param {"find_files" | "list_variables"} type
+   * @param {Record<string, unknown>} [fields]
+   * @returns {Promise<any[]>}
+   */
+  const ask = (type, fields = {}) =>
+    new Promise((resolve) => {
+      const request = ++requests;
+      asked.set(request, resolve);
+      send({ type, request, ...fields });
+      setTimeout(() => asked.delete(request) && resolve([]), KERNEL_ANSWER_MS);
+    });
   const client = new ChatClient({
     kernel: true,
-    prompt: (text) => send({ type: "send", text }),
+    prompt: (text, attachments) => send({ type: "send", text, ...(attachments.length ? { attachments } : {}) }),
+    findFiles: (query) => ask("find_files", { query }),
+    variables: () => ask("list_variables"),
+    attachVariable: (name) => send({ type: "attach_variable", name }),
     stop: () => send({ type: "stop" }),
     permission: (id, reply) => send({ type: "permission", permission_id: id, reply }),
     answer: (id, answers) => send({ type: "answer", question_id: id, answers }),
@@ -154,6 +176,10 @@ function render({ model, el }) {
     else if (msg.type === "annotation") client.setAnnotation(msg.message_id, msg.annotation ?? null);
     else if (msg.type === "search_results") client.showResults(msg.query ?? "", msg.hits ?? []);
     else if (msg.type === "download") saveDownload(msg, buffers);
+    else if (msg.type === "found") {
+      asked.get(msg.request)?.(msg.items ?? []);
+      asked.delete(msg.request);
+    }
     else if (msg.type === "insert-cell" && msg.message_id) {
       showInserted(view.el, msg.message_id, msg.block ?? 0, msg.run === true);
     }

@@ -1,9 +1,10 @@
 // The scrolling message list. Only messages near the viewport are in the DOM (the rest are
 // spacer height); a streaming answer is rendered incrementally, once per animation frame.
 import { undoNotebookChanges } from "./approval.js";
+import { IMAGE_TYPES } from "./attachments.js";
 import { filesChanged } from "./filechanges.js";
 import { handleCodeClick } from "./codeblocks.js";
-import { h } from "./dom.js";
+import { h, humanSize } from "./dom.js";
 import { MarkdownBody } from "./livemarkdown.js";
 import { permissionPrompt, statusMarker, syncParts } from "./parts.js";
 import { setPlan } from "./plan.js";
@@ -466,6 +467,8 @@ export class MessageList {
         ),
       );
     }
+    const attached = entry.msg.attachments ?? [];
+    if (attached.length) out.push(sentAttachments(attached));
     const permission = entry.permission;
     if (permission && (live || entry.answered)) {
       out.push(
@@ -659,4 +662,28 @@ function estimateHeight(message) {
   const text = message.content.length > 20000 ? message.content.slice(0, 20000) : message.content;
   for (const line of text.split("\n")) lines += Math.max(1, Math.ceil(line.length / CHARS_PER_LINE));
   return 24 + lines * LINE_PX + (message.parts?.length ?? 0) * 28;
+}
+
+/**
+ * What a sent message carried: names and sizes, images as thumbnails.
+ * @param {import("./types.js").StoredAttachment[]} items
+ * @returns {HTMLElement}
+ */
+function sentAttachments(items) {
+  return h(
+    "div",
+    { class: "jo-msg-context jo-msg-attachments" },
+    ...items.map((a) => {
+      const label = a.type === "folder" ? `${a.path ?? a.name}/` : (a.path ?? a.name);
+      const title = a.type === "folder" ? label : `${label} (${humanSize(a.size)})`;
+      return h(
+        "span",
+        { class: `jo-msg-ctx jo-msg-attachment-${a.type}`, title },
+        a.type === "image" && a.data && IMAGE_TYPES.includes(a.mime ?? "")
+          ? h("img", { class: "jo-attachment-thumb", alt: "", src: `data:${a.mime};base64,${a.data}` })
+          : "",
+        label,
+      );
+    }),
+  );
 }

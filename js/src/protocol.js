@@ -63,11 +63,13 @@ export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "prompt"];
  *   annotation: import("./actions.js").Annotation | null}} AnnotationMessage
  * @typedef {{type: "search_results", query: string,
  *   hits: import("./actions.js").Hit[]}} SearchResultsMessage
+ * @typedef {{type: "found", request: number, items: any[]}} FoundMessage
  * @typedef {{type: "download", filename: string, media_type: string}} DownloadMessage
  * @typedef {{type: "insert-cell", code: string, run: boolean, message_id?: string,
  *   block?: number}} InsertCellMessage
  * @typedef {StateMessage | ResetMessage | OlderMessage | FramesMessage | NoticeMessage |
- *   AnnotationMessage | SearchResultsMessage | DownloadMessage | InsertCellMessage} KernelMessage
+ *   AnnotationMessage | SearchResultsMessage | FoundMessage | DownloadMessage |
+ *   InsertCellMessage} KernelMessage
  */
 
 /** Every `type` of a kernel -> panel message. */
@@ -79,6 +81,7 @@ export const KERNEL_MESSAGE_TYPES = [
   "notice",
   "annotation",
   "search_results",
+  "found",
   "download",
   "insert-cell",
 ];
@@ -86,7 +89,8 @@ export const KERNEL_MESSAGE_TYPES = [
 /**
  * Panel -> kernel comm messages.
  * @typedef {{type: "ready"}} ReadyMessage
- * @typedef {{type: "send", text: string}} SendMessage
+ * @typedef {{type: "send", text: string,
+ *   attachments?: import("./attachments.js").WireAttachment[]}} SendMessage
  * @typedef {{type: "stop"}} StopMessage
  * @typedef {{type: "permission", permission_id: string, reply: string}} PermissionMessage
  * @typedef {{type: "answer", question_id: string, answers: string[][] | null}} AnswerMessage
@@ -104,11 +108,15 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "command", name: string, arg: string}} CommandMessage
  * @typedef {{type: "attach", context: import("./types.js").ContextItem[]}} AttachMessage
  * @typedef {{type: "opencode_command", name: string, arguments: string}} OpencodeCommandMessage
+ * @typedef {{type: "find_files", request: number, query: string}} FindFilesMessage
+ * @typedef {{type: "list_variables", request: number}} ListVariablesMessage
+ * @typedef {{type: "attach_variable", name: string}} AttachVariableMessage
  * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | AnswerMessage |
  *   RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
  *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | AttachMessage |
- *   OpencodeCommandMessage} PanelMessage
+ *   OpencodeCommandMessage | FindFilesMessage | ListVariablesMessage |
+ *   AttachVariableMessage} PanelMessage
  */
 
 /** Every `type` of a panel -> kernel message. */
@@ -131,6 +139,9 @@ export const PANEL_MESSAGE_TYPES = [
   "command",
   "attach",
   "opencode_command",
+  "find_files",
+  "list_variables",
+  "attach_variable",
 ];
 
 /**

@@ -16,10 +16,13 @@
  *   notebook?: import("./approval.js").NotebookChange}} Permission
  * @typedef {{id: string, session_id?: string, role: "user" | "assistant" | "system", status: string,
  *   content: string, error?: string | null, model?: string | null, created_at?: number,
- *   completed_at?: number | null, context?: ContextItem[], parts?: Part[]}} Message
+ *   completed_at?: number | null, context?: ContextItem[], parts?: Part[],
+ *   attachments?: StoredAttachment[]}} Message
+ * @typedef {{type: "file" | "folder" | "image", name: string, size: number, path?: string,
+ *   mime?: string, data?: string}} StoredAttachment
  * @typedef {{id: string, kind: string, label: string, size: number, text: string}} Chip
  * @typedef {{id: string, title: string, updated_at?: number, message_count?: number}} SessionInfo
- * @typedef {{id: string, name: string}} ModelInfo
+ * @typedef {{id: string, name: string, images?: boolean}} ModelInfo
  * @typedef {{
  *   get: (name: string) => any,
  *   set: (name: string, value: any) => void,

@@ -2,6 +2,7 @@
 // header, connection banner, notices, message list, status line, context chips, composer.
 import "./chat.css";
 import { undoButton } from "./approval.js";
+import { PendingAttachments } from "./attachments.js";
 import { fileUndoButton } from "./filechanges.js";
 import { ContextChips } from "./chips.js";
 import { Composer } from "./composer.js";
@@ -31,6 +32,9 @@ const REWOUND_FILES_TEXT = "The answers taken back had changed files.";
  *   onLoadOlder: (before: string) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
  *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
+ *   mentions?: () => import("./mentions.js").MentionSource[],
+ *   onMention?: (item: import("./mentions.js").MentionItem) => void,
+ *   onImages?: (images: File[]) => void, onPaths?: (paths: string[]) => void,
  *   onAgent?: (name: string) => void,
  * }} ViewActions
  */
@@ -74,7 +78,13 @@ export class ChatView {
       onStop: actions.onStop,
       onAgent: actions.onAgent,
       commands: actions.commands,
+      mentions: actions.mentions,
+      onMention: actions.onMention,
+      onImages: actions.onImages,
+      onPaths: actions.onPaths,
+      onRefused: (text) => this.notice("error", text),
     });
+    this.attachments = new PendingAttachments();
     this.el.append(
       this.header.el,
       this.banner,
@@ -83,6 +93,7 @@ export class ChatView {
       this.status,
       this.queue.el,
       this.chips.el,
+      this.attachments.el,
       this.composer.el,
     );
   }

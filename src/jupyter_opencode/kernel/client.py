@@ -193,6 +193,7 @@ class ServerClient:
         text: str,
         model: str | None = None,
         context: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
         **extra: str | None,
     ) -> concurrent.futures.Future[Any]:
         """Send a user message (the first creates the session); extra: template, notebook_path."""
@@ -201,6 +202,8 @@ class ServerClient:
             body["model"] = model
         if context:
             body["context"] = context
+        if attachments:
+            body["attachments"] = attachments
         return self.request("POST", f"sessions/{quote(session_id)}/messages", body)
 
     def abort(self, session_id: str) -> concurrent.futures.Future[Any]:

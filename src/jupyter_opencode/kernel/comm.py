@@ -70,6 +70,14 @@ class SearchResultsMessage(TypedDict):
     hits: list[dict[str, Any]]
 
 
+class FoundMessage(TypedDict):
+    """Kernel -> panel: the answer to a ``find_files`` or ``list_variables`` request."""
+
+    type: Literal["found"]
+    request: int
+    items: list[dict[str, Any]]
+
+
 class DownloadMessage(TypedDict):
     """Kernel -> panel: a file to save (its bytes in the comm buffer)."""
 
@@ -99,6 +107,7 @@ KernelMessage = (
     | NoticeMessage
     | AnnotationMessage
     | SearchResultsMessage
+    | FoundMessage
     | DownloadMessage
     | InsertCellMessage
 )
@@ -111,6 +120,7 @@ KERNEL_MESSAGE_TYPES = (
     "notice",
     "annotation",
     "search_results",
+    "found",
     "download",
     "insert-cell",
 )
@@ -118,7 +128,7 @@ KERNEL_MESSAGE_TYPES = (
 # Panel -> kernel: each type and the fields it carries (all strings unless said otherwise).
 PANEL_MESSAGE_TYPES = (
     "ready",  # the view rendered: send it everything
-    "send",  # text: a prompt
+    "send",  # text, attachments: list (files by path, images): a prompt
     "stop",
     "permission",  # permission_id, reply
     "answer",  # question_id, answers: a list of labels per question, or null to dismiss
@@ -135,6 +145,9 @@ PANEL_MESSAGE_TYPES = (
     "command",  # name, arg: a slash command the kernel executes (commands.py)
     "attach",  # context: [{kind, label, text}]: chips the notebook page attaches (an error...)
     "opencode_command",  # name, arguments: run one of opencode's commands in the session
+    "find_files",  # request: int, query: the @ menu's files (answered by "found")
+    "list_variables",  # request: int: the @ menu's variables (answered by "found")
+    "attach_variable",  # name: a summary of that variable joins the pending context
 )
 
 
@@ -171,6 +184,11 @@ def annotation(message_id: str, value: dict[str, Any] | None) -> AnnotationMessa
 def search_results(query: str, hits: list[dict[str, Any]]) -> SearchResultsMessage:
     """Search hits."""
     return {"type": "search_results", "query": query, "hits": hits}
+
+
+def found(request: int, items: list[dict[str, Any]]) -> FoundMessage:
+    """The answer to a request of the @ menu."""
+    return {"type": "found", "request": request, "items": items}
 
 
 def download(filename: str, media_type: str) -> DownloadMessage:

@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 import IPython
 
+from .variables import array_summary
+
 ATTACHMENT_BUDGET = 4000
 STREAM_TAIL = 1500
 TRACEBACK_TAIL = 2500
@@ -251,6 +253,9 @@ def describe(obj: object, name: str | None = None) -> tuple[str, str, str]:
             )
         return "variable", label, text
     label = name or type(obj).__name__
+    summary = array_summary(label, obj)
+    if summary is not None:
+        return "variable", label, summary
     return "variable", label, f"{label} ({type(obj).__name__}): {obj!r}"
 
 

@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import comm, library, transfer
+from . import comm, library, mentions, transfer
 from .client import OpencodeRequestError
 from .commands import KERNEL_COMMANDS, CommandError, context_count
 from .reply import code_blocks
@@ -28,7 +28,7 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
     if kind == "ready":
         chat.refresh_panel()
     elif kind == "send":
-        send_text(chat, str(content.get("text", "")))
+        send_text(chat, str(content.get("text", "")), attachments=content.get("attachments"))
     elif kind == "stop":
         failed = functools.partial(report_failure, chat)
         chat.client.abort(chat.session_id).add_done_callback(failed)
@@ -68,6 +68,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
     elif kind == "opencode_command":
         command = (str(content.get("name", "")), str(content.get("arguments", "")))
         send_text(chat, f"/{command[0]} {command[1]}".strip(), command)
+    elif kind in ("find_files", "list_variables", "attach_variable"):
+        mentions.answer(chat, kind, content)
     else:
         log.warning("jupyter-opencode: unknown message from the panel: %s", kind)
 
@@ -99,15 +101,19 @@ def insert_block(chat: Chat, content: dict[str, Any]) -> None:
     chat.to_panel(comm.insert_cell(code, run, message_id=message_id, block=block))
 
 
-def send_text(chat: Chat, text: str, command: tuple[str, str] | None = None) -> None:
+def send_text(
+    chat: Chat, text: str, command: tuple[str, str] | None = None, attachments: Any = None
+) -> None:
     """Send what the user typed in the panel as a prompt (the panel ran any slash command of
-    its own; ``command``: an opencode command, name and arguments)."""
+    its own; ``command``: an opencode command, name and arguments; ``attachments``: files and
+    images, checked by the server: a bad one comes back as a notice, and nothing is sent)."""
     if not text.strip():
         return
     if chat.answering:
         chat.notify("error", "Still answering: stop the current reply first.")
         return
-    chat.post(text, command).add_done_callback(functools.partial(report_failure, chat))
+    items = [a for a in attachments if isinstance(a, dict)] if isinstance(attachments, list) else []
+    chat.post(text, command, items).add_done_callback(functools.partial(report_failure, chat))
 
 
 def report_failure(chat: Chat, future: concurrent.futures.Future[Any]) -> None:

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -21,6 +22,7 @@ from IPython import get_ipython
 
 from ..server.protocol import ServerFrame, message_frame
 from . import comm, library, panel, transfer
+from .attaching import prompt_attachments
 from .client import (
     Event,
     OpencodeConnectionError,
@@ -148,9 +150,22 @@ class Chat(anywidget.AnyWidget):
         with self._lock:
             return copy.deepcopy(self._conversation.messages)
 
-    def ask(self, text: str, *, display_reply: bool = True, timeout: float | None = None) -> Reply:
-        """Send `text`, show the answer streaming in the cell output, return it when done."""
-        waiter = self._start_reply(text)
+    def ask(
+        self,
+        text: str,
+        *,
+        files: Iterable[str | os.PathLike[str]] = (),
+        images: Iterable[object] = (),
+        display_reply: bool = True,
+        timeout: float | None = None,
+    ) -> Reply:
+        """Send `text`, show the answer streaming in the cell output, return it when done.
+
+        ``files``: paths of files or folders under the Jupyter root; ``images``: Matplotlib
+        figures, PNG/JPEG/GIF/WebP bytes or image paths.
+        """
+        attachments = prompt_attachments(files, images, library.notebook_path())
+        waiter = self._start_reply(text, attachments)
         output = ReplyOutput(display_reply)
         patience = Patience(self._client, timeout)
         try:
@@ -165,13 +180,20 @@ class Chat(anywidget.AnyWidget):
             self._relay.flush()  # so the rest of the cell reads `busy`, `context`... up to date
 
     async def ask_async(
-        self, text: str, *, display_reply: bool = True, timeout: float | None = None
+        self,
+        text: str,
+        *,
+        files: Iterable[str | os.PathLike[str]] = (),
+        images: Iterable[object] = (),
+        display_reply: bool = True,
+        timeout: float | None = None,
     ) -> Reply:
         """Awaitable `ask`: the kernel stays responsive while the answer streams."""
         loop = asyncio.get_running_loop()
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
-        waiter = await loop.run_in_executor(None, self._start_reply, text)
+        attachments = prompt_attachments(files, images, library.notebook_path())
+        waiter = await loop.run_in_executor(None, self._start_reply, text, attachments)
         output = ReplyOutput(display_reply)
         patience = Patience(self._client, timeout)
         try:
@@ -299,7 +321,7 @@ class Chat(anywidget.AnyWidget):
 
     # ----- sending --------------------------------------------------------------------------
 
-    def _start_reply(self, text: str) -> ReplyWaiter:
+    def _start_reply(self, text: str, attachments: list[dict[str, Any]]) -> ReplyWaiter:
         """Post `text` (blocking) and return a waiter for the assistant message."""
         if not self._client.wait_connected(self._client.connect_timeout + 1):
             raise OpencodeConnectionError(self._client.connection_error or NO_SERVER_MESSAGE)
@@ -307,7 +329,9 @@ class Chat(anywidget.AnyWidget):
             raise RuntimeError("This chat is still answering: wait for it or call chat.stop().")
         if self._recorder is not None:
             self._recorder.mark_chat_cell()
-        message_id = self.post(text).result(self._client.request_timeout + 5)
+        message_id = self.post(text, attachments=attachments).result(
+            self._client.request_timeout + 5
+        )
         waiter = ReplyWaiter(message_id)
         with self._lock:
             message = self._conversation.get(message_id)
@@ -396,10 +420,13 @@ class Chat(anywidget.AnyWidget):
             self._template = name
 
     def post(
-        self, text: str, command: tuple[str, str] | None = None
+        self,
+        text: str,
+        command: tuple[str, str] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> concurrent.futures.Future[str]:
-        """Send a user message with the pending context (or run an opencode ``command``: name,
-        arguments); the future holds the reply's id."""
+        """Send a user message with the pending context and ``attachments`` (or run an opencode
+        ``command``: name, arguments); the future holds the reply's id."""
         with self._lock:
             chips = list(self._trait("context"))
             self._auto_chip = None
@@ -437,6 +464,7 @@ class Chat(anywidget.AnyWidget):
             text,
             self.model or None,
             context,
+            attachments,
             template=template,
             notebook_path=library.notebook_path(),
             agent=agent,

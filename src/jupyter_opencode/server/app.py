@@ -23,6 +23,7 @@ from ..worker.environment import ProviderChoice, user_provider, write_config
 from ..worker.supervisor import WorkerError, WorkerSupervisor
 from .activity import ActivityReporter
 from .filechanges import FileChangeTracker
+from .files import FileFinder
 from .handlers import ROUTES
 from .library import LibraryService
 from .policy import OpencodePolicy
@@ -172,6 +173,7 @@ class OpencodeExtension(ExtensionApp):
             jupyter_opencode_service=self.service,
             jupyter_opencode_library=self.library,
             jupyter_opencode_kernel_token=self.token,
+            jupyter_opencode_files=FileFinder(self.server.root_dir),
         )
 
     def _place_databases(self) -> None:

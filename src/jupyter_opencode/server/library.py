@@ -77,6 +77,8 @@ class LibraryService:
         template: str | None = None,
         agent: str | None = None,
         command: tuple[str, str] | None = None,
+        *,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Send a prompt; a template (first message only) sets model, agent and instructions.
 
@@ -97,7 +99,7 @@ class LibraryService:
         # Without one, the chat service uses the agent last chosen (or a template's).
         result = await self.chat.prompt(
             sid, text, model, context, notebook_path=notebook_path, agent=agent, system=system,
-            command=command,
+            command=command, attachments=attachments,
         )  # fmt: skip
         if template is not None:
             await self.library.set_settings(sid, {"template": template, "agent": agent})
@@ -165,7 +167,9 @@ class LibraryService:
             position = await self._position(sid, mid)
             branch = await self._branch(sid, position - 1)
         # Through our own prompt: the branch keeps the agent its template chose.
-        return await self.prompt(branch["id"], text, model, message["context"])
+        return await self.prompt(
+            branch["id"], text, model, message["context"], attachments=message["attachments"]
+        )
 
     async def _branch(self, sid: str, until: int | None) -> dict[str, Any]:
         parent = await self.chat.store.get_session(sid)

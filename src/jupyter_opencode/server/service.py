@@ -9,13 +9,14 @@ import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
 from ..tasks import BackgroundTasks
 from ..worker.adapter import OpencodeClient, OpencodeError
 from ..worker.supervisor import WorkerError, WorkerSupervisor
+from .attachments import opencode_parts
 from .events import EventHub
 from .export.transcript import imported_transcript, needs_transcript
 from .mentions import subagent_mentions
@@ -238,6 +239,7 @@ class ChatService:
         agent: str | None = None,
         system: str | None = None,
         command: tuple[str, str] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Save the prompt and a pending answer, start answering in the background.
 
@@ -258,6 +260,7 @@ class ChatService:
             "created_at": now,
             "completed_at": now,
             "context": context,
+            "attachments": attachments or [],
         }
         assistant: dict[str, Any] = {
             **user,
@@ -268,6 +271,7 @@ class ChatService:
             "model": model,
             "completed_at": None,
             "context": [],
+            "attachments": [],
         }
         turn = Turn(session_id=sid, message_id=assistant["id"], model=model, next_seq=0)
         self.turns[sid] = turn
@@ -295,7 +299,11 @@ class ChatService:
         prompt = history + _context_prompt(text, context)
         system = "\n\n".join(filter(None, [system, _notebook_binding(session)])) or None
         mentioned = text if "@" in text else ""
-        self._tasks.spawn(self._answer(turn, session, prompt, agent, system, command, mentioned))
+        self._tasks.spawn(
+            self._answer(
+                turn, session, prompt, agent, system, command, mentioned, attachments or []
+            )
+        )
         if self._watchdog is None or self._watchdog.done():
             self._watchdog = self._tasks.spawn(self._watch_turns())
         self.on_activity()
@@ -310,6 +318,7 @@ class ChatService:
         system: str | None = None,
         command: tuple[str, str] | None = None,
         mentioned: str = "",
+        attachments: Sequence[dict[str, Any]] = (),
     ) -> None:
         try:
             client = await self.supervisor.ready()
@@ -331,7 +340,9 @@ class ChatService:
                 self._tasks.spawn(self._run_command(turn, client, ocid, command, agent))
             else:
                 subagents = subagent_mentions(mentioned, await client.agents()) if mentioned else []
-                await client.prompt(ocid, prompt, turn.model, agent, system, subagents)
+                root = str(self.supervisor.cwd)
+                files = await asyncio.to_thread(opencode_parts, attachments, root)
+                await client.prompt(ocid, prompt, turn.model, agent, system, subagents, files)
         except (WorkerError, OpencodeError) as e:
             await self.finish(turn, "error", str(e))
         except asyncio.TimeoutError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -177,11 +177,12 @@ class OpencodeClient:
         agent: str | None = None,
         system: str | None = None,
         subagents: list[str] | None = None,
+        files: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """Start answering a prompt (``subagents``: those it mentions, handed their part); the
-        answer arrives on the event stream."""
+        """Start answering a prompt (``subagents``: those it mentions, handed their part;
+        ``files``: file parts, before the question); the answer arrives on the event stream."""
         parts = [{"type": "agent", "name": name} for name in subagents or []]
-        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}, *parts]}
+        body: dict[str, Any] = {"parts": [*files, {"type": "text", "text": text}, *parts]}
         if agent:
             body["agent"] = agent
         if system:

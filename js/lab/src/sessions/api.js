@@ -13,7 +13,7 @@ import { ServerConnection } from '@jupyterlab/services';
  *   updated_at?: number, last_activity?: number, message_count?: number,
  *   first_message_preview?: string, starred?: boolean | number, archived?: boolean | number,
  *   tags?: string[] | string}} Session
- * @typedef {{session_id: string, message_id: string | null, kind: 'message' | 'title' | 'note',
+ * @typedef {{session_id: string, message_id: string | null, kind: 'message' | 'title' | 'note' | 'attachment',
  *   title: string, role: string | null, created_at: number, snippet: string,
  *   highlights: [number, number][]}} SearchHit
  * @typedef {{q?: string, starred?: boolean, archived?: boolean, tag?: string,

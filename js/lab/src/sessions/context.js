@@ -16,6 +16,7 @@ const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 let chipIds = 0;
 
 /**
+ * A chip of any kind (a cell, an error, a variable's summary), its text clipped.
  * @param {string} kind
  * @param {string} label
  * @param {string} text
@@ -155,6 +156,46 @@ export function lastErrorChips(panel) {
     if (error) {
       const source = model.sharedModel.getSource();
       return [chip('error', `Error: ${error.ename}`, `${source}\n\n${errorText(error)}`)];
+    }
+  }
+  return [];
+}
+
+/** Image outputs a model can take, in the order a cell's output is searched. */
+const OUTPUT_IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+
+/**
+ * The image outputs (plots) of the active cell, else of the last cell that has one, as
+ * attachments of the composer.
+ * @param {NotebookPanel | null} panel
+ * @returns {{type: 'image', mime: string, data: string, name: string}[]}
+ */
+export function outputImages(panel) {
+  const notebook = panel?.content;
+  if (!notebook) {
+    return [];
+  }
+  const cells = notebook.widgets;
+  const order = [notebook.activeCellIndex, ...cells.map((_, i) => cells.length - 1 - i)];
+  for (const index of order) {
+    const model = /** @type {any} */ (cells[index]?.model);
+    if (model?.type !== 'code') {
+      continue;
+    }
+    const count = model.executionCount;
+    const images = model.outputs
+      .toJSON()
+      .flatMap((/** @type {any} */ output) => {
+        const mime = OUTPUT_IMAGES.find(type => typeof output.data?.[type] === 'string');
+        return mime ? [{ mime, data: String(output.data[mime]).replace(/\s/g, '') }] : [];
+      })
+      .map((/** @type {{mime: string, data: string}} */ image, /** @type {number} */ i) => ({
+        type: /** @type {'image'} */ ('image'),
+        ...image,
+        name: `${count ? `cell-${count}` : `cell-${index + 1}`}-output-${i + 1}.${image.mime.split('/')[1]}`
+      }));
+    if (images.length) {
+      return images;
     }
   }
   return [];

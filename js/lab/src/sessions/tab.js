@@ -9,8 +9,9 @@ import { ChatClient } from '@jupyter-opencode/chat/client.js';
 import { INSERT_EVENT } from '@jupyter-opencode/chat/codeblocks.js';
 import { h } from '@jupyter-opencode/chat/dom.js';
 import { ApiError } from './api.js';
-import { activeCellChips, cellChip, chip, lastErrorChips, selectedCellChips } from './context.js';
+import { activeCellChips, cellChip, chip, lastErrorChips, outputImages, selectedCellChips } from './context.js';
 import { tagsOf } from './sidebar.js';
+import { describeVariable, listVariables } from './variables.js';
 
 /**
  * @typedef {import('./api.js').OpencodeApi} OpencodeApi
@@ -58,7 +59,10 @@ export class ConversationTab extends Widget {
     const sid = () => this.sessionId;
     this.client = new ChatClient({
       kernel: false,
-      prompt: text => void this.prompt(text),
+      prompt: (text, attachments) => void this.prompt(text, attachments),
+      findFiles: async query => (await api.request('files', { query: { q: query, limit: 20 } })).files,
+      variables: () => listVariables(options.notebook()),
+      attachVariable: name => void this.attachVariable(name),
       stop: () => void this.call(() => api.abort(sid())),
       permission: (pid, reply) => void this.call(() => api.permission(sid(), pid, reply)),
       answer: (qid, answers) => void this.call(() => api.answer(sid(), qid, answers)),
@@ -142,8 +146,24 @@ export class ConversationTab extends Widget {
           title,
           onclick: () => this.attach(read(), label)
         })
-      )
+      ),
+      h('button', {
+        type: 'button',
+        class: 'jo-btn',
+        text: 'Add output as image',
+        title: 'Attach the plots of the active cell (else of the last cell with one) as images',
+        onclick: () => this.attachOutputImages()
+      })
     );
+  }
+
+  /** The active (else last) cell's image outputs, as image chips of the composer. */
+  attachOutputImages() {
+    const images = outputImages(this.options.notebook());
+    if (!images.length) {
+      this.view.notice('info', 'Add output as image: no image output in the current notebook');
+    }
+    images.forEach(image => this.client.attach(image));
   }
 
   /**
@@ -275,10 +295,24 @@ export class ConversationTab extends Widget {
   }
 
   /**
-   * Send a prompt with the pending context over REST.
-   * @param {string} text
+   * A summary of a variable of the current notebook's kernel, as a context chip.
+   * @param {string} name
    */
-  async prompt(text) {
+  async attachVariable(name) {
+    const described = await describeVariable(this.options.notebook(), name);
+    if (!described) {
+      this.view.notice('error', `Could not read ${name} from the notebook's kernel`);
+      return;
+    }
+    this.attach([chip(...described)], name);
+  }
+
+  /**
+   * Send a prompt with the pending context and attachments over REST.
+   * @param {string} text
+   * @param {import('@jupyter-opencode/chat/attachments.js').WireAttachment[]} [attachments]
+   */
+  async prompt(text, attachments = []) {
     if (this.autoContext && !this.chips.length) {
       this.setChips(activeCellChips(this.options.notebook()));
     }
@@ -286,7 +320,8 @@ export class ConversationTab extends Widget {
     const body = {
       text,
       model: this.model || null,
-      context: this.chips.map(({ kind, label, text: body }) => ({ kind, label, text: body }))
+      context: this.chips.map(({ kind, label, text: body }) => ({ kind, label, text: body })),
+      attachments
     };
     if (this.template && !this.conversation.messages.length) {
       body.template = this.template;

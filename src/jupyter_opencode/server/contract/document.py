@@ -18,6 +18,7 @@ _ERRORS = {
     "404": ("NotFound", "No such session, message, template, agent, command or question"),
     "409": ("Conflict", "The session is answering (reason busy), or its state forbids this"),
     "410": ("Gone", "The session was deleted; its id is not used again (session_deleted)"),
+    "413": ("TooLarge", "An attachment is over its size limit (attachment_too_large)"),
     "502": ("WorkerError", "opencode refused or failed this"),
     "503": ("Unavailable", "The database is locked or full, or the worker cannot start"),
 }
@@ -208,6 +209,16 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "503",
             )
         },
+        "/files": {
+            "get": _op(
+                "findFiles",
+                "Files and folders under the Jupyter root matching a query (the @ menu)",
+                ("200", r.FILES),
+                query=s.FILES_QUERY,
+                description="Names starting with the query first, then names and paths"
+                " containing it; hidden and cache folders last.",
+            )
+        },
         "/agents": {
             "get": _op(
                 "listAgents",
@@ -272,11 +283,14 @@ def paths(max_message_bytes: int, max_import_bytes: int) -> dict[str, dict[str, 
                 "sendPrompt",
                 "Send a prompt (the first one creates the session)",
                 ("202", r.PROMPTED),
-                "404 409 410 502",
+                "404 409 410 413 502",
                 body=s.PROMPT,
                 links=_prompted_links(),
                 description=f"{prompt_limit} A template applies to a first message only"
-                " (409 after); an unknown one is a 404, and so is an unknown agent.",
+                " (409 after); an unknown one is a 404, and so is an unknown agent. Attachments"
+                " are checked before anything is saved: a path outside the root, a missing,"
+                " binary or unsupported file is a 400, a file or image over 5 MB a 413, each"
+                " with a reason.",
             ),
         },
         "/sessions/{sid}/command": {

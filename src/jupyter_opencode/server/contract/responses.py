@@ -71,6 +71,18 @@ MESSAGE = _object(
             text=_STRING,
         ),
     },
+    attachments={
+        "type": "array",
+        "items": _object(
+            ("type", "name", "size"),
+            type={"enum": ["file", "folder", "image"]},
+            name=_STRING,
+            path=_STRING,
+            size=_INTEGER,
+            mime=_STRING,
+            data={"type": "string", "description": "an image's bytes, base64"},
+        ),
+    },
     parts={"type": "array", "items": {"type": "object"}},
     annotation=ANNOTATION,
 )
@@ -90,8 +102,29 @@ STATUS = _object(
 )  # fmt: skip
 MODELS = _object(
     ("models", "default"),
-    models={"type": "array", "items": _object(("id", "name"), id=_STRING, name=_STRING)},
+    models={
+        "type": "array",
+        "items": _object(
+            ("id", "name"),
+            id=_STRING,
+            name=_STRING,
+            images={"type": "boolean", "description": "whether the model takes images"},
+        ),
+    },
     default=_STRING,
+)
+FILES = _object(
+    ("files",),
+    files={
+        "type": "array",
+        "items": _object(
+            ("path", "type", "hidden"),
+            path=_STRING,
+            type={"enum": ["file", "folder"]},
+            hidden=_BOOLEAN,
+            size=_INTEGER,
+        ),
+    },
 )
 SESSION_PAGE = _object(
     ("sessions", "next_cursor"),
@@ -145,7 +178,7 @@ HITS = _object(
             ("session_id", "kind", "snippet", "highlights"),
             session_id=_STRING,
             message_id=_MAYBE_STRING,
-            kind={"enum": ["message", "title", "note"]},
+            kind={"enum": ["message", "title", "note", "attachment"]},
             title=_STRING,
             role={"enum": [*ROLES, None]},
             created_at=_NUMBER,

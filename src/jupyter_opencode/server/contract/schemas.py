@@ -74,6 +74,37 @@ CONTEXT = rule(
     "bad_context",
     "must be a list of {kind, label, text} with kind one of " + ", ".join(CONTEXT_KINDS),
 )
+ATTACHMENT_ITEM = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["type", "path"],
+            "properties": {
+                "type": {"const": "file"},
+                "path": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_CHARS},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["type", "mime", "data"],
+            "properties": {
+                "type": {"const": "image"},
+                "mime": {"type": "string", "maxLength": 100},
+                "data": {"type": "string", "description": "base64"},
+                "name": {"type": "string", "maxLength": MAX_PATH_CHARS},
+            },
+        },
+    ]
+}
+ATTACHMENTS = rule(
+    {
+        "type": "array",
+        "items": ATTACHMENT_ITEM,
+        "description": "files (relative to the root) and images (base64) sent with the prompt",
+    },
+    "bad_attachments",
+    "must be a list of {type: 'file', path} or {type: 'image', mime, data, name?}",
+)
 TAGS = rule(
     {
         "type": "array",
@@ -105,6 +136,7 @@ PROMPT = {
         "model": MODEL,
         "agent": AGENT,
         "context": CONTEXT,
+        "attachments": ATTACHMENTS,
         "template": rule(
             {"type": _nullable("string"), "description": "a template (first message only)"},
             "bad_template",
@@ -348,6 +380,21 @@ IMPORTED_MESSAGE = rule(
                 },
                 "kind, label, text",
             ),
+            "attachments": _item_list(
+                {
+                    "type": "object",
+                    "required": ["type", "name"],
+                    "properties": {
+                        "type": {"enum": ["file", "folder", "image"]},
+                        "name": {"type": "string"},
+                        "path": {"type": "string"},
+                        "size": {"type": "integer", "minimum": 0},
+                        "mime": {"type": "string"},
+                        "data": {"type": "string"},
+                    },
+                },
+                "type, name, path, size, mime, data",
+            ),
             "parts": _item_list(_PART, "kind, text, name, status, title, output, error"),
             "annotation": rule(_IMPORTED_ANNOTATION, "bad_import", "must be an object or null"),
         },
@@ -491,6 +538,18 @@ SEARCH_QUERY = (
             "is not a cursor from this API (next_cursor of the previous page; empty: the first)",
         ),
     ),
+)
+FILES_QUERY = (
+    Param(
+        "q",
+        rule(
+            {"type": "string", "default": "", "maxLength": MAX_PATH_CHARS},
+            "bad_query",
+            f"must be at most {MAX_PATH_CHARS} characters",
+        ),
+        description="what follows the @ (empty: the root's first entries)",
+    ),
+    Param("limit", _limit(20, 200)),
 )
 _EXPORT_FLAG = (*QUERY_TRUE, *QUERY_FALSE)
 EXPORT_QUERY = (

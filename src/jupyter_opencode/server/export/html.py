@@ -12,6 +12,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from .attached import images
 from .markdown import message_body, printable, role_heading, session_summary, title_of
 from .options import ExportOptions
 
@@ -90,7 +91,7 @@ a { color: #0969da; }
 """
 PYGMENTS_CSS = _FORMATTER.get_style_defs("pre code")
 # The file allows its own inline style and nothing else: no script, no request anywhere.
-_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def render_markdown(text: str) -> str:
@@ -131,7 +132,12 @@ class HtmlRenderer:
     def _message(self, message: dict[str, Any]) -> str:
         role = message.get("role") if message.get("role") in ("user", "assistant") else "other"
         heading = html.escape(printable(role_heading(message, self.options)))
-        body = render_markdown("\n\n".join(message_body(message)))
+        body = render_markdown("\n\n".join(message_body(message))) + "".join(
+            f'<figure><img src="data:{html.escape(item["mime"])};base64,{item["data"]}"'
+            f' alt="{html.escape(item["name"])}"><figcaption>{html.escape(item["name"])}'
+            "</figcaption></figure>\n"
+            for item in images(message)
+        )
         return (
             f'<article class="message {role}">\n<h2>{heading}</h2>\n'
             f'<div class="body">\n{body}</div>\n</article>\n'

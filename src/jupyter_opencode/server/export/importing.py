@@ -69,6 +69,7 @@ def _message_row(message: dict[str, Any], sid: str) -> dict[str, Any]:
         "created_at": message["created_at"],
         "completed_at": message.get("completed_at"),
         "context": json.dumps(message.get("context", [])),
+        "attachments": json.dumps(message.get("attachments", [])),
         "parts": json.dumps(message.get("parts", [])),
     }
 

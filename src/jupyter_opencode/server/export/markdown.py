@@ -8,6 +8,7 @@ import re
 import time
 from typing import Any
 
+from .attached import attachments_markdown
 from .options import ExportOptions
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
@@ -134,7 +135,7 @@ def annotation_markdown(annotation: dict[str, Any] | None) -> str:
 
 def message_body(message: dict[str, Any]) -> list[str]:
     """The Markdown blocks of one message below its heading."""
-    blocks = []
+    blocks = [attachments_markdown(message.get("attachments") or [])]
     if message.get("context"):
         blocks.append(context_markdown(message["context"]))
     if message.get("parts"):

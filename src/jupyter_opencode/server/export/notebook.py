@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from typing import IO, Any
@@ -11,6 +12,7 @@ from markdown_it import MarkdownIt
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..._version import __version__
+from .attached import attachments_markdown, images
 from .markdown import (
     STATUS_NOTES,
     annotation_markdown,
@@ -52,11 +54,20 @@ def split_code(text: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def _attachment_name(index: int, image: dict[str, Any]) -> str:
+    """A cell attachment's name: unique in its cell, no spaces or brackets to escape."""
+    stem = re.sub(r"[^\w.-]+", "_", str(image.get("name") or "image"))
+    return f"{index}-{stem}"
+
+
 def message_cells(message: dict[str, Any], options: ExportOptions) -> list[Any]:
     """The cells of one message, each tagged with the message it came from."""
     heading = f"**{role_heading(message, options)}**"
     meta = {"jupyter_opencode": {"message_id": message.get("id"), "role": message.get("role")}}
-    head = [heading]
+    head = [heading, attachments_markdown(message.get("attachments") or [])]
+    pictures = images(message)
+    # Images travel inside the notebook as cell attachments, shown by the first cell.
+    head += [f"![{p['name']}](attachment:{_attachment_name(i, p)})" for i, p in enumerate(pictures)]
     if message.get("context"):
         head.append(context_markdown(message["context"]))
     if message.get("parts"):
@@ -75,7 +86,12 @@ def message_cells(message: dict[str, Any], options: ExportOptions) -> list[Any]:
     cells = []
     if pieces and pieces[0][0] == "markdown":
         head.append(pieces.pop(0)[1])
-    cells.append(new_markdown_cell("\n\n".join(head), metadata=meta))
+    first = new_markdown_cell("\n\n".join(h for h in head if h), metadata=meta)
+    if pictures:
+        first.attachments = {
+            _attachment_name(i, p): {p["mime"]: p["data"]} for i, p in enumerate(pictures)
+        }
+    cells.append(first)
     for kind, source in pieces:
         make = new_code_cell if kind == "code" else new_markdown_cell
         cells.append(make(source, metadata=meta))

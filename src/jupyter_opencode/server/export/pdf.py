@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -13,11 +14,13 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
+    Image,
     Paragraph,
     Preformatted,
     SimpleDocTemplate,
@@ -25,6 +28,7 @@ from reportlab.platypus import (
 )
 
 from ..._version import __version__
+from .attached import image_bytes, images
 from .blocks import Block, Run, message_blocks, title_blocks
 from .markdown import title_of
 from .options import ExportOptions
@@ -145,6 +149,20 @@ def _flowable(block: Block, style: dict[str, ParagraphStyle], mono: str) -> Flow
     return Paragraph(text, para)
 
 
+def _pictures(message: dict[str, Any], width: float) -> list[Flowable]:
+    """A message's images, scaled down to the page's width."""
+    pictures: list[Flowable] = []
+    for item in images(message):
+        data = image_bytes(item)
+        if data is None:
+            continue
+        reader = ImageReader(io.BytesIO(data))
+        w, h = reader.getSize()
+        scale = min(1.0, width / w, (120 * mm) / h)
+        pictures.append(Image(io.BytesIO(data), width=w * scale, height=h * scale, hAlign="LEFT"))
+    return pictures
+
+
 def build_pdf(
     session: dict[str, Any],
     messages: Iterable[dict[str, Any]],
@@ -153,10 +171,12 @@ def build_pdf(
 ) -> None:
     """Write the conversation as a PDF to ``out``."""
     style, (_body, mono) = styles(), fonts()
+    doc_width = A4[0] - 36 * mm
     story: list[Flowable] = [_flowable(b, style, mono) for b in title_blocks(session, options)]
     for message in messages:
         story.append(HRFlowable(width="100%", thickness=0.5, color=colors.HexColor("#d1d9e0")))
         story += [_flowable(b, style, mono) for b in message_blocks(message, options)]
+        story += _pictures(message, doc_width)
     story.append(Spacer(1, 6))
     doc = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,

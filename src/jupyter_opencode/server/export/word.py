@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from typing import IO, Any
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
-from docx.shared import Pt, RGBColor
+from docx.shared import Inches, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from ..._version import __version__
+from .attached import image_bytes, images
 from .blocks import Block, Run, message_blocks, title_blocks
 from .markdown import title_of
 from .options import ExportOptions
@@ -101,6 +103,9 @@ def _write_runs(paragraph: Paragraph, runs: list[Run]) -> None:
             added.underline = True
 
 
+_PICTURE_WIDTH = Inches(6)
+
+
 def build_docx(
     session: dict[str, Any],
     messages: Iterable[dict[str, Any]],
@@ -116,4 +121,11 @@ def build_docx(
     for message in messages:
         for block in message_blocks(message, options):
             writer.block(block)
+        for item in images(message):
+            data = image_bytes(item)
+            if data is not None:
+                picture = writer.document.add_picture(io.BytesIO(data))
+                if picture.width > _PICTURE_WIDTH:  # scaled down to the page, never up
+                    picture.height = int(picture.height * _PICTURE_WIDTH / picture.width)
+                    picture.width = _PICTURE_WIDTH
     writer.document.save(out)

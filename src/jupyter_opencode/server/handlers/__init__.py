@@ -18,6 +18,7 @@ from .notebook import LiveNotebookHandler, NotebookMCPHandler, NotebookUndoHandl
 from .plan import CompactHandler, PlanHandler
 from .rest import (
     AbortHandler,
+    FilesHandler,
     ForkHandler,
     MessagesHandler,
     ModelsHandler,
@@ -39,6 +40,7 @@ ROUTES: list[tuple[str, Any]] = [
     ("models", ModelsHandler),
     ("agents", AgentsHandler),
     ("commands", CommandsHandler),
+    ("files", FilesHandler),
     ("sessions", SessionsHandler),
     ("sessions/import", ImportHandler),  # before sessions/{sid}: the first match wins
     (f"sessions/{_SID}", SessionHandler),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import re
@@ -16,6 +17,7 @@ from jupyter_server.base.call_context import CallContext
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
+from ..attachments import AttachmentError, resolve
 from ..contract.schemas import PROMPT, SESSION_ID_PATTERN
 from ..contract.validation import Invalid, Param, check, query_values
 from ..policy import ModelNotAllowed
@@ -207,3 +209,11 @@ def parse_prompt(
         )
     items = [{"kind": i["kind"], "label": i["label"], "text": i["text"]} for i in context]
     return text, model, items
+
+
+async def parse_attachments(body: dict[str, Any], root: str) -> list[dict[str, Any]]:
+    """The checked attachments of a (valid) prompt, or a 400/413 that says which and why."""
+    try:
+        return await asyncio.to_thread(resolve, body.get("attachments") or [], root)
+    except AttachmentError as e:
+        raise web.HTTPError(e.status, str(e), reason=e.reason) from e

@@ -12,6 +12,7 @@ from ...worker.adapter import OpencodeError
 from ...worker.supervisor import WorkerError
 from ..contract.document import openapi_document
 from ..contract.schemas import (
+    FILES_QUERY,
     FORK,
     MESSAGES_QUERY,
     PERMISSION_REPLY,
@@ -21,7 +22,7 @@ from ..contract.schemas import (
 from ..library import TemplateError, UnknownAgent, UnknownMessage, UnknownTemplate
 from ..questions import BadAnswers, QuestionAnswered, UnknownQuestion
 from ..service import BUSY_PROMPT, SessionBusy, SessionDeleted, UnknownPermission, UnknownSession
-from .base import OpencodeAPIHandler, check_session_id, parse_prompt
+from .base import OpencodeAPIHandler, check_session_id, parse_attachments, parse_prompt
 from .library import organize_changes, prompt_options, session_filter, worker_error
 
 
@@ -70,7 +71,7 @@ class ModelsHandler(OpencodeAPIHandler):
             raise web.HTTPError(503, str(e), reason="worker_unavailable") from e
         policy = self.settings["jupyter_opencode_app"].policy
         models = [
-            {"id": f"{p['id']}/{mid}", "name": str(m.get("name") or mid)}
+            {"id": f"{p['id']}/{mid}", "name": str(m.get("name") or mid), "images": takes_images(m)}
             for p in providers.get("providers", [])
             for mid, m in (p.get("models") or {}).items()
             if policy.allows_model(f"{p['id']}/{mid}")
@@ -79,6 +80,26 @@ class ModelsHandler(OpencodeAPIHandler):
         first = models[0]["id"] if models else ""
         default = next((m for m in defaults if policy.allows_model(m)), first)
         self.write_json({"models": models, "default": default})
+
+
+def takes_images(model: dict[str, Any]) -> bool:
+    """Whether opencode sends images to this model (else it drops them)."""
+    capabilities = model.get("capabilities") or {}
+    return bool((capabilities.get("input") or {}).get("image") or capabilities.get("attachment"))
+
+
+class FilesHandler(OpencodeAPIHandler):
+    """``GET files?q=``: paths under the root for the composer's @ menu."""
+
+    kernel_methods = frozenset(("GET",))
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """The best matches of the query."""
+        args = self.query(FILES_QUERY)
+        finder = self.settings["jupyter_opencode_files"]
+        self.write_json({"files": await finder.find(args["q"], args["limit"])})
 
 
 class SessionsHandler(OpencodeAPIHandler):
@@ -167,10 +188,18 @@ class MessagesHandler(OpencodeAPIHandler):
         body = self.json_body()
         text, model, context = parse_prompt(body, limit)
         template, notebook = prompt_options(body, self.settings["server_root_dir"])
+        attachments = await parse_attachments(body, self.settings["server_root_dir"])
         library = self.settings["jupyter_opencode_library"]
         try:
             result = await library.prompt(
-                sid, text, model, context, notebook, template, agent=body.get("agent")
+                sid,
+                text,
+                model,
+                context,
+                notebook,
+                template,
+                agent=body.get("agent"),
+                attachments=attachments,
             )
         except SessionBusy as e:
             raise web.HTTPError(409, BUSY_PROMPT, reason="busy") from e

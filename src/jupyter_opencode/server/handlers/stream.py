@@ -24,7 +24,14 @@ from ..library import UnknownAgent
 from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
 from ..service import BUSY_PROMPT, Delta, SessionBusy, SessionDeleted
-from .base import SESSION_ID, JSONErrors, KernelTokenAuth, parse_prompt, require_upgrade
+from .base import (
+    SESSION_ID,
+    JSONErrors,
+    KernelTokenAuth,
+    parse_attachments,
+    parse_prompt,
+    require_upgrade,
+)
 
 MAX_BACKLOG = 50_000
 MAX_SUBSCRIPTIONS = 1000
@@ -234,8 +241,11 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         limit = self.settings["jupyter_opencode_app"].max_message_bytes
         try:
             text, model, context = parse_prompt(data, limit)
+            attachments = await parse_attachments(data, self.settings["server_root_dir"])
             library = self.settings["jupyter_opencode_library"]
-            result = await library.prompt(sid, text, model, context, agent=data.get("agent"))
+            result = await library.prompt(
+                sid, text, model, context, agent=data.get("agent"), attachments=attachments
+            )
         except web.HTTPError as e:
             self._error(e.log_message or "bad prompt", e.reason or "bad_request", sid)
             return

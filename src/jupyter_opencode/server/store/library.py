@@ -145,9 +145,9 @@ class Library:
                 return None
             await db.execute(
                 "INSERT INTO messages (id, session_id, role, status, content, error, model,"
-                " tokens, cost, created_at, completed_at, context, parts)"
-                " SELECT lower(hex(randomblob(16))), :new, role, status, content, error, model,"
-                " tokens, cost, created_at, completed_at, context, parts"
+                " tokens, cost, created_at, completed_at, context, attachments,"
+                " parts) SELECT lower(hex(randomblob(16))), :new, role, status, content, error,"
+                " model, tokens, cost, created_at, completed_at, context, attachments, parts"
                 " FROM messages WHERE session_id = :sid AND rowid <= :limit ORDER BY rowid",
                 {"new": new_id, "sid": sid, "limit": limit},
             )

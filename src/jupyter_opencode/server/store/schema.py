@@ -211,4 +211,16 @@ MIGRATIONS: list[str] = [
         UNIQUE (message_id, path)
     );
     """,
+    # 8: files and images sent with a user message; their names are searched.
+    """
+    ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+    CREATE TRIGGER IF NOT EXISTS search_attachment_insert AFTER INSERT ON messages
+    WHEN new.attachments != '[]' BEGIN
+        INSERT INTO search_docs (session_id, message_id, kind, text)
+            SELECT new.session_id, new.id, 'attachment',
+                replace(replace(group_concat(json_extract(value, '$.name'), ' '),
+                    char(2), ''), char(3), '')
+            FROM json_each(new.attachments);
+    END;
+    """,
 ]

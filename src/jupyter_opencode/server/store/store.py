@@ -26,7 +26,7 @@ _SESSION_FIELDS = (
 )
 _MESSAGE_FIELDS = (
     "id, session_id, role, status, content, error, model, tokens, cost, created_at,"
-    " completed_at, context, parts"
+    " completed_at, context, attachments, parts"
 )
 # Messages as read: with their annotation (rating and note), if any.
 _MESSAGE_SELECT = (
@@ -97,6 +97,7 @@ def _session(row: aiosqlite.Row) -> dict[str, Any]:
 def _message(row: aiosqlite.Row) -> dict[str, Any]:
     data = dict(row)
     data["context"] = json.loads(data["context"])
+    data["attachments"] = json.loads(data["attachments"])
     data["parts"] = json.loads(data["parts"])
     rating, note = data.pop("annotation_rating", None), data.pop("annotation_note", None)
     data["annotation"] = None if note is None else {"rating": rating, "note": note}
@@ -287,11 +288,12 @@ class SessionStore:
             await db.executemany(
                 f"INSERT INTO messages ({_MESSAGE_FIELDS}, owner) VALUES"
                 " (:id, :session_id, :role, :status, :content, :error, :model, 0, 0,"
-                " :created_at, :completed_at, :context, '[]', :owner)",
+                " :created_at, :completed_at, :context, :attachments, '[]', :owner)",
                 [
                     {
                         **message,
                         "context": json.dumps(message.get("context", [])),
+                        "attachments": json.dumps(message.get("attachments", [])),
                         "owner": self.owner,
                     }
                     for message in (user, assistant)
@@ -431,7 +433,7 @@ class SessionStore:
             await db.executemany(
                 f"INSERT INTO messages ({_MESSAGE_FIELDS}) VALUES (:id, :session_id, :role,"
                 " :status, :content, :error, :model, :tokens, :cost, :created_at, :completed_at,"
-                " :context, :parts)",
+                " :context, :attachments, :parts)",
                 messages,
             )
             await db.executemany(
