@@ -27,13 +27,19 @@ export class MentionMenu {
     /** @type {MentionItem[]} */
     this.items = [];
     this.active = 0;
+    // Whether the arrow keys moved the highlight since the last keystroke: answers that come
+    // later keep it on the same item.
+    this.navigated = false;
     this.query = "";
     this.asked = 0;
     this.id = `jo-mention-${++menuIds}`;
     this.el = h("ul", { class: "jo-slash jo-mentions", id: this.id, role: "listbox", "aria-label": "Mentions", hidden: true });
     // Registered before the composer's own keydown: a key the menu uses goes no further.
     input.addEventListener("keydown", (ev) => this.onKeyDown(ev));
-    input.addEventListener("input", () => this.update());
+    input.addEventListener("input", () => {
+      this.navigated = false;
+      void this.update();
+    });
     input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
     this.el.addEventListener("mousedown", (ev) => {
       const item = /** @type {HTMLElement} */ (ev.target).closest("li");
@@ -71,6 +77,7 @@ export class MentionMenu {
 
   /** @param {MentionItem[]} items */
   show(items) {
+    const held = this.navigated ? this.items[this.active] : undefined;
     this.items = items;
     if (!items.length) {
       this.el.replaceChildren(h("li", { class: "jo-slash-item jo-mention-none", text: "No match" }));
@@ -95,7 +102,8 @@ export class MentionMenu {
     this.el.hidden = false;
     this.input.setAttribute("aria-controls", this.id);
     this.input.setAttribute("aria-expanded", "true");
-    this.setActive(0);
+    const kept = held ? items.findIndex((i) => i.kind === held.kind && i.label === held.label) : -1;
+    this.setActive(Math.max(kept, 0));
   }
 
   close() {
@@ -120,6 +128,7 @@ export class MentionMenu {
     const count = this.items.length;
     if ((ev.key === "ArrowDown" || ev.key === "ArrowUp") && count) {
       const step = ev.key === "ArrowDown" ? 1 : -1;
+      this.navigated = true;
       this.setActive((this.active + step + count) % count);
     } else if ((ev.key === "Enter" && !ev.shiftKey) || ev.key === "Tab") {
       if (!count) {

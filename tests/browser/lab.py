@@ -6,13 +6,23 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import JupyterProcess as Lab
 from jupyter_opencode.testing import chromium, opencode_config
 
-__all__ = ["QUICKSTART", "Lab", "chromium", "run_first_cell", "run_lab", "shot", "wait_kernel_idle"]
+__all__ = [
+    "QUICKSTART",
+    "Lab",
+    "chromium",
+    "run_first_cell",
+    "run_lab",
+    "shot",
+    "wait_kernel_idle",
+    "watched_page",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
@@ -36,6 +46,18 @@ def run_lab(
         extra_args=extra_args,
     ) as lab:
         yield lab
+
+
+@contextmanager
+def watched_page(browser: Browser, ignore: Sequence[str] = (), **options: Any) -> Iterator[Page]:
+    """A page in a new browser context (1400x900 unless told); no page error on leaving it."""
+    context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, **options})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert [e for e in errors if e not in ignore] == []
 
 
 def wait_kernel_idle(page: Page) -> None:

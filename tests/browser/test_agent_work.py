@@ -9,11 +9,11 @@ from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_first_cell, run_lab, shot
+from .lab import Lab, run_first_cell, run_lab, shot, watched_page
 from .test_sidebar import TAB, answered, new_id, open_lab, set_theme
 
 pytestmark = pytest.mark.browser
@@ -39,14 +39,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 
 
 @pytest.fixture
-def page(lab: Lab) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser page; no page errors."""
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1300, "height": 950})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with watched_page(browser, viewport={"width": 1300, "height": 950}) as page:
         yield page
-    assert errors == []
 
 
 def todowrite(*items: tuple[str, str]) -> str:

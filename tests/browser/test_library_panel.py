@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import Lab, run_first_cell, run_lab, shot
+from .lab import Lab, run_first_cell, run_lab, shot, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +38,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 @pytest.fixture(scope="module")
 def page(browser: Browser, lab: Lab) -> Iterator[Page]:
     """The notebook with its panel shown."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    panel = run_first_cell(page, lab, "library.ipynb")
-    expect(panel).to_be_visible(timeout=60_000)
-    expect(panel.locator(".jo-banner")).to_be_hidden(timeout=30_000)
-    yield page
-    context.close()
-    assert errors == []
+    with watched_page(browser, viewport={"width": 1280, "height": 1000}) as page:
+        panel = run_first_cell(page, lab, "library.ipynb")
+        expect(panel).to_be_visible(timeout=60_000)
+        expect(panel.locator(".jo-banner")).to_be_hidden(timeout=30_000)
+        yield page
 
 
 def ask(page: Page, text: str, answers: int) -> None:

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import nbformat
 import PIL.Image
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_first_cell, run_lab, shot
+from .lab import Lab, run_first_cell, run_lab, shot, watched_page
 from .test_sidebar import TAB, answered, open_lab, sidebar
 from .test_sidebar_messages import set_theme
 
@@ -64,16 +64,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 
 
 @pytest.fixture
-def page(lab: Lab) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser page; no page errors."""
-    with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with watched_page(browser) as page:
         yield page
-        context.close()
-    assert errors == []
 
 
 def asked(fake_model: FakeModelProcess, marker: str) -> str:
@@ -90,10 +84,12 @@ def pick(box: Locator, menu: Locator, typed: str, label: str) -> None:
     items = menu.locator("[role='option']")
     expect(items.first).to_be_visible(timeout=15_000)
     expect(menu).to_contain_text(label)
-    texts = items.all_inner_texts()
-    index = next(i for i, t in enumerate(texts) if t.startswith(label))
-    for _ in range(index):
+    highlighted = menu.locator("[role='option'][aria-selected='true'] .jo-slash-name")
+    for _ in range(items.count()):
+        if highlighted.inner_text() == label:
+            break
         box.press("ArrowDown")
+    expect(highlighted).to_have_text(label)
     box.press("Enter")
 
 

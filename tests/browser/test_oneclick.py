@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, run_lab, shot, wait_kernel_idle
+from .lab import Lab, run_lab, shot, wait_kernel_idle, watched_page
 from .test_sidebar import set_theme
 
 pytestmark = pytest.mark.browser
@@ -81,12 +81,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    page.close()
-    assert [e for e in errors if e != NOTEBOOK7_OWN_ERROR] == []
+    """A fresh browser page; no page errors but Notebook 7's own."""
+    with watched_page(browser, ignore=[NOTEBOOK7_OWN_ERROR]) as page:
+        yield page
 
 
 def test_explain_and_fix_go_to_a_tab_for_a_notebook_without_panel(

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess, expected_text
 
-from .lab import QUICKSTART, Lab, run_lab, shot, wait_kernel_idle
+from .lab import QUICKSTART, Lab, run_lab, shot, wait_kernel_idle, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -43,15 +43,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 @pytest.fixture(scope="module")
 def page(browser: Browser, lab: Lab) -> Iterator[Page]:
     """One tab on the quickstart, kept across the tests of this module (they build on it)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(lab.notebook_url("quickstart.ipynb"))
-    wait_kernel_idle(page)
-    yield page
-    context.close()
-    assert errors == []
+    with watched_page(browser, viewport={"width": 1280, "height": 1000}) as page:
+        page.goto(lab.notebook_url("quickstart.ipynb"))
+        wait_kernel_idle(page)
+        yield page
 
 
 def cells(page: Page) -> list[dict[str, str]]:

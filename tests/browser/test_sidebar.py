@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_first_cell, run_lab, shot
+from .lab import Lab, run_first_cell, run_lab, shot, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -123,19 +123,11 @@ def sessions(lab: Lab) -> dict[str, str]:
 
 
 @pytest.fixture
-def page(lab: Lab) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser page; no page errors and no script from the payloads ran."""
-    with chromium() as browser:
-        context = browser.new_context(
-            viewport={"width": 1400, "height": 900}, accept_downloads=True
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with watched_page(browser, accept_downloads=True) as page:
         yield page
         assert page.evaluate("window.__pwned === undefined")
-        context.close()
-    assert errors == []
 
 
 def test_sessions_listed_most_recent_first(page: Page, lab: Lab, sessions: dict[str, str]) -> None:

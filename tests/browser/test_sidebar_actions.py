@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_lab, shot
+from .lab import Lab, run_lab, shot, watched_page
 from .test_sidebar import answered, command, new_id, open_lab, prompt, set_theme, sidebar
 
 pytestmark = pytest.mark.browser
@@ -41,18 +41,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 
 
 @pytest.fixture
-def page(lab: Lab) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser page with no page errors."""
-    with chromium() as browser:
-        context = browser.new_context(
-            viewport={"width": 1400, "height": 900}, accept_downloads=True
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with watched_page(browser, accept_downloads=True) as page:
         yield page
-        context.close()
-    assert errors == []
 
 
 def row(panel: Locator, sid: str) -> Locator:

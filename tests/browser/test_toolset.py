@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import nbformat
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from jupyter_opencode.demo.scripts import NOTEBOOK_REPLY
 from jupyter_opencode.testing import FakeModelProcess
 
-from .lab import Lab, chromium, run_first_cell, run_lab, shot
+from .lab import Lab, run_first_cell, run_lab, shot, watched_page
 from .test_sidebar import TAB, answered, command, new_id, open_lab
 from .test_sidebar_messages import set_theme
 
@@ -44,16 +44,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
 
 
 @pytest.fixture
-def page(lab: Lab) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:
     """One JupyterLab window that had no page error."""
-    with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with watched_page(browser) as page:
         yield page
-        context.close()
-    assert errors == []
 
 
 REVIEWER = "---\ndescription: Reviews code\nmode: primary\n---\nYou are the reviewer agent.\n"
