@@ -29,7 +29,7 @@ const VARIABLES_TTL_MS = 3000;
 /**
  * DOM event dispatched on a chat's element by the notebook page (Explain, Fix, Ask about
  * this): attach `context`, then send `text`, or with no text put the cursor in the message box.
- * @typedef {{context: ContextItem[], text?: string, handled?: boolean}} AskDetail
+ * @typedef {{context: ContextItem[], text?: string, images?: AttachmentInput[], handled?: boolean}} AskDetail
  */
 export const ASK_EVENT = "jupyter-opencode:ask";
 /**
@@ -121,18 +121,21 @@ export class ChatClient {
       const detail = /** @type {CustomEvent<AskDetail>} */ (event).detail;
       if (!detail) return;
       detail.handled = true;
-      this.ask(detail.context ?? [], detail.text ?? "");
+      this.ask(detail.context ?? [], detail.text ?? "", detail.images ?? []);
     };
     this.view.el.addEventListener(ASK_EVENT, this.onAsk);
   }
 
   /**
-   * A question from the notebook page: attach its context, then send `text` or focus the box.
+   * A question from the notebook page: attach its context (and images), then send `text` or
+   * focus the box.
    * @param {ContextItem[]} context
    * @param {string} text
+   * @param {AttachmentInput[]} [images]
    */
-  ask(context, text) {
+  ask(context, text, images = []) {
     if (context.length) this.host.attachContext(context);
+    for (const image of images) this.attach(image);
     this.view.composer.input.scrollIntoView({ block: "nearest" });
     if (text) this.submit(text);
     else this.view.composer.input.focus();

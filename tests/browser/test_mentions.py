@@ -32,7 +32,7 @@ SETUP = (
 )
 
 
-def _picture() -> str:
+def plot_png() -> str:
     """A small plot-like PNG, base64."""
     out = io.BytesIO()
     image = PIL.Image.new("RGB", (120, 80), (255, 255, 255))
@@ -56,7 +56,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
         (lab.root / NOTEBOOK).write_text(nbformat.writes(nb))
         plotted = nbformat.v4.new_code_cell("plt.plot(x)", id="p0", execution_count=3)
         plotted.outputs = [
-            nbformat.v4.new_output("display_data", {"image/png": _picture(), "text/plain": "plot"})
+            nbformat.v4.new_output("display_data", {"image/png": plot_png(), "text/plain": "plot"})
         ]
         plots = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=[plotted])
         (lab.root / PLOTS).write_text(nbformat.writes(plots))

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from jupyter_opencode.testing import FakeModelProcess
 
 from .lab import Lab, run_lab, shot, wait_kernel_idle, watched_page
+from .test_mentions import plot_png
 from .test_sidebar import set_theme
 
 pytestmark = pytest.mark.browser
@@ -23,6 +24,7 @@ DATA = 'd = {"color": "red", "size": 2}\nd'
 FAILING = 'd["colour"].upper()'
 PLAIN = "plain.ipynb"  # no chat panel: questions go to a tab
 PANEL = "panel.ipynb"  # a chat panel in its first cell
+PLOT = "plot.ipynb"  # a saved plot output, no chat panel
 TAB = ".jp-MainAreaWidget:not(.lm-mod-hidden) > .jo-tab"
 # Notebook 7.6's shortcut settings throw this while loading, with this extension disabled too.
 NOTEBOOK7_OWN_ERROR = "Cannot read properties of undefined (reading 'schema')"
@@ -76,6 +78,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModelProcess) 
     with run_lab(tmp_path_factory.mktemp("oneclick"), fake_model.url) as lab:
         write(lab.root, PLAIN, [DATA, FAILING])
         write(lab.root, PANEL, [CHAT, DATA, FAILING])
+        plotted = nbformat.v4.new_code_cell("plt.plot(x)", id="p0", execution_count=1)
+        plotted.outputs = [
+            nbformat.v4.new_output("display_data", {"image/png": plot_png(), "text/plain": "plot"})
+        ]
+        nb = nbformat.v4.new_notebook(cells=[plotted])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        (lab.root / PLOT).write_text(nbformat.writes(nb))
         yield lab
 
 
@@ -162,7 +171,32 @@ def test_context_menus_attach_the_output_and_the_cell(page: Page, lab: Lab) -> N
     )
     page.locator(".lm-Menu-item", has_text="Ask opencode About This Cell").click()
     expect(chips).to_have_text([output_chip, "Cell 2"], timeout=30_000)
-    expect(tab.get_by_role("textbox", name="Message")).to_be_focused()
+    box = tab.get_by_role("textbox", name="Message")
+    expect(box).to_be_focused()
+    box.fill("What do these show?")
+    box.press("Enter")  # the server takes what the menus attached
+    expect(tab.locator(".jo-msg.jo-user .jo-msg-ctx")).to_have_count(2, timeout=30_000)
+    last_answer(tab)
+
+
+def test_a_plot_output_goes_to_the_model_as_an_image(
+    page: Page, lab: Lab, fake_model: FakeModelProcess
+) -> None:
+    page.goto(lab.notebook_url(PLOT))
+    wait_kernel_idle(page)
+    page.locator(".jp-Notebook .jp-OutputArea-output img").first.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Ask opencode About This Output").click()
+    tab = page.locator(TAB)
+    expect(tab.locator(".jo-context .jo-chip-name")).to_have_text(["Cell [1] output"])
+    expect(tab.locator(".jo-attachments .jo-attachment")).to_contain_text("Cell-1-output.png")
+    shot(page, "oneclick-ask-plot")
+    fake_model.clear()
+    box = tab.get_by_role("textbox", name="Message")
+    expect(box).to_be_focused()
+    box.fill("What does this plot show?")
+    box.press("Enter")
+    last_answer(tab)
+    assert "data:image/png;base64," in sent_to_model(fake_model)
 
 
 def test_explain_answers_in_the_notebooks_panel_dark(

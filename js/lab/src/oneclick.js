@@ -6,7 +6,7 @@
  */
 import { NotebookActions } from '@jupyterlab/notebook';
 
-import { cellChip, cellLabel, errorChips, outputChip } from './sessions/context.js';
+import { cellChip, cellLabel, errorChips, outputContext } from './sessions/context.js';
 
 /**
  * @typedef {import('@jupyterlab/application').JupyterFrontEnd} JupyterFrontEnd
@@ -16,7 +16,8 @@ import { cellChip, cellLabel, errorChips, outputChip } from './sessions/context.
  * @typedef {import('@jupyterlab/cells').CodeCell} CodeCell
  * @typedef {import('@jupyterlab/cells').Cell} Cell
  * @typedef {import('./sessions/context.js').Chip} Chip
- * @typedef {(panel: NotebookPanel, context: Chip[], text: string) => Promise<void>} Ask
+ * @typedef {import('./sessions/context.js').ImageAttachment} ImageAttachment
+ * @typedef {(panel: NotebookPanel, context: Chip[], text: string, images?: ImageAttachment[]) => Promise<void>} Ask
  * @typedef {{panel: NotebookPanel, cell: Cell, index: number}} Target
  */
 
@@ -260,7 +261,8 @@ export function activateOneClick(app, tracker, ask, palette) {
       if (!hit || !outputs?.length) return;
       const under = hitCell(tracker, menu)?.output ?? -1;
       const index = under >= 0 ? under : outputs.length - 1;
-      await ask(hit.panel, [outputChip(hit.cell, hit.index, outputs.get(index).toJSON())], '');
+      const { chip, images } = outputContext(hit.cell, hit.index, outputs.get(index).toJSON());
+      await ask(hit.panel, [chip], '', images);
     }
   });
   commands.addCommand(OneClickCommands.askCell, {

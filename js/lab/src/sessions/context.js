@@ -81,17 +81,20 @@ export function errorChips(cell, index, error) {
 }
 
 /**
- * One output of a cell (its text; an image is named, not sent).
+ * One output of a cell: its text as a chip, and its image (a plot) as an attachment.
  * @param {Cell} cell
  * @param {number} index
  * @param {any} output the output, as nbformat JSON
- * @returns {Chip}
+ * @returns {{chip: Chip, images: ImageAttachment[]}}
  */
-export function outputChip(cell, index, output) {
-  const data = output.data ?? {};
-  const images = Object.keys(data).filter(mime => mime.startsWith('image/'));
-  const named = images.length ? `[${images.join(', ')} output, not attached]\n` : '';
-  return chip('output', `${cellLabel(cell, index)} output`, `${named}${outputText(output)}`.trim());
+export function outputContext(cell, index, output) {
+  const image = outputImage(output);
+  const label = `${cellLabel(cell, index)} output`;
+  const named = image ? `[${image.mime} output, attached as an image]\n` : '';
+  const images = image
+    ? [{ type: /** @type {'image'} */ ('image'), ...image, name: `${label.replace(/\W+/g, '-')}.${image.mime.split('/')[1]}` }]
+    : [];
+  return { chip: chip('cell', label, `${named}${outputText(output)}`.trim()), images };
 }
 
 /**
@@ -164,11 +167,23 @@ export function lastErrorChips(panel) {
 /** Image outputs a model can take, in the order a cell's output is searched. */
 const OUTPUT_IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
+/** @typedef {{type: 'image', mime: string, data: string, name: string}} ImageAttachment */
+
+/**
+ * The image of one output (nbformat JSON) a model can take, base64, or null.
+ * @param {any} output
+ * @returns {{mime: string, data: string} | null}
+ */
+function outputImage(output) {
+  const mime = OUTPUT_IMAGES.find(type => typeof output.data?.[type] === 'string');
+  return mime ? { mime, data: String(output.data[mime]).replace(/\s/g, '') } : null;
+}
+
 /**
  * The image outputs (plots) of the active cell, else of the last cell that has one, as
  * attachments of the composer.
  * @param {NotebookPanel | null} panel
- * @returns {{type: 'image', mime: string, data: string, name: string}[]}
+ * @returns {ImageAttachment[]}
  */
 export function outputImages(panel) {
   const notebook = panel?.content;
@@ -185,10 +200,7 @@ export function outputImages(panel) {
     const count = model.executionCount;
     const images = model.outputs
       .toJSON()
-      .flatMap((/** @type {any} */ output) => {
-        const mime = OUTPUT_IMAGES.find(type => typeof output.data?.[type] === 'string');
-        return mime ? [{ mime, data: String(output.data[mime]).replace(/\s/g, '') }] : [];
-      })
+      .flatMap((/** @type {any} */ output) => outputImage(output) ?? [])
       .map((/** @type {{mime: string, data: string}} */ image, /** @type {number} */ i) => ({
         type: /** @type {'image'} */ ('image'),
         ...image,

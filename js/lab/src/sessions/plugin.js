@@ -153,9 +153,10 @@ export const sessionsPlugin = {
      * @param {import('@jupyterlab/notebook').NotebookPanel} panel
      * @param {any[]} context
      * @param {string} text
+     * @param {import('./context.js').ImageAttachment[]} [images] attached as images (plots)
      */
-    const askInNotebook = async (panel, context, text) => {
-      const detail = { context, text, handled: false };
+    const askInNotebook = async (panel, context, text, images = []) => {
+      const detail = { context, text, images, handled: false };
       panelChat(panel)?.dispatchEvent(new CustomEvent(ASK_EVENT, { detail }));
       if (detail.handled) {
         return;
@@ -165,7 +166,7 @@ export const sessionsPlugin = {
       const widget = open ?? await openTab(newSessionId(), { notebookPath: path, beside: panel.id });
       shell.activateById(widget.id);
       await widget.content.loaded;
-      widget.content.client.ask(context, text);
+      widget.content.client.ask(context, text, images);
     };
     activateOneClick(app, notebooks, askInNotebook, palette);
 
