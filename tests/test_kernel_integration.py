@@ -141,6 +141,18 @@ async def test_ask_returns_the_scripted_reply(start_kernel: Starter) -> None:
     }
 
 
+async def test_a_session_named_before_it_exists_is_created_quietly(start_kernel: Starter) -> None:
+    kernel = await start_kernel()
+    await kernel.run(
+        "import time\nfrom jupyter_opencode import Chat\n"
+        "chat = Chat(session='sess-named-ahead')\ntime.sleep(3)"  # its lookups answer 404
+    )
+    execution = await kernel.run("print(chat.ask('Hello there').status)")
+    assert execution.stdout.strip() == "complete"
+    printed = [m["content"]["text"] for m in kernel.iopub if m["msg_type"] == "stream"]
+    assert printed == ["complete\n"]
+
+
 async def test_reply_streams_while_another_cell_sleeps(
     start_kernel: Starter, open_stream: Opener
 ) -> None:

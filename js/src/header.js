@@ -21,6 +21,8 @@ export class Header {
       h("select", { class: "jo-select jo-models", "aria-label": "Model", title: "Model" })
     );
     this.context = new ContextGauge(options.onCompact);
+    this.setSessions([], "", "");
+    this.setModels([], "");
     this.el = h(
       "div",
       { class: "jo-header" },
@@ -59,6 +61,7 @@ export class Header {
       this.sessions,
       list.map((s) => [s.id, sessionLabel(s)]),
       currentId,
+      "New chat",
     );
     this.sessions.disabled = list.length === 0;
   }
@@ -74,6 +77,7 @@ export class Header {
       this.models,
       list.map((m) => [m.id, m.name || m.id]),
       current,
+      "Default model",
     );
     this.models.disabled = list.length === 0;
   }
@@ -89,12 +93,14 @@ function sessionLabel(session) {
 }
 
 /**
- * Replace a select's options and selection.
+ * Replace a select's options and selection; an empty one shows what stands in for a choice.
  * @param {HTMLSelectElement} select
  * @param {[string, string][]} options
  * @param {string} value
+ * @param {string} placeholder
  */
-function fillSelect(select, options, value) {
-  select.replaceChildren(...options.map(([id, label]) => h("option", { value: id, text: label })));
-  select.value = value;
+function fillSelect(select, options, value, placeholder) {
+  const items = options.length ? options : [["", placeholder]];
+  select.replaceChildren(...items.map(([id, label]) => h("option", { value: id, text: label })));
+  select.value = options.length ? value : "";
 }

@@ -87,7 +87,7 @@ def chat(host: str, page: Page) -> Locator:
 def run(host: str, page: Page, typed: str) -> str:
     """Type a command; return what the user sees of it, as one line of text."""
     view = chat(host, page)
-    expect(view.locator(".jo-models option").first).to_be_attached(timeout=30_000)
+    expect(view.locator(".jo-models")).to_be_enabled(timeout=30_000)  # the models have come
     holder = view if host == "panel" else page.locator(TAB)
     session = holder.get_attribute("data-session") or ""
     view.evaluate(

@@ -528,6 +528,9 @@ class Chat(anywidget.AnyWidget):
         )
 
     def _on_session_info(self, session_id: str, future: concurrent.futures.Future[Any]) -> None:
+        exc = future.exception()
+        if isinstance(exc, OpencodeRequestError) and exc.code == 404:
+            return  # not created yet: the first prompt creates it
         session = _answer(future, "read the session title")
         with self._lock:
             if session is not None and session_id == self.session_id:
@@ -604,7 +607,6 @@ class Chat(anywidget.AnyWidget):
             self._catch_up()
         if not self._trait("models"):
             self._refresh_models()
-            self._refresh_toolset()
         self._refresh_toolset()
 
     def _on_event(self, event: Event) -> None:
