@@ -241,7 +241,9 @@ def test_reconnect_resumes_from_the_last_seq(relay: Relay, client: ServerClient)
     from_browser(chat, {"type": "send", "text": "[[slow:400:0.005]] go"})
     wait_for(lambda: len(streamed_text(chat)) > 200, timeout=60)
     relay.drop()
-    wait_for(lambda: not chat.busy, timeout=60)
+    # The session's idle status may come before the final message: wait for the message.
+    wait_for(lambda: chat.messages[-1]["status"] == "complete", timeout=60)
+    wait_for(lambda: not chat.busy)
     expected = expected_text("[[slow:400:0.005]] go")
     assert chat.messages[-1]["content"] == expected
     streamed = streamed_text(chat)
