@@ -220,7 +220,8 @@ class Hub:
                 raw = response.read()
                 status = response.status
         except urllib.error.HTTPError as e:
-            raw, status = e.read(), e.code
+            with e:
+                raw, status = e.read(), e.code
         try:
             return status, json.loads(raw) if raw else None
         except ValueError:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -204,8 +205,12 @@ class JupyterProcess:
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": f"token {self.token}"},
         )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            error.close()  # its connection, else left open until the error is collected
+            raise
 
     def stop(self, timeout: float = 30.0) -> bool:
         """SIGTERM (the server stops its worker), SIGKILL after ``timeout``; False if killed."""
