@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.browser.lab import Lab, chromium, run_lab, wait_kernel_idle
 
 BENCH = "oneclick"
-ROUNDS = 6
+ROUNDS = 12
 # The one-click path adds a DOM event and one comm message before the same prompt.
 RATIO_TARGET = 1.2
 SOURCES = [

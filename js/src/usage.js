@@ -50,10 +50,15 @@ export class ContextGauge {
       onclick: onCompact,
     });
     this.el = h("span", { class: "jo-context", hidden: true }, this.meter, this.button);
+    /** What the gauge shows ("": hidden); it is set on every frame, the page changes only with it. */
+    this.shown = "";
   }
 
   /** @param {Usage | null} usage */
   set(usage) {
+    const shown = usage ? `${usage.tokens} ${usage.limit} ${usage.cost}` : "";
+    if (shown === this.shown) return;
+    this.shown = shown;
     this.el.hidden = !usage;
     if (!usage) return;
     const tokens = usage.tokens.toLocaleString("en-US");

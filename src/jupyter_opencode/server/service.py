@@ -321,11 +321,13 @@ class ChatService:
         attachments: Sequence[dict[str, Any]] = (),
     ) -> None:
         try:
-            client = await self.supervisor.ready()
-            turn.limits = await self.context_limits(client)
-            # The session is made while the event stream opens: a first prompt waits for neither.
+            client = await self.supervisor.ready(prompt=True)
+            # The session is made while the event stream opens and the models' limits are read:
+            # a first prompt waits for each of them at once, not in turn.
             opening = asyncio.wait_for(self.hub.connected.wait(), 30.0)
-            ocid, _ = await asyncio.gather(self._opencode_session(client, session), opening)
+            turn.limits, ocid, _ = await asyncio.gather(
+                self.context_limits(client), self._opencode_session(client, session), opening
+            )
             if turn.finished:
                 return
             turn.opencode_session_id = ocid

@@ -102,9 +102,13 @@ class OpencodeClient:
     async def warm(self, first_message: bool = True) -> dict[str, str]:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
         config, providers and agents, its MCP servers (they connect at once, beside the rest),
-        then its file access, the tools the default model is offered and (``first_message``) a
-        first message. Answers how each MCP server's connection went: ``connected``, else what
-        went wrong."""
+        then its file access, the tools the default model is offered and a first message. Without
+        ``first_message`` a prompt is on its way, which pays all that itself: the warm-up only
+        waits for the MCP servers, beside it, instead of competing with it for opencode's
+        time. Answers how each MCP server's connection went: ``connected``, else what went
+        wrong."""
+        if not first_message:
+            return _mcp_states(await self._request("GET", "/mcp", timeout=60.0))
         config, *_, servers = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
@@ -112,20 +116,17 @@ class OpencodeClient:
             self._request("GET", "/command", timeout=60.0),
             self._request("GET", "/mcp", timeout=60.0),
         )
-        later = [self._request("GET", "/file", query={"path": "."}, timeout=60.0)]
-        if first_message:
-            later.append(self._rehearse())
+        later = [
+            self._request("GET", "/file", query={"path": "."}, timeout=60.0),
+            self._rehearse(),
+        ]
         model = config.get("model")
         if isinstance(model, str) and "/" in model:
             provider, model_id = model.split("/", 1)
             query = {"provider": provider, "model": model_id}
             later.append(self._request("GET", "/experimental/tool", query=query, timeout=60.0))
         await asyncio.gather(*later)
-        return {
-            str(name): str(state.get("error") or state.get("status"))
-            for name, state in (servers if isinstance(servers, dict) else {}).items()
-            if isinstance(state, dict)
-        }
+        return _mcp_states(servers)
 
     async def _rehearse(self) -> None:
         """A message the model never sees (``noReply``), in a session made for it and deleted:
@@ -262,3 +263,12 @@ class OpencodeClient:
                 yield batch
         except SSEError as e:
             raise OpencodeError(str(e)) from e
+
+
+def _mcp_states(servers: Any) -> dict[str, str]:
+    """Each MCP server's state from opencode's ``GET /mcp``: its status, or its error."""
+    return {
+        str(name): str(state.get("error") or state.get("status"))
+        for name, state in (servers if isinstance(servers, dict) else {}).items()
+        if isinstance(state, dict)
+    }

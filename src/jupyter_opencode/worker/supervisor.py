@@ -97,8 +97,8 @@ class WorkerSupervisor(LoggingConfigurable):
         self._busy: Callable[[], bool] = lambda: False
         self._last_used = time.monotonic()
         self._stopping = False
-        # Whether a request (not only a warm-up) waited for the worker's start.
-        self._awaited = False
+        # Whether a prompt waited for the worker's start (it then pays opencode's set-up).
+        self._prompt_waits = False
 
     @property
     def pid(self) -> int | None:
@@ -134,10 +134,10 @@ class WorkerSupervisor(LoggingConfigurable):
         with contextlib.suppress(WorkerError):
             await self._until_ready()
 
-    async def ready(self) -> OpencodeClient:
-        """The client of a running worker (its config loaded), starting one if needed."""
-        if self.state != "ready":
-            self._awaited = True
+    async def ready(self, prompt: bool = False) -> OpencodeClient:
+        """A running worker's client, starting one if needed (``prompt``: one follows at once)."""
+        if self.state != "ready" and prompt:
+            self._prompt_waits = True
         return await self._until_ready()
 
     async def _until_ready(self) -> OpencodeClient:
@@ -168,7 +168,7 @@ class WorkerSupervisor(LoggingConfigurable):
         except Exception as e:
             # Whatever went wrong, waiters get an answer they can show instead of hanging.
             failure = e if isinstance(e, WorkerError) else WorkerError(f"opencode failed: {e}")
-            self.state, self.error, self._awaited = "failed", str(failure), False
+            self.state, self.error, self._prompt_waits = "failed", str(failure), False
             self.log.error("opencode worker failed to start: %s", e, exc_info=True)
             self._settle(failure)
             return
@@ -177,10 +177,10 @@ class WorkerSupervisor(LoggingConfigurable):
         self.touch()  # idle time counts from now: a slow start is not idleness
         self._on_ready(client)
         self._settle(client)
-        # A prompt waiting for this start goes at once, beside the warm-up: both need the same
-        # set-up, which opencode does once (that prompt is its first message: the warm-up sends
-        # none of its own then). A prompt sent later finds it done.
-        first_message, self._awaited = not self._awaited, False
+        # A prompt waiting for this start goes at once and pays opencode's set-up itself (it is
+        # the first message): the warm-up then only waits for the MCP servers. Otherwise the
+        # warm-up does that set-up, and a prompt sent later finds it done.
+        first_message, self._prompt_waits = not self._prompt_waits, False
         self._warming = self._tasks.spawn(self._warm(client, first_message))
 
     def _warming_up(self) -> bool:
