@@ -148,8 +148,14 @@ async def test_bad_imports_are_400_and_create_nothing(api: Api, tmp_path: Path) 
         (_with("messages.1.status", "done"), "bad_import", "messages[1].status must be one of"),
         (_with("messages.1.parts", {}), "bad_import", "messages[1].parts must be a list"),
         (_with("messages.1.parts", ["x"]), "bad_import", "messages[1].parts[0] must be an object"),
-        (_with("messages.1.parts", [{"kind": "tool", "name": 3}]), "bad_import", "string fields"),
+        (_with("messages.1.parts", [{"kind": "tool", "name": 3}]), "bad_import", "with fields"),
         (_with("messages.0.context", [{"label": "x"}]), "bad_import", "(kind required)"),
+        # As a sent message keeps it: an attachment without its size is no export of ours.
+        (
+            _with("messages.0.attachments", [{"type": "file", "name": "a.csv"}]),
+            "bad_import",
+            "(type, name, size required)",
+        ),
         (_with("messages.1.annotation", {"rating": "meh"}), "bad_import", "annotation.rating"),
         (_with("messages.1.tokens", 1.5), "bad_import", "messages[1].tokens must be an integer"),
         (_with("messages.1.content", "x" * MAX_IMPORT), "import_too_large", "the limit is 200000"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schemas import ROLES, STATUSES
+from .schemas import ROLES, STATUSES, STORED_ATTACHMENT
 
 
 def _object(required: tuple[str, ...], **properties: Any) -> dict[str, Any]:
@@ -71,18 +71,7 @@ MESSAGE = _object(
             text=_STRING,
         ),
     },
-    attachments={
-        "type": "array",
-        "items": _object(
-            ("type", "name", "size"),
-            type={"enum": ["file", "folder", "image"]},
-            name=_STRING,
-            path=_STRING,
-            size=_INTEGER,
-            mime=_STRING,
-            data={"type": "string", "description": "an image's bytes, base64"},
-        ),
-    },
+    attachments={"type": "array", "items": STORED_ATTACHMENT},
     parts={"type": "array", "items": {"type": "object"}},
     annotation=ANNOTATION,
 )

@@ -331,9 +331,24 @@ _IMPORTED_ANNOTATION = {
 }
 
 
+# An attachment as a sent message keeps it: what messages answer and imports take.
+STORED_ATTACHMENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "name", "size"],
+    "properties": {
+        "type": {"enum": ["file", "folder", "image"]},
+        "name": {"type": "string"},
+        "path": {"type": "string"},
+        "size": {"type": "integer", "minimum": 0},
+        "mime": {"type": "string"},
+        "data": {"type": "string", "description": "an image's bytes, base64"},
+    },
+}
+
+
 def _item_list(item: dict[str, Any], fields: str) -> dict[str, Any]:
-    first = fields.split(",")[0]
-    described = f"must be an object with string fields {fields} ({first} required)"
+    required = ", ".join(item["required"])
+    described = f"must be an object with fields {fields} ({required} required)"
     return rule(
         {"type": "array", "items": rule(item, "bad_import", described)},
         "bad_import",
@@ -380,21 +395,7 @@ IMPORTED_MESSAGE = rule(
                 },
                 "kind, label, text",
             ),
-            "attachments": _item_list(
-                {
-                    "type": "object",
-                    "required": ["type", "name"],
-                    "properties": {
-                        "type": {"enum": ["file", "folder", "image"]},
-                        "name": {"type": "string"},
-                        "path": {"type": "string"},
-                        "size": {"type": "integer", "minimum": 0},
-                        "mime": {"type": "string"},
-                        "data": {"type": "string"},
-                    },
-                },
-                "type, name, path, size, mime, data",
-            ),
+            "attachments": _item_list(STORED_ATTACHMENT, "type, name, size, path, mime, data"),
             "parts": _item_list(_PART, "kind, text, name, status, title, output, error"),
             "annotation": rule(_IMPORTED_ANNOTATION, "bad_import", "must be an object or null"),
         },
