@@ -39,7 +39,7 @@ _DIRECTIVE = re.compile(
     r"\[\[(echo|long|slow|stall|reasoning|tool|error400|error500)(?::([^\]]*))?\]\]"
 )
 _NOTEBOOK_CALL = re.compile(r"\[\[(notebook|call) (\w+) (?=\{)")
-NOTEBOOK_REPLY = "Notebook tools said:"
+NOTEBOOK_REPLY = "The tools said:"
 TOOL_MEDIA = "Attached media from tool result"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ERROR_LINE = re.compile(
