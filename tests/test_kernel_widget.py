@@ -60,16 +60,20 @@ class Relay:
         self.loop.run_forever()
 
     async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.refusing:
-            writer.close()
-            return
+        ends = [writer]
         try:
-            upstream, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
-        except OSError:
-            writer.close()
-            return
-        self.writers |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(upstream, writer))
+            if self.refusing:
+                return
+            # Cancelled: the relay is closing and this link did not end when its ends closed.
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                upstream, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+                ends.append(up_writer)
+                self.writers.update(ends)
+                await asyncio.gather(self._pipe(reader, up_writer), self._pipe(upstream, writer))
+        finally:  # no connection outlives the relay's loop
+            for end in ends:
+                end.close()
+                self.writers.discard(end)
 
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
@@ -98,10 +102,22 @@ class Relay:
         self.refusing = False
 
     def close(self) -> None:
-        self.refuse()
-        assert self.server is not None
-        self.loop.call_soon_threadsafe(self.server.close)
-        time.sleep(0.1)
+        """Stop listening and end every link before the loop closes."""
+        self.refusing = True
+
+        async def shut() -> None:
+            assert self.server is not None
+            self.server.close()
+            for writer in list(self.writers):
+                writer.close()
+            links = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if links:
+                _, stuck = await asyncio.wait(links, timeout=2)
+                for link in stuck:
+                    link.cancel()
+                await asyncio.gather(*links, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shut(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
