@@ -222,33 +222,33 @@ export function activateOneClick(app, tracker, ask, palette) {
   tracker.forEach(panel => watchOutputs(panel, runFor(panel)));
   tracker.widgetAdded.connect((_, panel) => watchOutputs(panel, runFor(panel)));
 
-  const hasError = (/** @type {any} */ args) => {
+  /** The cell a command acts on with its error, or null when it has none. */
+  const failing = (/** @type {any} */ args) => {
     const found = target(tracker, args);
-    return !!found && !!errorOf(found.cell);
+    const error = found && errorOf(found.cell);
+    return found && error ? { ...found, error } : null;
   };
   commands.addCommand(OneClickCommands.explain, {
     label: 'Explain the Error in This Cell (opencode)',
     caption: 'Ask opencode why the cell failed, with its error and source attached',
-    isEnabled: hasError,
+    isEnabled: args => !!failing(args),
     execute: async args => {
-      const found = target(tracker, args);
-      const error = found && errorOf(found.cell);
-      if (!found || !error) return;
-      const chips = errorChips(found.cell, found.index, error);
+      const found = failing(args);
+      if (!found) return;
+      const chips = errorChips(found.cell, found.index, found.error);
       await ask(found.panel, chips, explainText(cellLabel(found.cell, found.index)));
     }
   });
   commands.addCommand(OneClickCommands.fix, {
     label: 'Fix the Error in This Cell (opencode)',
     caption: 'Ask opencode for a corrected cell, shown as a change to allow or reject',
-    isEnabled: hasError,
+    isEnabled: args => !!failing(args),
     execute: async args => {
-      const found = target(tracker, args);
-      const error = found && errorOf(found.cell);
-      if (!found || !error) return;
+      const found = failing(args);
+      if (!found) return;
       offerRun(found.panel, found.cell);
-      const text = fixText(found.panel.context.path, found.cell.model.id);
-      await ask(found.panel, errorChips(found.cell, found.index, error), text);
+      const chips = errorChips(found.cell, found.index, found.error);
+      await ask(found.panel, chips, fixText(found.panel.context.path, found.cell.model.id));
     }
   });
   commands.addCommand(OneClickCommands.askOutput, {
@@ -256,10 +256,11 @@ export function activateOneClick(app, tracker, ask, palette) {
     caption: 'Attach the output under the pointer (else the active cell’s last) to the chat',
     execute: async args => {
       const menu = app.contextMenuHitTest(node => node.classList.contains('jp-OutputArea-child'));
-      const hit = hitCell(tracker, menu) ?? target(tracker, args);
+      const pointed = hitCell(tracker, menu);
+      const hit = pointed ?? target(tracker, args);
       const outputs = hit?.cell.model.type === 'code' ? /** @type {CodeCell} */ (hit.cell).model.outputs : null;
       if (!hit || !outputs?.length) return;
-      const under = hitCell(tracker, menu)?.output ?? -1;
+      const under = pointed?.output ?? -1;
       const index = under >= 0 ? under : outputs.length - 1;
       const { chip, images } = outputContext(hit.cell, hit.index, outputs.get(index).toJSON());
       await ask(hit.panel, [chip], '', images);

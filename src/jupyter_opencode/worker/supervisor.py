@@ -218,7 +218,10 @@ class WorkerSupervisor(LoggingConfigurable):
         password = secrets.token_urlsafe(24)
         choice = await self._provider()
         env = worker_environment(self.home, password, choice)
-        copied = copy_markdown(self.home / "config" / "opencode", user_config_home(), self.cwd)
+        # Folders of the user's and the project's Markdown: read off the server's loop.
+        copied = await asyncio.to_thread(
+            copy_markdown, self.home / "config" / "opencode", user_config_home(), self.cwd
+        )
         if copied:
             self.log.info("opencode agents and commands from: %s", ", ".join(copied))
         self.permissions = permission_modes(choice)
