@@ -6,7 +6,11 @@ Three targets, each a ratio or difference against a baseline measured in the sam
   alternating, each in a fresh process): at most 100 ms.
 - Cold first answer: a prompt sent to a server whose worker is stopped, to its first text
   chunk, against bare ``opencode serve`` from spawn to its first text delta (same opencode
-  config, fresh homes, alternating, median of 3): at most 1.0x.
+  config, fresh homes, alternating, median of 7): at most 1.0x. The same config is the one
+  the worker runs with: the config file and what the extension lays over it (the notebook
+  tools' MCP server, their instructions and permissions), read from a reference server's
+  worker, whose MCP server also answers bare opencode's. Bare opencode with the config file
+  alone, which has no MCP server to connect to, is shown beside it.
 - A client that subscribed 5 s before its first prompt: its first chunk against the first
   chunk of a prompt to the warm worker of the same server (median of 3): at most 1.5x.
 """
@@ -14,6 +18,7 @@ Three targets, each a ratio or difference against a baseline measured in the sam
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -44,7 +49,7 @@ BENCH = "start"
 INITIALIZES = 5
 STARTS = 3
 STOP_TIMEOUT = 10.0
-COLD = 3
+COLD = 7
 SUBSCRIBED = 3
 SUBSCRIBED_FOR = 5.0
 _LISTENING = re.compile(rb"listening on (http://\S+)")
@@ -169,7 +174,24 @@ async def _until_healthy(client: OpencodeClient) -> None:
         await asyncio.sleep(0.02)
 
 
-async def bare_opencode(root: Path, config: Path, home: Path) -> float:
+async def worker_overlay(server: Server) -> dict[str, object]:
+    """What the extension lays over the config file for its worker (the worker is started)."""
+    stream = await Stream.open(server)
+    try:
+        await first_chunk(stream, "bench-reference")
+    finally:
+        stream.close()
+    environ = Path(f"/proc/{server.worker()['pid']}/environ").read_bytes().split(b"\0")
+    content = next(
+        v for k, _, v in (e.partition(b"=") for e in environ) if k == b"OPENCODE_CONFIG_CONTENT"
+    )
+    overlay: dict[str, object] = json.loads(content)
+    return overlay
+
+
+async def bare_opencode(
+    root: Path, config: Path, home: Path, overlay: dict[str, object] | None
+) -> float:
     """Baseline: seconds from spawning ``opencode serve`` to the first text delta of a prompt.
 
     A good client of opencode alone: it reads the listening line, polls health at a short
@@ -179,7 +201,8 @@ async def bare_opencode(root: Path, config: Path, home: Path) -> float:
     assert binary is not None, "the opencode worker is not installed"
     password = secrets.token_urlsafe(16)
     root.mkdir(parents=True)
-    env = worker_environment(home, password, ProviderChoice(config, None, False, "benchmark"))
+    choice = ProviderChoice(config, None, False, "benchmark", overlay)
+    env = worker_environment(home, password, choice)
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         str(binary), "serve", "--hostname", "127.0.0.1", "--port", "0", cwd=root, env=env,
@@ -218,18 +241,32 @@ async def first_answers(tmp: Path) -> list[Figure]:
     with FakeModelProcess() as model:
         config = write_model_config(tmp, model)
         bare: list[float] = []
+        plain: list[float] = []
         cold: list[Answer] = []
-        for index in range(COLD):
-            bare.append(
-                await bare_opencode(tmp / f"bare-{index}", config, tmp / f"bare-home-{index}")
-            )
-            home = tmp / f"worker-home-{index}"
-            cold.append(await through_jupyter(tmp / f"cold-{index}", config, home, 0.0))
+        with Server(tmp / "reference", config=config, home=tmp / "reference-home") as reference:
+            overlay = await worker_overlay(reference)
+            for index in range(COLD):
+                bare.append(
+                    await bare_opencode(
+                        tmp / f"bare-{index}", config, tmp / f"bare-home-{index}", overlay
+                    )
+                )
+                home = tmp / f"worker-home-{index}"
+                cold.append(await through_jupyter(tmp / f"cold-{index}", config, home, 0.0))
+                plain.append(
+                    await bare_opencode(
+                        tmp / f"plain-{index}", config, tmp / f"plain-home-{index}", None
+                    )
+                )
         subscribed = [
             await through_jupyter(tmp / f"subscribed-{index}", config, home, SUBSCRIBED_FOR)
             for index in range(SUBSCRIBED)
         ]
-    cold_first, bare_first = median([c.first for c in cold]), median(bare)
+    cold_first, bare_first, plain_first = (
+        median([c.first for c in cold]),
+        median(bare),
+        median(plain),
+    )
     early, warm = median([s.first for s in subscribed]), median([s.warm for s in subscribed])
     return [
         Figure(BENCH, "cold first answer / bare opencode's", cold_first / bare_first, "x", 1.0,
@@ -237,7 +274,12 @@ async def first_answers(tmp: Path) -> list[Figure]:
                f" opencode serve spawn -> first text delta {bare_first:.2f} s; same config,"
                f" fresh homes, alternating, median of {COLD}"),
         Figure(BENCH, "  cold first answer through Jupyter", cold_first, "s"),
-        Figure(BENCH, "  baseline: bare opencode, spawn -> first text delta", bare_first, "s"),
+        Figure(BENCH, "  baseline: bare opencode, spawn -> first text delta", bare_first, "s",
+               note="the worker's config: the file, the notebook tools' MCP server, instructions"
+               " and permissions"),
+        Figure(BENCH, "  bare opencode with the config file alone", plain_first, "s",
+               note=f"{cold_first / plain_first:.2f}x; no MCP server, instructions or permissions"
+               " laid over"),
         Figure(BENCH, f"subscribed {SUBSCRIBED_FOR:.0f} s before / warm worker", early / warm, "x",
                1.5, note=f"first text chunk {early:.3f} s vs {warm:.3f} s from the warm worker of"
                f" the same server, median of {SUBSCRIBED}, used worker home"),

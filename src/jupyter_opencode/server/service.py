@@ -322,12 +322,11 @@ class ChatService:
     ) -> None:
         try:
             client = await self.supervisor.ready(prompt=True)
-            # The session is made while the event stream opens and the models' limits are read:
-            # a first prompt waits for each of them at once, not in turn.
+            # The models' limits are read beside the answer (opencode's first prompt waits for
+            # the same providers anyway); the session is made while the event stream opens.
+            self._tasks.spawn(self._read_limits(turn, client))
             opening = asyncio.wait_for(self.hub.connected.wait(), 30.0)
-            turn.limits, ocid, _ = await asyncio.gather(
-                self.context_limits(client), self._opencode_session(client, session), opening
-            )
+            ocid, _ = await asyncio.gather(self._opencode_session(client, session), opening)
             if turn.finished:
                 return
             turn.opencode_session_id = ocid
@@ -352,6 +351,12 @@ class ChatService:
         except Exception as e:
             log.error("answering in session %s failed", turn.session_id, exc_info=True)
             await self.finish(turn, "error", f"internal error: {e}")
+
+    async def _read_limits(self, turn: Turn, client: OpencodeClient) -> None:
+        try:
+            turn.limits = await self.context_limits(client)
+        except OpencodeError as e:
+            log.warning("reading the models' context limits failed: %s", e)
 
     async def context_limits(self, client: OpencodeClient) -> dict[str, int]:
         """Each model's context window in tokens (as opencode's providers say), read once."""
