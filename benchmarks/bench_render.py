@@ -140,9 +140,10 @@ FLOOR = f"""(scope) => new Promise((resolve) => {{
 }})"""
 
 
-def floor(page: Page, cdp: Any, scope: str) -> float:
+def floor(browser: Any, page: Page, cdp: Any, scope: str) -> float:
     """Main-thread seconds of the floor in `scope`."""
-    task, _, _ = cost(cdp, lambda: page.evaluate(FLOOR, scope))
+    with tracing(browser, page):
+        task, _, _ = cost(cdp, lambda: page.evaluate(FLOOR, scope))
     return task
 
 
@@ -164,7 +165,7 @@ def panel(lab: Lab, browser: Any) -> list[Figure]:
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
-    base = floor(page, cdp, ".jo-chat")
+    base = floor(browser, page, cdp, ".jo-chat")
     frames.counts.clear()
     with tracing(browser, page):
         task, layout, wall = cost(cdp, lambda: stream_reply(page, ".jo-chat"))
@@ -211,7 +212,7 @@ def sidebar(lab: Lab, browser: Any, long_session: str) -> list[Figure]:
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
-    base = floor(page, cdp, tab)
+    base = floor(browser, page, cdp, tab)
     frames.counts.clear()
     with tracing(browser, page):
         task, layout, wall = cost(cdp, lambda: stream_reply(page, tab))
@@ -253,7 +254,7 @@ def main() -> None:
     """Run JupyterLab on the fake model, measure both hosts, print the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--panel-only", action="store_true", help="skip the sidebar tab")
+    parser.add_argument("--only", choices=["panel", "tab"], help="measure one host only")
     parser.add_argument("--trace", action="store_true", help="print main-thread time by event")
     args = parser.parse_args()
     global TRACE
@@ -263,8 +264,8 @@ def main() -> None:
         long_session = asyncio.run(seed_long_session(tmp / "sessions.db"))
         with run_lab(tmp, fake.url) as lab, chromium() as browser:
             (lab.root / "render.ipynb").write_text(json.dumps(NOTEBOOK))
-            results = panel(lab, browser)
-            if not args.panel_only:
+            results = [] if args.only == "tab" else panel(lab, browser)
+            if args.only != "panel":
                 results += sidebar(lab, browser, long_session)
     print_table(results)
     if args.json:
