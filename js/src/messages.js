@@ -67,6 +67,9 @@ export class MessageList {
     this.scrollTop = 0;
     this.viewport = 0;
     this.innerOffset = 0;
+    /** Spacer heights as last written. */
+    this.above = 0;
+    this.below = 0;
 
     this.olderButton = h("button", {
       type: "button",
@@ -396,11 +399,11 @@ export class MessageList {
       else if (seen) below += entry.height;
       else above += entry.height;
     }
-    const moved = this.top.style.height !== `${above}px` || this.bottom.style.height !== `${below}px`;
-    this.top.style.height = `${above}px`;
-    this.bottom.style.height = `${below}px`;
-    // No message resizes when only the spacers change: keep the newest message in view here.
-    if (moved && this.stick) this.el.scrollTop = this.el.scrollHeight;
+    // Written only when they change; a spacer that resizes is observed, and the observer keeps
+    // the newest message in view after the layout (reading the scroll height here would force
+    // one in the middle of the frame).
+    if (above !== this.above) this.top.style.height = `${(this.above = above)}px`;
+    if (below !== this.below) this.bottom.style.height = `${(this.below = below)}px`;
   }
 
   /** @param {Entry} entry */
