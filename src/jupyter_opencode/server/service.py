@@ -386,7 +386,8 @@ class ChatService:
         ocid = session.get("opencode_session_id")
         if ocid and await client.get_session(ocid) is not None:
             return str(ocid)
-        parent = await self.store.get_session(session["parent_id"] or "")
+        parent_id = session["parent_id"]
+        parent = await self.store.get_session(parent_id) if parent_id else None
         parent_ocid = parent and parent.get("opencode_session_id")
         if parent_ocid and await client.get_session(parent_ocid) is not None:
             # A fork continues from a copy of the parent's history in opencode too.

@@ -8,6 +8,7 @@ with the Jupyter server: ``load_libraries`` runs in a thread while opencode star
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,9 +22,15 @@ class SSEError(Exception):
 
 
 def load_libraries() -> None:
-    """Import httpx and httpx-sse: most of what the extension would add to the server's start."""
+    """Import all that the event stream's first connection loads, off the server's loop."""
+    # httpx loads its transport (httpcore, h11) with the first client and anyio's asyncio
+    # backend with the first request: ~45 ms that blocked the loop on the first prompt's path.
+    import httpcore  # noqa: F401
     import httpx  # noqa: F401
     import httpx_sse  # noqa: F401
+
+    with contextlib.suppress(ImportError):  # anyio's own module: loaded ahead, if it is there
+        import anyio._backends._asyncio  # noqa: F401
 
 
 async def sse_batches(
