@@ -57,7 +57,8 @@ def watched_page(browser: Browser, ignore: Sequence[str] = (), **options: Any) -
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
-    assert [e for e in errors if e not in ignore] == []
+    unexpected = [e for e in errors if e not in ignore]
+    assert not unexpected, f"page errors: {unexpected}"
 
 
 def wait_kernel_idle(page: Page) -> None:
