@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Error, Locator, Page, expect
 
 from jupyter_opencode.testing import JupyterProcess as Lab
 from jupyter_opencode.testing import chromium, opencode_config
@@ -53,12 +53,12 @@ def watched_page(browser: Browser, ignore: Sequence[str] = (), **options: Any) -
     """A page in a new browser context (1400x900 unless told); no page error on leaving it."""
     context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, **options})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors: list[Error] = []
+    page.on("pageerror", lambda exc: errors.append(exc))
     yield page
     context.close()
-    unexpected = [e for e in errors if e not in ignore]
-    assert not unexpected, f"page errors: {unexpected}"
+    unexpected = [e.stack or str(e) for e in errors if str(e) not in ignore]
+    assert not unexpected, "page errors:\n" + "\n".join(unexpected)
 
 
 def wait_kernel_idle(page: Page) -> None:

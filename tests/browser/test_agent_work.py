@@ -131,7 +131,6 @@ def test_tab_keeps_the_list_after_reload_and_offers_undo_on_rewind(page: Page, l
     expect(files.locator(".jo-file-del")).to_have_text("\u22121")
     files.locator(".jo-file > summary").click()
     set_theme(page, dark=True)
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
     files.scroll_into_view_if_needed()
     shot(page, "file-changes-tab-dark")
 
@@ -186,7 +185,6 @@ def test_tab_shows_the_plan_after_a_reload(page: Page, lab: Lab) -> None:
     answered(lab, sid)
     open_lab(page, lab)
     set_theme(page, dark=True)
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
     plan = open_session(page, sid).locator(".jo-plan")
     expect(plan.locator(".jo-plan-head")).to_have_text("Plan (1/3 done)", timeout=30_000)
     statuses = [plan.locator(".jo-plan-item").nth(i).get_attribute("data-status") for i in range(3)]
@@ -222,7 +220,6 @@ def test_tab_compact_button(page: Page, lab: Lab) -> None:
     answered(lab, sid)
     open_lab(page, lab)
     set_theme(page, dark=True)
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
     tab = open_session(page, sid)
     gauge = tab.locator(".jo-header .jo-gauge")
     expect(gauge).to_contain_text("% of context", timeout=30_000)

@@ -71,12 +71,16 @@ def sidebar(page: Page) -> Locator:
 
 
 def set_theme(page: Page, dark: bool) -> None:
-    """Switch JupyterLab's theme."""
+    """Switch JupyterLab's theme; return once it shows and its splash screen is gone."""
+    # A switch while a splash is up (the start's, or another switch's) makes JupyterLab remove
+    # its splash twice: a page error.
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=30_000)
     theme = "JupyterLab Dark" if dark else "JupyterLab Light"
     command(page, "apputils:change-theme", {"theme": theme})
     page.wait_for_function(
         "(dark) => document.body.dataset.jpThemeLight === String(!dark)", arg=dark, timeout=20_000
     )
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
 
 
 def stream_in_new_tab(page: Page, lab: Lab, text: str) -> tuple[Locator, Locator]:

@@ -13,8 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from jupyter_opencode.testing import FakeModelProcess
 
 from .lab import Lab, chromium, run_first_cell, run_lab, shot
-from .test_sidebar import TAB, XSS, answered, command, new_id, open_lab, prompt
-from .test_sidebar import set_theme as switch_theme
+from .test_sidebar import TAB, XSS, answered, command, new_id, open_lab, prompt, set_theme
 
 pytestmark = pytest.mark.browser
 
@@ -55,13 +54,6 @@ def new_page(lab: Lab) -> Iterator[Callable[[], Page]]:
 def page(new_page: Callable[[], Page]) -> Page:
     """One JupyterLab window."""
     return new_page()
-
-
-def set_theme(page: Page, dark: bool) -> None:
-    """Switch JupyterLab's theme and wait until its splash screen is gone."""
-    # Two switches in a row make JupyterLab remove its splash twice: a page error.
-    switch_theme(page, dark)
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
 
 
 def open_tab(page: Page, lab: Lab, sid: str, count: int) -> Locator:
