@@ -114,6 +114,33 @@ async def test_busy_session_is_409(api: Api, open_stream: Opener) -> None:
     assert len(await api.messages(sid)) == 2
 
 
+async def test_a_prompt_right_after_the_idle_status_is_taken(
+    api: Api, open_stream: Opener, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The idle status goes out before the answer is saved: a prompt then waits, not refused."""
+    store = jp_serverapp.web_app.settings["jupyter_opencode_app"].service.store
+    finish_message = store.finish_message
+
+    async def slow_disk(message: dict[str, Any]) -> None:
+        await asyncio.sleep(0.5)
+        await finish_message(message)
+
+    monkeypatch.setattr(store, "finish_message", slow_disk)
+    stream = await open_stream()
+    sid = "session-busy-2"
+    stream.subscribe(sid)
+    await api.prompt(sid, "first")
+    await stream.until(
+        lambda f: f["type"] == "chunk" and f.get("kind") == "status" and f.get("status") == "idle"
+    )
+    code, body = await api.call("POST", "sessions", sid, "messages", body={"text": "second"})
+    assert code == 202, body
+    await stream.until(
+        lambda f: final(sid)(f) and f["message"]["id"] == body["assistant_message"]["id"]
+    )
+    assert [m["status"] for m in await api.messages(sid)] == ["complete"] * 4
+
+
 async def test_sessions_rename_page_and_delete(api: Api, open_stream: Opener) -> None:
     stream = await open_stream()
     sids = [f"session-page-{i}" for i in range(3)]

@@ -241,10 +241,14 @@ def test_ask_timeout_and_a_lost_server_end_the_wait_with_a_clear_error(
     from_browser(chat, {"type": "stop"})
     wait_for(lambda: not chat.busy, timeout=30)
 
-    threading.Timer(1.0, relay.refuse).start()
+    cut = threading.Timer(1.0, relay.refuse)
+    cut.start()
     started = time.monotonic()
-    with pytest.raises(OpencodeConnectionError, match=r"Cannot reach.*load this session again"):
-        chat.ask("[[slow:2000:0.002]] hello?", display_reply=False, timeout=30)
+    try:
+        with pytest.raises(OpencodeConnectionError, match=r"Cannot reach.*load this session again"):
+            chat.ask("[[slow:2000:0.002]] hello?", display_reply=False, timeout=30)
+    finally:
+        cut.cancel()  # a failure before the cut must not cut the next test's relay
     assert time.monotonic() - started < 15
     assert chat._waiters == {}
     chat.close()

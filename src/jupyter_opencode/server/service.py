@@ -245,6 +245,10 @@ class ChatService:
 
         ``command`` (name, arguments): run that opencode command instead of sending the text.
         """
+        ending = self.turns.get(sid)
+        if ending is not None and ending.finished:
+            # Its idle status is out, its final message being saved: wait for it, not refuse.
+            await ending.saved.wait()
         if sid in self.turns or sid in self.reserved:
             raise SessionBusy(sid)
         self.check_model(model)
@@ -414,6 +418,7 @@ class ChatService:
             self.turns.pop(turn.session_id, None)
             if turn.opencode_session_id:
                 self._by_opencode.pop(turn.opencode_session_id, None)
+            turn.saved.set()
         if recorded is not None:
             self._deliver(turn, *recorded)
         self.supervisor.touch()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,8 @@ class Turn:
     # Ended on our side: opencode's events for it (its abort) are no longer followed.
     abandoned: bool = False
     finished: bool = False
+    # Set once the ended answer is saved and the session is free for the next prompt.
+    saved: asyncio.Event = field(default_factory=asyncio.Event)
     prompted_ms: float = float("inf")
     heard_at: float = field(default_factory=time.monotonic)
     created_at: float = field(default_factory=time.time)
