@@ -17,6 +17,9 @@ export class MarkdownBody {
     this.el = el;
     this.source = "";
     this.live = false;
+    /** Whether the last line of `source` has text (a line's first characters decide its
+     * block: list item, heading, code...; words appended after them cannot change it). */
+    this.lineHasText = false;
     /** Characters of `source` whose blocks are final and rendered in `settled`. */
     this.settledChars = 0;
     this.settled = h("div", { class: "jo-md-settled" });
@@ -30,41 +33,32 @@ export class MarkdownBody {
 
   /**
    * Show `text` (Markdown); `live` while it still streams (a cursor, cheap appends).
+   * `added`, when known, is what was appended to the text shown last: a long text built by
+   * appends is then never compared or scanned whole (each would copy it, on every frame).
    * @param {string} text
    * @param {boolean} live
+   * @param {string | null} [added]
    */
-  set(text, live) {
+  set(text, live, added = null) {
     if (text === this.source && live === this.live) return;
-    const appended = text.startsWith(this.source);
+    const known = added !== null && text.length === this.source.length + added.length;
+    const appended = known || text.startsWith(this.source);
     if (!appended) {
       // The text was replaced (not extended): start over.
       this.settledChars = 0;
       this.settled.replaceChildren();
     }
-    const delta = appended ? text.slice(this.source.length) : text;
+    const delta = known ? /** @type {string} */ (added) : appended ? text.slice(this.source.length) : text;
+    const inLine = appended && this.lineHasText;
+    this.lineHasText = lastLineHasText(delta, inLine);
     this.source = text;
     const wasLive = this.live;
     this.live = live;
-    if (live && wasLive && appended && this.cursor && PLAIN.test(delta) && this.inLine(text, delta)) {
+    if (live && wasLive && inLine && this.cursor && PLAIN.test(delta)) {
       this.appendRaw(delta);
       return;
     }
     this.render(live);
-  }
-
-  /**
-   * Whether `delta` extends a line that already had text (a line's first characters decide
-   * its block: list item, heading, code...).
-   * @param {string} text
-   * @param {string} delta
-   */
-  inLine(text, delta) {
-    for (let i = text.length - delta.length - 1; i >= 0; i--) {
-      const c = text[i];
-      if (c === "\n") return false;
-      if (c !== " " && c !== "\t") return true;
-    }
-    return false;
   }
 
   /**
@@ -111,10 +105,26 @@ export class MarkdownBody {
     this.cursor = live ? appendCursor(fragment) : null;
     decorateCodeBlocks(fragment);
     this.open.replaceChildren(fragment);
-    // Markdown drops a paragraph's trailing spaces; the next appended word needs its space.
-    const trailing = /[ \t]+$/.exec(text);
-    if (live && trailing && !this.cursor?.closest("pre")) this.appendRaw(" ");
+    // Markdown may drop a paragraph's trailing spaces; the next appended word needs its space.
+    const shown = this.cursor?.previousSibling?.textContent ?? "";
+    if (live && /[ \t]$/.test(text) && !/[ \t]$/.test(shown) && !this.cursor?.closest("pre")) {
+      this.appendRaw(" ");
+    }
   }
+}
+
+/**
+ * Whether the last line of `before + delta` has a character other than a space or a tab.
+ * @param {string} delta
+ * @param {boolean} before the same of `before`
+ */
+function lastLineHasText(delta, before) {
+  for (let i = delta.length - 1; i >= 0; i--) {
+    const c = delta[i];
+    if (c === "\n") return false;
+    if (c !== " " && c !== "\t") return true;
+  }
+  return before;
 }
 
 /**

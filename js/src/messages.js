@@ -18,7 +18,9 @@ import { TextPacer } from "./pacer.js";
  * A message and, while it is mounted, its elements.
  * @typedef {{msg: Message, height: number, full: boolean, el: HTMLElement | null,
  *   parts: HTMLElement | null, body: HTMLElement | null, markdown: MarkdownBody | null,
- *   extra: HTMLElement | null, permission?: Permission, answered?: string}} Entry
+ *   extra: HTMLElement | null, added: string | null, permission?: Permission,
+ *   answered?: string}} Entry
+ * (`added`: the text streamed onto `msg.content` since it was last shown; null: unknown.)
  * @typedef {{onPermission: (permissionId: string, reply: string) => void,
  *   onAnswer?: import("./questions.js").OnAnswer,
  *   onLoadOlder: (before: string) => void, eventRoot: HTMLElement}} ListOptions
@@ -337,6 +339,7 @@ export class MessageList {
       body: null,
       markdown: null,
       extra: null,
+      added: null,
     };
     this.empty.hidden = true;
     return entry;
@@ -446,8 +449,9 @@ export class MessageList {
       msg.id === this.hitId ? " jo-hit" : ""
     }`;
     syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? [], live, this.options.onAnswer);
-    if (entry.markdown) entry.markdown.set(msg.content, live);
+    if (entry.markdown) entry.markdown.set(msg.content, live, entry.added);
     else if (entry.body && entry.body.textContent !== msg.content) entry.body.textContent = msg.content;
+    entry.added = "";
     if (entry.full) /** @type {HTMLElement} */ (entry.extra).replaceChildren(...this.extras(entry, live));
     entry.full = false;
   }
@@ -555,6 +559,7 @@ export class MessageList {
     // A final message without content keeps the text its deltas built (it is not sent twice).
     const content = "content" in message ? message.content : existing.msg.content;
     existing.msg = normalize({ ...message, content });
+    existing.added = null;
     if (!LIVE.has(existing.msg.status) && !existing.answered) existing.permission = undefined;
     this.markDirty(existing, true);
   }
@@ -606,6 +611,7 @@ export class MessageList {
       else parts.push({ kind: "reasoning", text });
     } else {
       msg.content += text;
+      if (entry.added !== null) entry.added += text;
     }
     if (!LIVE.has(msg.status)) {
       msg.status = "streaming";

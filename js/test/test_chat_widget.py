@@ -594,6 +594,63 @@ def test_finished_blocks_are_rendered_once(page: Any) -> None:
     expect(body.locator("p code")).to_have_text("code")
 
 
+# Text streamed in small pieces split where Markdown cares (a line's first characters, spaces
+# before a list marker, a word then a dot), and the same text arriving in one piece.
+STREAMED_PIECES = [
+    "Intro",
+    " words",
+    " here",
+    "\n",
+    "\n",
+    "  ",
+    "- item",
+    " one",
+    "\n",
+    "2",
+    ".",
+    " next",
+    "\n\n",
+    "#",
+    " Title",
+    "\n",
+    "plain",
+    " - not",
+    " a list",
+    " @x",
+    "\n\n",
+    "    ",
+    "code",
+    "\n\n",
+    "end",
+    " of",
+    " it ",
+]
+
+
+def test_streamed_pieces_show_as_the_whole_text_would(page: Any) -> None:
+    """Words appended as plain text while streaming show what rendering the whole text shows."""
+    custom(page, '{type: "reset", has_more: false, messages: []}')
+    custom(
+        page,
+        """{type: "frames", frames: [__message(__msg("a1", "assistant", "", {status: "pending"})),
+          __message(__msg("a2", "assistant", "", {status: "pending"}))]}""",
+    )
+    shown = []
+    for piece in STREAMED_PIECES:
+        custom(page, f'{{type: "frames", frames: [__chunk("a1", "text", {json.dumps(piece)})]}}')
+        page.wait_for_timeout(60)  # each piece its own frame
+        shown.append(page.locator(".jo-msg[data-id=a1] .jo-body").inner_html())
+    whole = json.dumps("".join(STREAMED_PIECES))
+    custom(page, f'{{type: "frames", frames: [__chunk("a2", "text", {whole})]}}')
+    page.wait_for_timeout(120)
+    html = page.evaluate(
+        "(id) => document.querySelector(`.jo-msg[data-id=${id}] .jo-body`).innerHTML", "a1"
+    )
+    assert html == page.locator(".jo-msg[data-id=a2] .jo-body").inner_html()
+    assert "Intro<" in shown[0] and "Intro words<" in shown[1]  # each piece in its own frame
+    assert "<li>item one" in html and "<h1" in html and "<pre" in html
+
+
 # Stream `count` one-word deltas into a new answer, one every 10 ms, and count how often the
 # answer's text changed in the DOM; each change costs the frame showing it `busyMs` more.
 STREAM_AND_COUNT = """async ([id, count, busyMs]) => {
