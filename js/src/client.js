@@ -302,7 +302,10 @@ export class ChatClient {
   apply(frames) {
     /** @type {import("./protocol.js").Op[]} */
     const ops = [];
+    // Streamed words change no status, busy state or usage: those are left as they are.
+    let textOnly = true;
     for (const frame of frames) {
+      textOnly &&= frame.type === "chunk" && (frame.kind === "text" || frame.kind === "reasoning");
       if (frame.type === "rewind") {
         if (ops.length) this.render(ops.splice(0));
         // Stored with a seq like the chunks: a replay after a reconnect starts past it.
@@ -313,7 +316,7 @@ export class ChatClient {
       }
     }
     this.render(ops);
-    this.update();
+    if (!textOnly) this.update();
   }
 
   /** @param {import("./protocol.js").Op[]} ops */

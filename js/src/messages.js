@@ -523,12 +523,19 @@ export class MessageList {
     }
     const wait = this.pacer.wait(performance.now());
     if (wait > 0 && !urgent) {
+      // Its wait over, the timer asks for the frame itself: a timer fires on a whole ms, and
+      // asking the pacer again made up to three timers a frame.
       this.waiting = window.setTimeout(() => {
         this.waiting = 0;
-        this.schedule();
-      }, wait);
+        this.requestFrame();
+      }, Math.ceil(wait));
       return;
     }
+    this.requestFrame();
+  }
+
+  requestFrame() {
+    if (this.frame) return;
     this.pacer.requested(performance.now());
     this.frame = requestAnimationFrame(() => this.flush());
   }

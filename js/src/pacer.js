@@ -7,8 +7,10 @@ const MIN_MS = 40;
 const MAX_MS = 160;
 /** Share of the main thread that showing streamed text may take. */
 const BUDGET = 0.05;
-/** Weight of the newest frame in the running estimate of a frame's cost. */
+/** Weight of the newest measured frame in the running estimate of a frame's cost. */
 const WEIGHT = 0.25;
+/** One frame in this many is measured (each measure costs a task of its own). */
+const SAMPLE_EVERY = 4;
 
 export class TextPacer {
   constructor() {
@@ -16,6 +18,7 @@ export class TextPacer {
     this.cost = 0;
     this.shownAt = -Infinity;
     this.measuredFrom = -1;
+    this.frames = 0;
     // A message posted from a frame's callback runs once that frame's rendering is done.
     this.channel = new MessageChannel();
     this.channel.port1.onmessage = () => {
@@ -48,7 +51,7 @@ export class TextPacer {
 
   /** Call at the start of a frame's work: its cost is taken when the frame is done. */
   measure() {
-    if (this.measuredFrom >= 0) return;
+    if (this.measuredFrom >= 0 || this.frames++ % SAMPLE_EVERY) return;
     this.measuredFrom = performance.now();
     this.channel.port2.postMessage(null);
   }

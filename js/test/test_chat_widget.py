@@ -640,6 +640,8 @@ def test_streamed_pieces_show_as_the_whole_text_would(page: Any) -> None:
         custom(page, f'{{type: "frames", frames: [__chunk("a1", "text", {json.dumps(piece)})]}}')
         page.wait_for_timeout(60)  # each piece its own frame
         shown.append(page.locator(".jo-msg[data-id=a1] .jo-body").inner_html())
+        if piece in ("code", " one"):
+            shot(page, f"streamed-cursor-{piece.strip()}")
     whole = json.dumps("".join(STREAMED_PIECES))
     custom(page, f'{{type: "frames", frames: [__chunk("a2", "text", {whole})]}}')
     page.wait_for_timeout(120)
