@@ -302,10 +302,12 @@ export class ChatClient {
   apply(frames) {
     /** @type {import("./protocol.js").Op[]} */
     const ops = [];
-    // Streamed words change no status, busy state or usage: those are left as they are.
-    let textOnly = true;
+    // Streamed words into an answer already under way change no status, busy state or usage:
+    // those are left as they are.
+    const quiet =
+      frames.every((f) => f.type === "chunk" && (f.kind === "text" || f.kind === "reasoning")) &&
+      this.conversation.busy;
     for (const frame of frames) {
-      textOnly &&= frame.type === "chunk" && (frame.kind === "text" || frame.kind === "reasoning");
       if (frame.type === "rewind") {
         if (ops.length) this.render(ops.splice(0));
         // Stored with a seq like the chunks: a replay after a reconnect starts past it.
@@ -316,7 +318,7 @@ export class ChatClient {
       }
     }
     this.render(ops);
-    if (!textOnly) this.update();
+    if (!quiet) this.update();
   }
 
   /** @param {import("./protocol.js").Op[]} ops */
