@@ -114,10 +114,11 @@ async def test_busy_session_is_409(api: Api, open_stream: Opener) -> None:
     assert len(await api.messages(sid)) == 2
 
 
-async def test_a_prompt_right_after_the_idle_status_is_taken(
-    api: Api, open_stream: Opener, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("action", ["prompt", "fork", "delete"])
+async def test_an_action_right_after_the_idle_status_is_taken(
+    api: Api, open_stream: Opener, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch, action: str
 ) -> None:
-    """The idle status goes out before the answer is saved: a prompt then waits, not refused."""
+    """The idle status goes out before the answer is saved: what follows waits, not refused."""
     store = jp_serverapp.web_app.settings["jupyter_opencode_app"].service.store
     finish_message = store.finish_message
 
@@ -127,12 +128,21 @@ async def test_a_prompt_right_after_the_idle_status_is_taken(
 
     monkeypatch.setattr(store, "finish_message", slow_disk)
     stream = await open_stream()
-    sid = "session-busy-2"
+    sid = f"session-idle-{action}"
     stream.subscribe(sid)
     await api.prompt(sid, "first")
     await stream.until(
         lambda f: f["type"] == "chunk" and f.get("kind") == "status" and f.get("status") == "idle"
     )
+    if action == "delete":
+        assert (await api.call("DELETE", "sessions", sid))[0] == 204
+        return
+    if action == "fork":
+        code, body = await api.call("POST", "sessions", sid, "fork")
+        assert code == 201, body
+        forked = [m["status"] for m in await api.messages(body["session"]["id"])]
+        assert forked == ["complete"] * 2
+        return
     code, body = await api.call("POST", "sessions", sid, "messages", body={"text": "second"})
     assert code == 202, body
     await stream.until(

@@ -32,7 +32,7 @@ def _summary(messages: list[dict[str, Any]]) -> tuple[str, int]:
 
 async def compact(service: ChatService, sid: str) -> dict[str, Any]:
     """Ask opencode to summarize the session; the divider message once it has."""
-    if sid in service.turns or sid in service.reserved:
+    if not await service.free(sid):
         raise SessionBusy(sid)
     session = await service.store.get_session(sid)
     if session is None:

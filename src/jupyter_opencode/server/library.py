@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from ..worker.adapter import OpencodeClient
@@ -48,10 +48,10 @@ class LibraryService:
         self.chat = chat
         self.library = Library(chat.store)
 
-    @contextmanager
-    def _exclusive(self, sid: str) -> Iterator[None]:
+    @asynccontextmanager
+    async def _exclusive(self, sid: str) -> AsyncIterator[None]:
         """Hold off prompts to a session while it is rewound or branched (busy: SessionBusy)."""
-        if sid in self.chat.turns or sid in self.chat.reserved:
+        if not await self.chat.free(sid):
             raise SessionBusy(sid)
         self.chat.reserved.add(sid)
         try:
@@ -152,13 +152,13 @@ class LibraryService:
 
     async def fork(self, sid: str, message_id: str | None) -> dict[str, Any]:
         """A new session with the messages up to and including ``message_id`` (default all)."""
-        with self._exclusive(sid):
+        async with self._exclusive(sid):
             until = await self._position(sid, message_id) if message_id else None
             return await self._branch(sid, until)
 
     async def edit(self, sid: str, mid: str, text: str, model: str | None) -> dict[str, Any]:
         """Resend an edited user message in a new branch taken just before it."""
-        with self._exclusive(sid):
+        async with self._exclusive(sid):
             message = await self.chat.store.get_message(mid)
             if message is None or message["session_id"] != sid:
                 raise UnknownMessage(mid)
@@ -242,7 +242,7 @@ class LibraryService:
         Returns the removed ids and those of the removed answers with notebook changes, then with
         file changes, to undo.
         """
-        with self._exclusive(sid):
+        async with self._exclusive(sid):
             session = await self.chat.store.get_session(sid)
             if session is None:
                 raise UnknownSession(sid)

@@ -152,6 +152,14 @@ class ChatService:
         self.check_model: Callable[[str | None], None] = lambda model: None
         supervisor.set_busy_check(lambda: bool(self.turns or self._subscribers))
 
+    async def free(self, sid: str) -> bool:
+        """Whether ``sid`` is free of answers and rewinds, once a finished answer is saved."""
+        ending = self.turns.get(sid)
+        if ending is not None and ending.finished:
+            # Its idle status is out (clients free their send on it), its final message not saved.
+            await ending.saved.wait()
+        return sid not in self.turns and sid not in self.reserved
+
     # subscribers
 
     async def subscribe(self, sub: Subscriber, sid: str, after_seq: int) -> None:
@@ -245,11 +253,7 @@ class ChatService:
 
         ``command`` (name, arguments): run that opencode command instead of sending the text.
         """
-        ending = self.turns.get(sid)
-        if ending is not None and ending.finished:
-            # Its idle status is out, its final message being saved: wait for it, not refuse.
-            await ending.saved.wait()
-        if sid in self.turns or sid in self.reserved:
+        if not await self.free(sid):
             raise SessionBusy(sid)
         self.check_model(model)
         now = time.time()

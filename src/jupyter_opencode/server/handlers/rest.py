@@ -150,7 +150,7 @@ class SessionHandler(OpencodeAPIHandler):
     async def delete(self, sid: str) -> None:
         """Delete a session and everything in it."""
         await self.session_or_404(sid)
-        if sid in self.service.turns:
+        if not await self.service.free(sid):
             raise web.HTTPError(409, "the session is still answering: stop it first", reason="busy")
         await self.service.store.delete_session(sid)
         self.set_status(204)
