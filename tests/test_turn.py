@@ -58,6 +58,11 @@ def test_reasoning_and_text_are_told_apart() -> None:
     assert text == turn.text == _final_parts(events, "text")
     assert turn.parts()[0] == {"kind": "reasoning", "text": reasoning}
     assert turn.model == "fake/echo-1" and turn.tokens > 0
+    # The status line says what streams: thinking over the reasoning, writing over the text.
+    shown = [(c["kind"], c.get("status")) for c in chunks if c["kind"] in ("status", "text")]
+    first_text = shown.index(("text", None))
+    assert shown[first_text - 1] == ("status", "writing")
+    assert ("status", "thinking") in shown[:first_text]
 
 
 def test_tool_with_permission_spans_two_assistant_messages() -> None:

@@ -14,6 +14,7 @@ import { FINAL_STATUSES } from "./protocol.js";
 const STATUS_TEXT = {
   starting: "Starting the opencode worker…",
   thinking: "Thinking…",
+  writing: "Writing…",
   tool: "Running a tool…",
   permission: "Waiting for your permission",
   question: "Waiting for your answer",

@@ -30,8 +30,8 @@
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "permission", permission: import("./types.js").Permission}} PermissionChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
- *   kind: "status", status: "starting" | "thinking" | "tool" | "permission" | "question" | "retrying" |
- *   "idle" | "error", message?: string | null, attempt?: number}} StatusChunk
+ *   kind: "status", status: "starting" | "thinking" | "writing" | "tool" | "permission" | "question" |
+ *   "retrying" | "idle" | "error", message?: string | null, attempt?: number}} StatusChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,
  *   kind: "todo", todos: import("./plan.js").TodoItem[]}} TodoChunk
  * @typedef {{type: "chunk", session_id: string, message_id: string, seq: number,

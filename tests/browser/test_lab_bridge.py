@@ -184,7 +184,7 @@ def test_panel_settles_while_a_cell_sleeps(page: Page) -> None:
     indicator = page.locator(".jp-Notebook-ExecutionIndicator")
     expect(indicator).to_have_attribute("data-status", "busy")
     expect(panel).to_have_class(re.compile(r"\bjo-busy\b"))
-    expect(panel.locator(".jo-status")).to_have_text("Thinking…")
+    expect(panel.locator(".jo-status")).to_have_text("Writing…")
     answer = panel.locator(".jo-msg.jo-assistant").last
     expect(answer.locator(".jo-body")).to_contain_text("s29", timeout=15_000)
     expect(answer).to_have_class(re.compile(r"\bjo-status-complete\b"))

@@ -180,8 +180,10 @@ def test_open_session_in_tab_shows_its_conversation(
 def test_new_chat_streams_and_tab_survives_reload(page: Page, lab: Lab) -> None:
     tab, answer = stream_in_new_tab(page, lab, "[[slow:40:0.05]] stream into the tab")
     expect(tab.get_by_role("button", name="Stop")).to_be_visible()
+    expect(tab.locator(".jo-status")).to_have_text("Writing…")
     shot(page, "sidebar-3-streaming")
     expect(answer).to_have_class(re.compile("jo-status-complete"), timeout=60_000)
+    expect(tab.locator(".jo-status")).to_have_text("")
     expect(answer.locator(".jo-body")).to_contain_text("s39 ")
     sid = tab.get_attribute("data-session")
     assert sid

@@ -12,7 +12,15 @@ from typing import Any, Literal, TypedDict
 
 ChunkKind = Literal["text", "reasoning", "tool", "permission", "status", "todo", "usage"]
 Status = Literal[
-    "starting", "thinking", "tool", "permission", "question", "retrying", "idle", "error"
+    "starting",
+    "thinking",
+    "writing",
+    "tool",
+    "permission",
+    "question",
+    "retrying",
+    "idle",
+    "error",
 ]
 
 

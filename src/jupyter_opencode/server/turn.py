@@ -221,7 +221,7 @@ class Turn:
         kind = self._part_kinds.get(pid, "text")
         first = pid not in self._part_text
         self._part_text[pid] = self._part_text.get(pid, 0) + len(delta)
-        chunks = self.status_chunk("thinking") if kind == "text" else []
+        chunks = self.status_chunk("writing" if kind == "text" else "thinking")
         if kind == "reasoning":
             self.reasoning[pid] = self.reasoning.get(pid, "") + delta
         else:
