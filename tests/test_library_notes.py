@@ -107,6 +107,9 @@ async def test_templates(api: Api, fake_model: FakeModelProcess) -> None:
     follow_up = [r for r in fake_model.requests() if "the second step?" in json.dumps(r)]
     assert "plan mode" in json.dumps(follow_up[-1]).lower()
     assert "plan mode" not in json.dumps(asked[-1]).lower()
+    code, session = await api.call("GET", "sessions", "session-template-plan")
+    assert code == 200 and session["agent"] == "plan"
+    assert (await api.call("GET", "sessions", sid))[1]["agent"] == "build"
     assert (await api.call("DELETE", "templates", "planner"))[0] == 204
     assert (await api.call("DELETE", "templates", "tidy-reviewer"))[0] == 204
     assert (await api.call("DELETE", "templates", "tidy-reviewer"))[0] == 404

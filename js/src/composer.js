@@ -57,7 +57,11 @@ export class Composer {
         "aria-label": "Agent",
         title: "The agent that answers (and goes on answering in this conversation)",
         hidden: true,
-        onchange: () => options.onAgent?.(this.agentSelect.value),
+        onchange: () => {
+          // Picked, the agent is the conversation's: "Agent: default" no longer applies.
+          if (this.agentSelect.value) this.agentSelect.querySelector('option[value=""]')?.remove();
+          options.onAgent?.(this.agentSelect.value);
+        },
       })
     );
     this.el = h(
@@ -124,16 +128,18 @@ export class Composer {
   }
 
   /**
-   * The agents to pick from ("" first: the conversation's own, the default for a new one).
+   * The agents to pick from, `current` picked: the conversation's agent once it has one, else
+   * "Agent: default" (opencode's own choice) first.
    * @param {{name: string, description: string}[]} agents
    * @param {string} current
    */
   setAgents(agents, current) {
+    const known = agents.some((a) => a.name === current);
     this.agentSelect.replaceChildren(
-      h("option", { value: "", text: "Agent: default" }),
+      ...(known ? [] : [h("option", { value: "", text: "Agent: default" })]),
       ...agents.map((a) => h("option", { value: a.name, text: a.name, title: a.description || null })),
     );
-    this.agentSelect.value = agents.some((a) => a.name === current) ? current : "";
+    this.agentSelect.value = known ? current : "";
     this.agentSelect.hidden = !agents.length;
   }
 

@@ -62,6 +62,7 @@ def pick_agent_and_greet(page: Page, chat: Locator, fake_model: FakeModelProcess
         ["Agent: default", "build", "plan", "reviewer"], timeout=60_000
     )
     picker.select_option("reviewer")
+    expect(picker.locator("option")).to_have_text(["build", "plan", "reviewer"])
     box = chat.get_by_role("textbox", name="Message")
     box.fill("/gr")
     menu = chat.get_by_role("listbox", name="Commands")
@@ -87,6 +88,14 @@ def test_agent_and_command_in_a_tab(page: Page, lab: Lab, fake_model: FakeModelP
     set_theme(page, dark=True)
     shot(page, "toolset-agent-tab-dark")
     set_theme(page, dark=False)
+    # Opened again, the conversation shows the agent it goes on answering with.
+    sid = page.locator(TAB).get_attribute("data-session")
+    assert sid and lab.call("GET", f"opencode/sessions/{sid}")["agent"] == "reviewer"
+    open_lab(page, lab)
+    command(page, "jupyter-opencode:open", {"id": sid})
+    picker = page.locator(TAB).get_by_role("combobox", name="Agent")
+    expect(picker).to_have_value("reviewer", timeout=60_000)
+    expect(picker.locator("option")).to_have_text(["build", "plan", "reviewer"])
 
 
 def test_agent_and_command_in_the_notebook_panel(
@@ -95,6 +104,12 @@ def test_agent_and_command_in_the_notebook_panel(
     panel = open_panel(page, lab, "agents.ipynb")
     pick_agent_and_greet(page, panel, fake_model, "Bob")
     shot(page, "toolset-agent-panel-light")
+    # A new panel on the same conversation shows the agent it goes on answering with.
+    sid = panel.get_attribute("data-session")
+    assert sid and lab.call("GET", f"opencode/sessions/{sid}")["agent"] == "reviewer"
+    open_lab(page, lab)
+    reopened = open_panel(page, lab, "agents-again.ipynb", f"Chat({sid!r})")
+    expect(reopened.get_by_role("combobox", name="Agent")).to_have_value("reviewer", timeout=60_000)
 
 
 SLOW = "Take your time [[slow:30:0.15]]"
@@ -167,10 +182,10 @@ def test_a_question_answered_in_a_tab(page: Page, lab: Lab) -> None:
     )
 
 
-def open_panel(page: Page, lab: Lab, name: str) -> Locator:
-    """A notebook showing a new chat panel."""
+def open_panel(page: Page, lab: Lab, name: str, chat: str = "Chat()") -> Locator:
+    """A notebook showing a chat panel (`chat`: the expression that makes it)."""
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("from jupyter_opencode import Chat\nChat()")]
+    notebook.cells = [nbformat.v4.new_code_cell(f"from jupyter_opencode import Chat\n{chat}")]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     (lab.root / name).write_text(nbformat.writes(notebook))
     return run_first_cell(page, lab, name)

@@ -534,7 +534,9 @@ class Chat(anywidget.AnyWidget):
         session = _answer(future, "read the session title")
         with self._lock:
             if session is not None and session_id == self.session_id:
-                self._set(title=session.get("title") or "")
+                # The agent the session answers with shows as picked, unless one is already.
+                agent = self.agent or session.get("agent") or ""
+                self._set(title=session.get("title") or "", agent=agent)
 
     def _catch_up(self) -> None:
         """After a reconnection, re-read the latest page: final messages sent meanwhile."""

@@ -12,7 +12,7 @@ import { ServerConnection } from '@jupyterlab/services';
  *   parent_id?: string | null, notebook_path?: string | null, created_at?: number,
  *   updated_at?: number, last_activity?: number, message_count?: number,
  *   first_message_preview?: string, starred?: boolean | number, archived?: boolean | number,
- *   tags?: string[] | string}} Session
+ *   tags?: string[] | string, agent?: string | null}} Session
  * @typedef {{session_id: string, message_id: string | null, kind: 'message' | 'title' | 'note' | 'attachment',
  *   title: string, role: string | null, created_at: number, snippet: string,
  *   highlights: [number, number][]}} SearchHit

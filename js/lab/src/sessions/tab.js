@@ -193,6 +193,8 @@ export class ConversationTab extends Widget {
       const session = await api.session(this.sessionId);
       this.setTitle(session.title);
       this.model = session.model ?? '';
+      // The agent the conversation answers with shows as picked, unless one already is.
+      this.agent = this.agent || (session.agent ?? '');
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) {
         this.client.notice('error', `Could not load the conversation: ${String(/** @type {Error} */ (error).message)}`);

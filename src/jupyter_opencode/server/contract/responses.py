@@ -44,6 +44,7 @@ SESSION = _object(
     imported_from={"type": ["object", "null"]},
     context_tokens=_INTEGER,
     context_limit=_INTEGER,
+    agent=_MAYBE_STRING,
 )
 ANNOTATION = {
     "type": ["object", "null"],

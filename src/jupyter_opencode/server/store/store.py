@@ -22,7 +22,7 @@ _SESSION_FIELDS = (
     "id, title, model, status, parent_id, fork_message_id, opencode_session_id, notebook_path,"
     " created_at, updated_at, last_activity, message_count, tokens, cost,"
     " first_message_preview, starred, archived, tags, imported_from, context_tokens,"
-    " context_limit"
+    " context_limit, json_extract(settings, '$.agent') AS agent"
 )
 _MESSAGE_FIELDS = (
     "id, session_id, role, status, content, error, model, tokens, cost, created_at,"
