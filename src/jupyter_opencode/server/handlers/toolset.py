@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -14,36 +16,34 @@ from .base import OpencodeAPIHandler, check_session_id
 from .library import worker_error
 
 
-class AgentsHandler(OpencodeAPIHandler):
-    """``GET agents``: opencode's agents a user may pick or mention."""
+class _ListingHandler(OpencodeAPIHandler):
+    """``GET {listing}``: one of opencode's lists, read from the worker."""
 
     kernel_methods = frozenset(("GET",))
+    listing: Literal["agents", "commands"]
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        """Name, description and mode (primary, subagent or all) of each agent not hidden."""
+        """The list, as ``{listing: [...]}``; 503 when the worker cannot answer."""
+        library = self.settings["jupyter_opencode_library"]
         try:
-            agents = await self.settings["jupyter_opencode_library"].agents()
+            items = await getattr(library, self.listing)()
         except (WorkerError, OpencodeError) as e:
             raise web.HTTPError(503, str(e), reason="worker_unavailable") from e
-        self.write_json({"agents": agents})
+        self.write_json({self.listing: items})
 
 
-class CommandsHandler(OpencodeAPIHandler):
-    """``GET commands``: opencode's commands (the user's, the project's, MCP prompts)."""
+class AgentsHandler(_ListingHandler):
+    """``GET agents``: name, description and mode of each agent a user may pick or mention."""
 
-    kernel_methods = frozenset(("GET",))
+    listing = "agents"
 
-    @web.authenticated
-    @authorized
-    async def get(self) -> None:
-        """Name, description and source of each command."""
-        try:
-            commands = await self.settings["jupyter_opencode_library"].commands()
-        except (WorkerError, OpencodeError) as e:
-            raise web.HTTPError(503, str(e), reason="worker_unavailable") from e
-        self.write_json({"commands": commands})
+
+class CommandsHandler(_ListingHandler):
+    """``GET commands``: name, description and source of opencode's commands."""
+
+    listing = "commands"
 
 
 class CommandHandler(OpencodeAPIHandler):
