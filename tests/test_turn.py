@@ -153,3 +153,32 @@ def test_a_summary_opencode_writes_on_its_own_is_not_part_of_the_answer() -> Non
         ],
     )
     assert chunks == [] and turn.text == ""
+
+
+def test_paths_show_relative_to_the_jupyter_root() -> None:
+    """Outside a git repository opencode's paths are relative to ``/``: shown from the root."""
+    events = _events("tool")
+    turn = Turn(
+        session_id="session-turn", message_id="m1", model=None, next_seq=0, root="/srv/work"
+    )
+    turn.prompted_ms = 0
+    _play(turn, events[:8])  # up to the answer's first tool part: its message is ours
+    message = events[7]["properties"]["part"]["messageID"]
+
+    def tool(name: str, title: str) -> str:
+        state = {"status": "completed", "title": title, "input": {}}
+        part = {"id": f"prt_{name}", "messageID": message, "type": "tool", "tool": name,
+                "callID": f"call_{name}", "state": state}  # fmt: skip
+        chunks, _ = turn.handle({"type": "message.part.updated", "properties": {"part": part}})
+        return str(chunks[0]["tool"]["title"])
+
+    def asked(permission: str, patterns: list[str]) -> list[str]:
+        props = {"id": f"per_{permission}", "permission": permission, "patterns": patterns}
+        chunks, _ = turn.handle({"type": "permission.asked", "properties": props})
+        return list(chunks[0]["permission"]["patterns"])
+
+    assert tool("edit", "srv/work/data/report.txt") == "data/report.txt"
+    assert tool("write", "etc/elsewhere.txt") == "etc/elsewhere.txt"  # not under the root
+    assert tool("bash", "srv/work/script.sh") == "srv/work/script.sh"  # a command, not a path
+    assert asked("edit", ["srv/work/made.py", "/abs/other.py"]) == ["made.py", "/abs/other.py"]
+    assert asked("bash", ["srv/work/run.sh *"]) == ["srv/work/run.sh *"]

@@ -281,7 +281,10 @@ class ChatService:
             "context": [],
             "attachments": [],
         }
-        turn = Turn(session_id=sid, message_id=assistant["id"], model=model, next_seq=0)
+        turn = Turn(
+            session_id=sid, message_id=assistant["id"], model=model, next_seq=0,
+            root=str(self.supervisor.cwd),
+        )  # fmt: skip
         self.turns[sid] = turn
         try:
             # Checked while the turn holds the session, so a delete cannot slip in between.

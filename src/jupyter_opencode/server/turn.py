@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from .questions import WAITING, question_part, settled
@@ -12,6 +13,9 @@ from .questions import WAITING, question_part, settled
 Chunk = dict[str, Any]
 
 _TOOL_FIELDS = ("title", "input", "output", "error")
+# Tools whose title, and permissions whose patterns, are paths relative to opencode's worktree.
+_PATH_TOOLS = frozenset(("read", "edit", "write", "multiedit", "patch"))
+_PATH_PERMISSIONS = frozenset(("read", "edit"))
 _TODO_FIELDS = ("content", "status", "priority")
 
 
@@ -45,6 +49,8 @@ class Turn:
     prompted_ms: float = float("inf")
     heard_at: float = field(default_factory=time.monotonic)
     created_at: float = field(default_factory=time.time)
+    # The Jupyter root (the worker's working directory): paths are shown relative to it.
+    root: str | None = None
     _text: list[str] = field(default_factory=list)
     _joined: str | None = ""
     tokens: int = 0
@@ -242,6 +248,8 @@ class Turn:
             "status": str(state.get("status") or "pending"),
             **{key: state[key] for key in _TOOL_FIELDS if state.get(key) is not None},
         }
+        if tool["name"] in _PATH_TOOLS and isinstance(tool.get("title"), str):
+            tool["title"] = self._shown(tool["title"])
         if self.tools.get(tool["call_id"]) == tool:
             return []
         self.tools[tool["call_id"]] = tool
@@ -263,10 +271,13 @@ class Turn:
     def _permission_asked(self, props: dict[str, Any]) -> list[Chunk]:
         pid = str(props.get("id"))
         self.permissions.add(pid)
+        patterns = [str(p) for p in props.get("patterns") or []]
+        if props.get("permission") in _PATH_PERMISSIONS:
+            patterns = [self._shown(p) for p in patterns]
         permission = {
             "id": pid,
             "permission": props.get("permission"),
-            "patterns": props.get("patterns") or [],
+            "patterns": patterns,
             "metadata": props.get("metadata") or {},
         }
         if props.get("notebook"):
@@ -275,6 +286,18 @@ class Turn:
             {"kind": "permission", "permission": permission},
             *self.status_chunk("permission", message="Waiting for your permission"),
         ]
+
+    def _shown(self, path: str) -> str:
+        """A path opencode gives relative to its worktree, relative to the Jupyter root instead.
+
+        Outside a git repository the worktree is ``/``: such a path under the root is shortened.
+        """
+        if not self.root or not path or path.startswith("/"):
+            return path
+        try:
+            return (PurePosixPath("/") / path).relative_to(self.root).as_posix()
+        except ValueError:
+            return path
 
     def _question_asked(self, props: dict[str, Any]) -> list[Chunk]:
         part = question_part(props)
