@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from jupyter_opencode.testing import free_port
+from jupyter_opencode.testing import free_port, quiet_lab_settings
 
 from .deploy import DeployVenv, clean_environment
 
@@ -90,6 +90,12 @@ def system_users(count: int) -> Iterator[list[str]]:
     try:
         for name in names:
             subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True, timeout=60)
+            # No news prompt over the chat in their JupyterLab (as in the other browser tests).
+            jupyter = Path(pwd.getpwnam(name).pw_dir) / ".jupyter"
+            quiet_lab_settings(jupyter / "lab" / "user-settings")
+            shutil.chown(jupyter, name, name)
+            for path in jupyter.rglob("*"):
+                shutil.chown(path, name, name)
         yield names
     finally:
         for name in names:

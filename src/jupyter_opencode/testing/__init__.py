@@ -18,7 +18,15 @@ from ..demo.scripts import (
     reply_chunks,
     title_for,
 )
-from .jupyter import CHROMIUM, CHROMIUM_ARGS, JupyterProcess, chromium, free_port, serve_directory
+from .jupyter import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    JupyterProcess,
+    chromium,
+    free_port,
+    quiet_lab_settings,
+    serve_directory,
+)
 from .process import FakeModelError, FakeModelProcess
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "make_app",
     "opencode_config",
     "parse_directive",
+    "quiet_lab_settings",
     "reasoning_chunks",
     "reply_chunks",
     "serve",

@@ -44,6 +44,13 @@ _NO_NEWS = {"fetchNews": "false", "checkForUpdates": False}
 _P = TypeVar("_P", bound="JupyterProcess")
 
 
+def quiet_lab_settings(settings_dir: Path) -> None:
+    """JupyterLab user settings in ``settings_dir`` that ask nothing about news or updates."""
+    settings = settings_dir / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps(_NO_NEWS))
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (a test dependency, imported only here)."""
@@ -177,9 +184,7 @@ class JupyterProcess:
         """Start the server; return the seconds until ``ready_path`` first answered."""
         self.root.mkdir(parents=True, exist_ok=True)
         if self.lab:
-            settings = self.tmp / "settings" / "@jupyterlab" / "apputils-extension"
-            settings.mkdir(parents=True, exist_ok=True)
-            (settings / "notification.jupyterlab-settings").write_text(json.dumps(_NO_NEWS))
+            quiet_lab_settings(self.tmp / "settings")
         started = time.perf_counter()
         with self.log.open("wb") as log:
             proc = subprocess.Popen(
