@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..worker.environment import ProviderChoice
 from .store.files import FileChangeRecords, FileRecord
+from .turn import shown_path
 
 if TYPE_CHECKING:
     from .service import ChatService
@@ -114,10 +115,7 @@ class FileChangeTracker:
 
     def shown_path(self, path: str) -> str:
         """A path as the user sees it: relative to the Jupyter root when under it."""
-        try:
-            return Path(path).relative_to(self.root).as_posix()
-        except ValueError:
-            return path
+        return shown_path(path, self.root)
 
     # the permission hook
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import PurePath, PurePosixPath
 from typing import Any
 
 from .questions import WAITING, question_part, settled
@@ -17,6 +17,17 @@ _TOOL_FIELDS = ("title", "input", "output", "error")
 _PATH_TOOLS = frozenset(("read", "edit", "write", "multiedit", "patch"))
 _PATH_PERMISSIONS = frozenset(("read", "edit"))
 _TODO_FIELDS = ("content", "status", "priority")
+
+
+def shown_path(path: str, root: str | PurePath) -> str:
+    """A path as the user sees it: relative to the Jupyter root when under it.
+
+    ``path`` is absolute, or relative to ``/`` (opencode's worktree outside a git repository).
+    """
+    try:
+        return PurePosixPath("/", path).relative_to(root).as_posix()
+    except ValueError:
+        return path
 
 
 def plan_items(todos: object) -> list[dict[str, str]]:
@@ -248,8 +259,8 @@ class Turn:
             "status": str(state.get("status") or "pending"),
             **{key: state[key] for key in _TOOL_FIELDS if state.get(key) is not None},
         }
-        if tool["name"] in _PATH_TOOLS and isinstance(tool.get("title"), str):
-            tool["title"] = self._shown(tool["title"])
+        if self.root and tool["name"] in _PATH_TOOLS and isinstance(tool.get("title"), str):
+            tool["title"] = shown_path(tool["title"], self.root)
         if self.tools.get(tool["call_id"]) == tool:
             return []
         self.tools[tool["call_id"]] = tool
@@ -272,8 +283,8 @@ class Turn:
         pid = str(props.get("id"))
         self.permissions.add(pid)
         patterns = [str(p) for p in props.get("patterns") or []]
-        if props.get("permission") in _PATH_PERMISSIONS:
-            patterns = [self._shown(p) for p in patterns]
+        if self.root and props.get("permission") in _PATH_PERMISSIONS:
+            patterns = [shown_path(p, self.root) for p in patterns]
         permission = {
             "id": pid,
             "permission": props.get("permission"),
@@ -286,18 +297,6 @@ class Turn:
             {"kind": "permission", "permission": permission},
             *self.status_chunk("permission", message="Waiting for your permission"),
         ]
-
-    def _shown(self, path: str) -> str:
-        """A path opencode gives relative to its worktree, relative to the Jupyter root instead.
-
-        Outside a git repository the worktree is ``/``: such a path under the root is shortened.
-        """
-        if not self.root or not path or path.startswith("/"):
-            return path
-        try:
-            return (PurePosixPath("/") / path).relative_to(self.root).as_posix()
-        except ValueError:
-            return path
 
     def _question_asked(self, props: dict[str, Any]) -> list[Chunk]:
         part = question_part(props)
