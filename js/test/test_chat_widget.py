@@ -685,7 +685,8 @@ def test_streamed_text_shows_less_often_when_frames_are_expensive(page: Any) -> 
     cheap = page.evaluate(STREAM_AND_COUNT, ["cheap", 200, 0])
     costly = page.evaluate(STREAM_AND_COUNT, ["costly", 200, 12])
     assert cheap["complete"] and costly["complete"]
-    # 2 s of text: ~25 frames a second when frames are cheap, a few when each costs 12 ms.
-    # Rates, not counts: a busy machine stretches the costly stream's 2 s more than the cheap's.
-    assert cheap["shown"] >= 25, cheap
-    assert costly["perSecond"] * 2 <= cheap["perSecond"], (cheap, costly)
+    # 2 s of text: ~25 frames a second when frames are cheap. When each costs 12 ms, showing
+    # the text keeps to a small share of the main thread: about 10% here, 25% or more at a
+    # fixed 40 ms cadence. A busy machine only makes frames rarer, so the bound holds there too.
+    assert cheap["shown"] >= 20, cheap  # 13 or so if it were always at its slowest
+    assert costly["perSecond"] * 12 / 1000 <= 0.15, costly
