@@ -103,12 +103,16 @@ class OpencodeClient:
         """Pay, without a model call, what opencode's first prompt would pay on its own: its
         config, providers and agents, its MCP servers (they connect at once, beside the rest),
         then its file access, the tools the default model is offered and a first message. Without
-        ``first_message`` a prompt is on its way, which pays all that itself: the warm-up only
-        waits for the MCP servers, beside it, instead of competing with it for opencode's
-        time. Answers how each MCP server's connection went: ``connected``, else what went
-        wrong."""
+        ``first_message`` a prompt is on its way, which pays most of that itself: beside it the
+        warm-up only opens the file access (which shortens that prompt's wait) and waits for
+        the MCP servers, instead of competing with it for opencode's time. Answers how each
+        MCP server's connection went: ``connected``, else what went wrong."""
         if not first_message:
-            return _mcp_states(await self._request("GET", "/mcp", timeout=60.0))
+            servers, _ = await asyncio.gather(
+                self._request("GET", "/mcp", timeout=60.0),
+                self._request("GET", "/file", query={"path": "."}, timeout=60.0),
+            )
+            return _mcp_states(servers)
         config, *_, servers = await asyncio.gather(
             self.config(),
             self._request("GET", "/config/providers", timeout=60.0),
