@@ -108,29 +108,26 @@ class OpencodeClient:
         the MCP servers, instead of competing with it for opencode's time. Answers how each
         MCP server's connection went: ``connected``, else what went wrong."""
         if not first_message:
-            servers, _ = await asyncio.gather(
-                self._request("GET", "/mcp", timeout=60.0),
-                self._request("GET", "/file", query={"path": "."}, timeout=60.0),
-            )
+            servers, _ = await asyncio.gather(self._set_up("/mcp"), self._set_up("/file", path="."))
             return _mcp_states(servers)
         config, *_, servers = await asyncio.gather(
             self.config(),
-            self._request("GET", "/config/providers", timeout=60.0),
-            self._request("GET", "/agent", timeout=60.0),
-            self._request("GET", "/command", timeout=60.0),
-            self._request("GET", "/mcp", timeout=60.0),
+            self._set_up("/config/providers"),
+            self._set_up("/agent"),
+            self._set_up("/command"),
+            self._set_up("/mcp"),
         )
-        later = [
-            self._request("GET", "/file", query={"path": "."}, timeout=60.0),
-            self._rehearse(),
-        ]
+        later = [self._set_up("/file", path="."), self._rehearse()]
         model = config.get("model")
         if isinstance(model, str) and "/" in model:
             provider, model_id = model.split("/", 1)
-            query = {"provider": provider, "model": model_id}
-            later.append(self._request("GET", "/experimental/tool", query=query, timeout=60.0))
+            later.append(self._set_up("/experimental/tool", provider=provider, model=model_id))
         await asyncio.gather(*later)
         return _mcp_states(servers)
+
+    async def _set_up(self, route: str, /, **query: str) -> Any:
+        """A GET of the warm-up: the first of its kind waits for opencode to set that part up."""
+        return await self._request("GET", route, query=query, timeout=60.0)
 
     async def _rehearse(self) -> None:
         """A message the model never sees (``noReply``), in a session made for it and deleted:
