@@ -28,6 +28,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from jupyter_opencode._version import __version__
+from jupyter_opencode.kernel.client import close_socket
 from jupyter_opencode.testing import JupyterProcess, chromium, expected_text
 from jupyter_opencode.worker.install import OPENCODE_VERSION
 
@@ -241,7 +242,7 @@ def _ws_frames(
                     if message.get("id") == until and message.get("status") in FINAL:
                         return frames
         finally:
-            ws.close()
+            await close_socket(ws)
 
     return asyncio.run(collect())
 

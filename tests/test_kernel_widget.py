@@ -74,6 +74,9 @@ class Relay:
             for end in ends:
                 end.close()
                 self.writers.discard(end)
+            for end in ends:
+                with contextlib.suppress(OSError, asyncio.CancelledError):
+                    await end.wait_closed()
 
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):

@@ -57,6 +57,24 @@ def _error_message(exc: BaseException, server: ServerInfo) -> str:
     return f"Cannot reach the Jupyter server at {server.url}: {exc}"
 
 
+async def close_socket(ws: WebSocketClientConnection, timeout: float = 1.0) -> None:
+    """Close a WebSocket and wait for the server's close frame, else tear the connection down."""
+    stream = ws.protocol.stream if ws.protocol is not None else None
+    ws.close()
+    if stream is None or stream.closed():
+        return
+    try:  # the reader hands over frames until the close ends the connection
+        await asyncio.wait_for(_drain(ws), timeout)
+    except (TimeoutError, asyncio.TimeoutError):
+        stream.close()
+
+
+async def _drain(ws: WebSocketClientConnection) -> None:
+    """Read what is left until the connection closes."""
+    while await ws.read_message() is not None:
+        pass
+
+
 def attachment_name(disposition: str) -> str:
     """The file name of a ``Content-Disposition`` header (``filename*`` preferred)."""
     extended = re.search(r"filename\*=UTF-8''([^;]+)", disposition, re.IGNORECASE)
@@ -296,9 +314,7 @@ class ServerClient:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._ws is not None:
-            self._ws.close()
+                await self._task  # its socket is closed on the way out
         if self._http is not None:
             self._http.close()
 
@@ -384,9 +400,9 @@ class ServerClient:
             self._set_state("connected", "")
             try:
                 await self._read(ws)
-            finally:
-                ws.close()  # also when the server closed it: tornado warns of it otherwise
+            finally:  # also when the server closed it: tornado warns of it otherwise
                 self._ws = None
+                await close_socket(ws)
             if not self._closing:
                 self._set_state(
                     "reconnecting", f"Lost the connection to {server.url}; reconnecting…"
