@@ -41,6 +41,7 @@ class Relay:
         self.target = target
         self.writers: set[asyncio.StreamWriter] = set()
         self.refusing = False
+        self.stalled = False  # connections stay open but nothing gets through
         self.loop = asyncio.new_event_loop()
         self.server: asyncio.Server | None = None
         started = threading.Event()
@@ -81,6 +82,8 @@ class Relay:
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
             while data := await source.read(65536):
+                if self.stalled:
+                    continue
                 sink.write(data)
                 await sink.drain()
         sink.close()
@@ -324,6 +327,19 @@ def test_commands_the_kernel_runs_for_the_panel(client: ServerClient) -> None:
     from_browser(chat, {"type": "new", "keep_context": False})
     assert chat.context == []
     chat.close()
+
+
+def test_close_leaves_no_socket_open_when_the_server_never_answers_it(relay: Relay) -> None:
+    client = ServerClient(relay.url, TOKEN, connect_timeout=1.0)
+    assert client.wait_connected(10)
+    assert client._ws is not None and client._ws.protocol is not None
+    stream = client._ws.protocol.stream
+    assert stream is not None
+    relay.stalled = True  # the server's close frame never comes back
+    started = time.monotonic()
+    client.close()
+    assert stream.closed()
+    assert time.monotonic() - started < 3
 
 
 def test_ready_resets_and_load_restores_a_session(client: ServerClient) -> None:
