@@ -65,7 +65,7 @@ async def close_socket(ws: WebSocketClientConnection, timeout: float = 1.0) -> N
         return
     try:  # the reader hands over frames until the close ends the connection
         await asyncio.wait_for(_drain(ws), timeout)
-    except (TimeoutError, asyncio.TimeoutError):
+    except asyncio.TimeoutError:  # the builtin TimeoutError from Python 3.11 on
         stream.close()
 
 
