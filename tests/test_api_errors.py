@@ -205,6 +205,10 @@ async def test_bad_stream_frames_get_error_frames(api: Api, open_stream: Opener)
         (json.dumps({"type": "subscribe", "session_id": SID, "after_seq": -1}), "bad_after_seq"),
         (json.dumps({"type": "subscribe", "session_id": SID, "after_seq": "3"}), "bad_after_seq"),
         (json.dumps({"type": "dance", "session_id": SID}), "bad_type"),
+        (json.dumps({"type": "cadence"}), "bad_cadence_ms"),
+        (json.dumps({"type": "cadence", "cadence_ms": "40"}), "bad_cadence_ms"),
+        (json.dumps({"type": "cadence", "cadence_ms": 1001}), "bad_cadence_ms"),
+        (json.dumps({"type": "cadence", "cadence_ms": True}), "bad_cadence_ms"),
         (json.dumps({"type": "prompt", "session_id": SID, "text": ""}), "empty_text"),
     ]:
         stream.ws.write_message(frame)

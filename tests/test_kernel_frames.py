@@ -132,6 +132,19 @@ def test_final_message_flushes_at_once() -> None:
     assert coalescer.delay(0.02) is None
 
 
+def test_the_panel_cadence_sets_the_pace_within_bounds() -> None:
+    coalescer = FrameCoalescer(0.04)
+    coalescer.push(chunk(1, "a"))
+    coalescer.take(0.0)
+    assert coalescer.pace(100)
+    coalescer.push(chunk(2, "b"))
+    assert coalescer.delay(0.01) == pytest.approx(0.09)
+    for bad in (-1, 1001, 40.5, "40", True, None):
+        assert not coalescer.pace(bad)
+    assert coalescer.delay(0.01) == pytest.approx(0.09)
+    assert coalescer.pace(0) and coalescer.delay(0.01) == 0
+
+
 def test_only_consecutive_chunks_merge_so_seqs_stay_in_order() -> None:
     coalescer = FrameCoalescer()
     coalescer.take(0.0)

@@ -236,6 +236,19 @@ def test_stream_through_the_comm_is_paced_and_delta_only(client: ServerClient) -
     chat.close()
 
 
+def test_the_panel_cadence_paces_what_it_is_sent(client: ServerClient) -> None:
+    chat = Chat(client=client)
+    from_browser(chat, {"type": "cadence", "cadence_ms": 200})
+    from_browser(chat, {"type": "cadence", "cadence_ms": "fast"})  # ignored: 200 ms stays
+    reply = chat.ask("[[slow:300:0.005]]", display_reply=False, timeout=60)
+    assert streamed_text(chat) == reply.text
+    frames = [m for m in chat.comm.published if m["data"].get("method") == "custom"]
+    frames = [m for m in frames if m["data"]["content"]["type"] == "frames"]
+    duration = frames[-1]["at"] - frames[0]["at"]
+    assert duration > 1 and len(frames) <= duration / 0.2 + 3, (len(frames), duration)
+    chat.close()
+
+
 def test_ask_timeout_and_a_lost_server_end_the_wait_with_a_clear_error(
     relay: Relay, client: ServerClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

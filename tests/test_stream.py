@@ -119,25 +119,35 @@ async def _timed(stream: StreamClient, sid: str) -> dict[str, float]:
     return arrivals
 
 
+async def _answer_on_all(
+    api: Api, sid: str, prompt: str, *clients: StreamClient
+) -> list[dict[str, float]]:
+    """Ask once; when each word reached each client (until the final message); close them."""
+    try:
+        await api.prompt(sid, prompt)
+        return list(await asyncio.gather(*(_timed(client, sid) for client in clients)))
+    finally:
+        for client in clients:
+            client.close()
+
+
+async def _open_at(jp_ws_fetch: Any, cadence: str) -> StreamClient:
+    """A stream socket opened with ``?cadence_ms=``, past its first frame."""
+    client = StreamClient(await jp_ws_fetch("opencode", "stream", params={"cadence_ms": cadence}))
+    assert (await client.next())["type"] == "connected"
+    return client
+
+
 async def test_deltas_go_at_the_client_cadence(
     api: Api, open_stream: Opener, jp_ws_fetch: Any
 ) -> None:
     sid = "session-cadence-1"
-    clients = []
-    for cadence in ("250", "0"):
-        ws = await jp_ws_fetch("opencode", "stream", params={"cadence_ms": cadence})
-        clients.append(StreamClient(ws))
-        assert (await clients[-1].next())["type"] == "connected"
+    clients = [await _open_at(jp_ws_fetch, cadence) for cadence in ("250", "0")]
     paced, plain = clients
-    try:
-        paced.subscribe(sid)
-        plain.subscribe(sid)
-        prompt = "[[slow:150:0.01]] cadence"
-        await api.prompt(sid, prompt)
-        seen, heard = await asyncio.gather(_timed(paced, sid), _timed(plain, sid))
-    finally:
-        for client in clients:
-            client.close()
+    paced.subscribe(sid)
+    plain.subscribe(sid)
+    prompt = "[[slow:150:0.01]] cadence"
+    seen, heard = await _answer_on_all(api, sid, prompt, paced, plain)
     expected = expected_text(prompt)
     assert text_of(paced.frames, sid) == text_of(plain.frames, sid) == expected
     assert paced.frames[-1] == plain.frames[-1]
@@ -160,6 +170,23 @@ async def test_deltas_go_at_the_client_cadence(
     before = paced.frames[: paced.frames.index(cut) + 1]
     assert text_of(before, sid) + text_of(rest, sid) == expected
     assert rest[0]["seq"] == cut["seq"] + 1 and rest[-1] == paced.frames[-1]
+
+
+async def test_a_cadence_frame_changes_an_open_socket_cadence(api: Api, jp_ws_fetch: Any) -> None:
+    sid = "session-cadence-2"
+    clients = []
+    # Each socket opens at one cadence and asks for the other: the frame is what counts.
+    for opened, asked in (("0", 250), ("250", 0)):
+        clients.append(await _open_at(jp_ws_fetch, opened))
+        clients[-1].send(type="cadence", cadence_ms=asked)
+        clients[-1].subscribe(sid)
+    slowed, quickened = clients
+    prompt = "[[slow:150:0.01]] cadence frame"
+    seen, _ = await _answer_on_all(api, sid, prompt, slowed, quickened)
+    assert text_of(slowed.frames, sid) == text_of(quickened.frames, sid) == expected_text(prompt)
+    texts = [len([f for f in c.frames if f.get("kind") == "text"]) for c in clients]
+    span = max(seen.values()) - min(seen.values())
+    assert texts[0] <= span / 0.25 + 3 < texts[1], (texts, span)
 
 
 async def test_bad_cadence_is_400(jp_ws_fetch: Any) -> None:

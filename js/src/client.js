@@ -35,7 +35,9 @@ export const ASK_EVENT = "jupyter-opencode:ask";
 /**
  * What a host does when the user acts (beside the commands of CommandHost).
  * `findFiles` and `variables` feed the @ menu where the host can (a second source, e.g.
- * subagents, is one more entry of `mentionSources`).
+ * subagents, is one more entry of `mentionSources`); `cadence` gets the ms between two frames
+ * that may show streamed text whenever it changes (frames of text sent more often only cost
+ * the page).
  * @typedef {import("./commands.js").CommandHost & {
  *   prompt: (text: string, attachments: WireAttachment[]) => void, stop: () => void,
  *   findFiles?: (query: string) => Promise<FoundFile[]>,
@@ -43,6 +45,7 @@ export const ASK_EVENT = "jupyter-opencode:ask";
  *   permission: (permissionId: string, reply: string) => void,
  *   answer: (questionId: string, answers: string[][] | null) => void,
  *   loadOlder: (before: string) => void, retry: () => void,
+ *   cadence?: (ms: number) => void,
  *   removeChip: (id: string) => void, setAutoContext: (on: boolean) => void,
  *   attachContext: (items: ContextItem[]) => void,
  *   open: (sessionId: string, messageId: string | null) => void,
@@ -81,6 +84,7 @@ export class ChatClient {
       onPermission: (id, reply) => host.permission(id, reply),
       onAnswer: (id, answers) => host.answer(id, answers),
       onLoadOlder: (before) => host.loadOlder(before),
+      onCadence: (ms) => host.cadence?.(ms),
       onRemoveChip: (id) => host.removeChip(id),
       onAutoContext: (on) => host.setAutoContext(on),
       onRetry: () => host.retry(),

@@ -82,6 +82,7 @@ function render({ model, el }) {
     answer: (id, answers) => send({ type: "answer", question_id: id, answers }),
     loadOlder: (before) => send({ type: "load_older", before }),
     retry: () => send({ type: "retry" }),
+    cadence: (ms) => send({ type: "cadence", cadence_ms: ms }),
     removeChip: (id) => send({ type: "remove_context", id }),
     attachContext: (context) => send({ type: "attach", context }),
     setAutoContext: (on) => save("auto_context", on),

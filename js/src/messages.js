@@ -23,7 +23,10 @@ import { TextPacer } from "./pacer.js";
  * (`added`: the text streamed onto `msg.content` since it was last shown; null: unknown.)
  * @typedef {{onPermission: (permissionId: string, reply: string) => void,
  *   onAnswer?: import("./questions.js").OnAnswer,
- *   onLoadOlder: (before: string) => void, eventRoot: HTMLElement}} ListOptions
+ *   onLoadOlder: (before: string) => void, eventRoot: HTMLElement,
+ *   onCadence?: (ms: number) => void}} ListOptions
+ * (`onCadence`: the ms between two frames that may show streamed text, when it changes: the
+ * host asks for the text no more often.)
  */
 
 const LIVE = new Set(["pending", "streaming"]);
@@ -35,6 +38,9 @@ const LINE_PX = 19;
 const CHARS_PER_LINE = 90;
 /** Message heights that changed settle the mounted range this much later (not urgent). */
 const RELAYOUT_MS = 250;
+/** The cadence is told again once the pacer's moved this many ms from it (each telling costs
+ * the panel a message to its kernel). */
+const CADENCE_STEP_MS = 20;
 
 export class MessageList {
   /** @param {ListOptions} options */
@@ -59,6 +65,8 @@ export class MessageList {
     this.waiting = 0;
     /** How often streamed text may show (a fast stream then costs a bounded share of frames). */
     this.pacer = new TextPacer();
+    /** The cadence last told (ms; 0: none yet). */
+    this.cadence = 0;
     this.relayoutTimer = 0;
     /** The scrollTop we set to follow the newest message: its scroll event needs no frame. */
     this.autoScrolled = -1;
@@ -543,9 +551,15 @@ export class MessageList {
   flush() {
     this.frame = 0;
     this.pacer.measure();
-    // The cadence streamed text shows at now, for whoever measures the view's latency.
-    const pace = String(Math.round(this.pacer.interval));
+    // The cadence streamed text shows at now, for whoever measures the view's latency, and for
+    // the host, which asks for text no more often (rounded up: it never comes faster).
+    const interval = this.pacer.interval;
+    const pace = String(Math.round(interval));
     if (this.el.dataset.paceMs !== pace) this.el.dataset.paceMs = pace;
+    if (Math.abs(interval - this.cadence) >= CADENCE_STEP_MS) {
+      this.cadence = Math.ceil(interval / 10) * 10;
+      this.options.onCadence?.(this.cadence);
+    }
     clearTimeout(this.relayoutTimer);
     this.relayoutTimer = 0;
     for (const entry of this.pending) if (entry.el) this.renderEntry(entry);

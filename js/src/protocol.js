@@ -9,7 +9,8 @@
  * @typedef {{type: "unsubscribe", session_id: string}} UnsubscribeFrame
  * @typedef {{type: "prompt", session_id: string, text: string, model?: string | null, agent?: string | null,
  *   context?: import("./types.js").ContextItem[]}} PromptFrame
- * @typedef {SubscribeFrame | UnsubscribeFrame | PromptFrame} ClientFrame
+ * @typedef {{type: "cadence", cadence_ms: number}} CadenceFrame
+ * @typedef {SubscribeFrame | UnsubscribeFrame | PromptFrame | CadenceFrame} ClientFrame
  */
 
 /**
@@ -49,7 +50,7 @@
 /** Every `type` of a server -> client frame (checked against the Python side by the tests). */
 export const SERVER_FRAME_TYPES = ["connected", "error", "accepted", "message", "chunk", "question", "rewind"];
 /** Every `type` of a client -> server frame. */
-export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "prompt"];
+export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "prompt", "cadence"];
 
 /**
  * Kernel -> panel comm messages.
@@ -111,12 +112,13 @@ export const KERNEL_MESSAGE_TYPES = [
  * @typedef {{type: "find_files", request: number, query: string}} FindFilesMessage
  * @typedef {{type: "list_variables", request: number}} ListVariablesMessage
  * @typedef {{type: "attach_variable", name: string}} AttachVariableMessage
+ * @typedef {{type: "cadence", cadence_ms: number}} CadenceMessage
  * @typedef {ReadyMessage | SendMessage | StopMessage | PermissionMessage | AnswerMessage |
  *   RemoveContextMessage |
  *   LoadOlderMessage | SwitchMessage | NewMessage | ForkMessage | EditMessage | RewindMessage |
  *   AnnotateMessage | RetryMessage | InsertMessage | CommandMessage | AttachMessage |
  *   OpencodeCommandMessage | FindFilesMessage | ListVariablesMessage |
- *   AttachVariableMessage} PanelMessage
+ *   AttachVariableMessage | CadenceMessage} PanelMessage
  */
 
 /** Every `type` of a panel -> kernel message. */
@@ -142,6 +144,7 @@ export const PANEL_MESSAGE_TYPES = [
   "find_files",
   "list_variables",
   "attach_variable",
+  "cadence",
 ];
 
 /**

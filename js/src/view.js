@@ -29,7 +29,7 @@ const REWOUND_FILES_TEXT = "The answers taken back had changed files.";
  *   onModel: (id: string) => void, onCompact: () => void,
  *   onPermission: (permissionId: string, reply: string) => void,
  *   onAnswer: import("./questions.js").OnAnswer,
- *   onLoadOlder: (before: string) => void,
+ *   onLoadOlder: (before: string) => void, onCadence?: (ms: number) => void,
  *   onRemoveChip: (id: string) => void, onAutoContext: (on: boolean) => void,
  *   onRetry?: () => void, commands?: import("./composer.js").SlashCommand[],
  *   mentions?: () => import("./mentions.js").MentionSource[],
@@ -65,6 +65,7 @@ export class ChatView {
       onPermission: actions.onPermission,
       onAnswer: actions.onAnswer,
       onLoadOlder: actions.onLoadOlder,
+      onCadence: actions.onCadence,
     });
     this.status = h("div", { class: "jo-status", role: "status", "aria-live": "polite" });
     this.queue = new PromptQueue();

@@ -690,3 +690,6 @@ def test_streamed_text_shows_less_often_when_frames_are_expensive(page: Any) -> 
     # fixed 40 ms cadence. A busy machine only makes frames rarer, so the bound holds there too.
     assert cheap["shown"] >= 20, cheap  # 13 or so if it were always at its slowest
     assert costly["perSecond"] * 12 / 1000 <= 0.15, costly
+    # The kernel is told the cadence, so that it forwards text no more often: now and then.
+    told = [m["cadence_ms"] for m in sent(page) if m["type"] == "cadence"]
+    assert told[0] == 40 and told[-1] >= 120 and len(told) <= 10, told

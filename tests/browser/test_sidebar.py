@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, WebSocket, expect
 
 from jupyter_opencode.testing import FakeModelProcess
 
@@ -178,6 +178,13 @@ def test_open_session_in_tab_shows_its_conversation(
 
 
 def test_new_chat_streams_and_tab_survives_reload(page: Page, lab: Lab) -> None:
+    told: list[Any] = []
+
+    def watch(ws: WebSocket) -> None:
+        if "/opencode/stream" in ws.url:
+            ws.on("framesent", lambda payload: told.append(json.loads(payload)))
+
+    page.on("websocket", watch)
     tab, answer = stream_in_new_tab(page, lab, "[[slow:40:0.05]] stream into the tab")
     expect(tab.get_by_role("button", name="Stop")).to_be_visible()
     expect(tab.locator(".jo-status")).to_have_text("Writing…")
@@ -187,6 +194,8 @@ def test_new_chat_streams_and_tab_survives_reload(page: Page, lab: Lab) -> None:
     expect(answer.locator(".jo-body")).to_contain_text("s39 ")
     sid = tab.get_attribute("data-session")
     assert sid
+    # The socket asks for text as often as the tab shows it (40 ms when frames are cheap).
+    assert {"type": "cadence", "cadence_ms": 40} in told, told
 
     # A tab comes back after a reload (JupyterLab's layout restorer).
     page.wait_for_timeout(1500)  # the workspace is saved shortly after a change

@@ -148,6 +148,7 @@ PANEL_MESSAGE_TYPES = (
     "find_files",  # request: int, query: the @ menu's files (answered by "found")
     "list_variables",  # request: int: the @ menu's variables (answered by "found")
     "attach_variable",  # name: a summary of that variable joins the pending context
+    "cadence",  # cadence_ms: int: the panel shows streamed text at most this often
 )
 
 

@@ -7,6 +7,8 @@ import math
 from ..server.protocol import ServerFrame
 
 FINAL_STATUSES = frozenset({"complete", "error", "interrupted", "aborted"})
+# The slowest cadence a panel may ask for, like the server's `cadence_ms`.
+MAX_CADENCE_MS = 1000
 
 
 class FrameCoalescer:
@@ -16,8 +18,8 @@ class FrameCoalescer:
     the batch keeps the session's seq order, so the panel drops no frame as a replay.
     """
 
-    # The panel shows streamed text at most every 40 ms (js/src/pacer.js): frames sent more
-    # often only cost the browser comm messages.
+    # The panel shows streamed text at most every 40 ms (js/src/pacer.js), less often when its
+    # frames are dear, and says so (`pace`): frames sent more often only cost the browser.
     def __init__(self, interval: float = 0.04) -> None:
         self.interval = interval
         self._frames: list[ServerFrame] = []
@@ -28,6 +30,13 @@ class FrameCoalescer:
     def pending(self) -> bool:
         """Whether a flush has something to deliver."""
         return bool(self._frames)
+
+    def pace(self, cadence_ms: object) -> bool:
+        """Flush at most every `cadence_ms` from now on; False (and no change) if not 0-1000."""
+        if type(cadence_ms) is not int or not 0 <= cadence_ms <= MAX_CADENCE_MS:
+            return False
+        self.interval = cadence_ms / 1000
+        return True
 
     def push(self, frame: ServerFrame) -> None:
         """Queue one frame, merging a text chunk into the previous one of its message and kind."""

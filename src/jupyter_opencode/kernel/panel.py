@@ -68,6 +68,8 @@ def handle_browser_message(chat: Chat, content: Any) -> None:
     elif kind == "opencode_command":
         command = (str(content.get("name", "")), str(content.get("arguments", "")))
         send_text(chat, f"/{command[0]} {command[1]}".strip(), command)
+    elif kind == "cadence":
+        chat.set_cadence(content.get("cadence_ms"))
     elif kind in ("find_files", "list_variables", "attach_variable"):
         mentions.answer(chat, kind, content)
     else:

@@ -393,6 +393,12 @@ class Chat(anywidget.AnyWidget):
         self._refresh_models()
         self._refresh_toolset()
 
+    def set_cadence(self, cadence_ms: object) -> None:
+        """Forward streamed text to the panel at most every `cadence_ms` (how often it shows it)."""
+        with self._lock:
+            if not self._frames.pace(cadence_ms):
+                log.warning("jupyter-opencode: ignoring the panel's cadence %r (ms)", cadence_ms)
+
     def load_older(self, before: str) -> None:
         """Send the panel the page of messages before message `before`."""
         session_id = self.session_id

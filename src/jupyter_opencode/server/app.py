@@ -72,7 +72,7 @@ class OpencodeExtension(ExtensionApp):
         40,
         help="Ms between two frames of streamed text a stream client receives (the deltas in"
         " between go as one chunk; other frames go at once). A client may ask for its own"
-        " with ?cadence_ms= (0: every delta as it comes).",
+        " with ?cadence_ms= or a cadence frame (0: every delta as it comes).",
     ).tag(config=True)
     activity_interval = Float(
         10.0,

@@ -53,6 +53,13 @@ class PromptFrame(_PromptFields, total=False):
     context: list[dict[str, Any]]
 
 
+class CadenceFrame(TypedDict):
+    """Client -> server: send streamed text at most every ``cadence_ms`` (0: as it comes)."""
+
+    type: Literal["cadence"]
+    cadence_ms: int
+
+
 class ConnectedFrame(TypedDict):
     """Server -> client, first frame after the socket opened."""
 
@@ -154,7 +161,7 @@ class RewindFrame(_RewindFields, total=False):
     file_changes: list[str]
 
 
-ClientFrame = SubscribeFrame | UnsubscribeFrame | PromptFrame
+ClientFrame = SubscribeFrame | UnsubscribeFrame | PromptFrame | CadenceFrame
 ServerFrame = (
     ConnectedFrame
     | ErrorFrame
@@ -166,7 +173,7 @@ ServerFrame = (
 )
 
 SERVER_FRAME_TYPES = ("connected", "error", "accepted", "message", "chunk", "question", "rewind")
-CLIENT_FRAME_TYPES = ("subscribe", "unsubscribe", "prompt")
+CLIENT_FRAME_TYPES = ("subscribe", "unsubscribe", "prompt", "cadence")
 
 
 def connected_frame() -> ConnectedFrame:

@@ -31,6 +31,32 @@ export class StreamConnection {
     this.failures = 0;
     this.timer = 0;
     this.disposed = false;
+    /** @type {Map<object, number>} the cadence (ms) each view shows streamed text at */
+    this.cadences = new Map();
+    /** @type {number | null} the cadence the server was last asked for on this socket */
+    this.sentCadence = null;
+  }
+
+  /**
+   * How often a view shows streamed text (ms; null: the view is gone). The socket asks for the
+   * fastest of its views': text sent more often than any of them shows it only costs the page.
+   * @param {object} view
+   * @param {number | null} ms
+   */
+  setCadence(view, ms) {
+    if (ms === null) {
+      this.cadences.delete(view);
+    } else {
+      this.cadences.set(view, ms);
+    }
+    this.sendCadence();
+  }
+
+  sendCadence() {
+    const ms = this.cadences.size ? Math.min(...this.cadences.values()) : null;
+    if (ms !== null && ms !== this.sentCadence && this.send({ type: 'cadence', cadence_ms: ms })) {
+      this.sentCadence = ms;
+    }
   }
 
   /** Connect again at once after giving up (the banner's Retry). */
@@ -136,6 +162,8 @@ export class StreamConnection {
       this.delay = 250;
       this.failures = 0;
       this.setState('connected', '');
+      this.sentCadence = null;
+      this.sendCadence();
       for (const [sid, subs] of this.subscribers) {
         const seq = Math.min(...[...subs].map(s => s.lastSeq()));
         this.sendSubscribe(sid, seq);

@@ -68,6 +68,7 @@ export class ConversationTab extends Widget {
       answer: (qid, answers) => void this.call(() => api.answer(sid(), qid, answers)),
       loadOlder: before => void this.loadOlder(before),
       retry: () => options.stream.retry(),
+      cadence: ms => options.stream.setCadence(this, ms),
       removeChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
       attachContext: items => this.setChips([...this.chips, ...items.map(i => chip(i.kind, i.label, i.text))]),
       setAutoContext: on => (this.autoContext = on),
@@ -565,6 +566,7 @@ export class ConversationTab extends Widget {
       return;
     }
     this.unsubscribe();
+    this.options.stream.setCadence(this, null);
     this.client.destroy();
     super.dispose();
   }

@@ -484,18 +484,18 @@ QUERY_TEXT = rule(
     "bad_q",
     f"must be at most {MAX_QUERY_CHARS} characters",
 )
-STREAM_QUERY = (
-    Param(
-        "cadence_ms",
-        rule(
-            {"type": "integer", "minimum": 0, "maximum": 1000},
-            "bad_cadence_ms",
-            "must be an integer from 0 to 1000",
-        ),
-        description="ms between two frames of streamed text (default: the server's"
-        " stream_cadence_ms; 0: every delta as it comes)",
+# Also the field of the socket's `cadence` frame, which changes it while the socket is open.
+CADENCE_MS = Param(
+    "cadence_ms",
+    rule(
+        {"type": "integer", "minimum": 0, "maximum": 1000},
+        "bad_cadence_ms",
+        "must be an integer from 0 to 1000",
     ),
+    description="ms between two frames of streamed text (default: the server's"
+    " stream_cadence_ms; 0: every delta as it comes)",
 )
+STREAM_QUERY = (CADENCE_MS,)
 SESSIONS_QUERY = (
     Param("limit", _limit(50, 200)),
     Param(

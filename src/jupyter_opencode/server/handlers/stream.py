@@ -18,8 +18,8 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from ...tasks import BackgroundTasks
 from ...worker.adapter import OpencodeError
 from ...worker.supervisor import WorkerError
-from ..contract.schemas import STREAM_QUERY
-from ..contract.validation import Invalid, query_values
+from ..contract.schemas import CADENCE_MS, STREAM_QUERY
+from ..contract.validation import Invalid, check, query_values
 from ..library import UnknownAgent
 from ..policy import ModelNotAllowed
 from ..protocol import ServerFrame, accepted_frame, connected_frame, error_frame, text_chunk
@@ -176,7 +176,7 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
             self.service.unsubscribe(self)
 
     def on_message(self, message: str | bytes) -> None:
-        """Handle subscribe, unsubscribe and prompt frames."""
+        """Handle subscribe, unsubscribe, prompt and cadence frames."""
         try:
             data = json.loads(message)
         except (ValueError, RecursionError):
@@ -184,6 +184,9 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
             return
         if not isinstance(data, dict):
             self._error("frame must be a JSON object", "bad_json")
+            return
+        if data.get("type") == "cadence":
+            self._set_cadence(data)
             return
         sid = data.get("session_id")
         if not isinstance(sid, str) or not SESSION_ID.match(sid):
@@ -213,7 +216,16 @@ class StreamHandler(WebSocketMixin, WebSocketHandler, KernelTokenAuth, JSONError
         elif kind == "prompt":
             self._spawn(self._prompt(sid, data))
         else:
-            self._error("'type' must be subscribe, unsubscribe or prompt", "bad_type", sid)
+            self._error("'type' must be subscribe, unsubscribe, prompt or cadence", "bad_type", sid)
+
+    def _set_cadence(self, data: dict[str, Any]) -> None:
+        """Send streamed text at the cadence the client shows it at (a cadence frame)."""
+        try:
+            cadence = check(CADENCE_MS.holder, {"cadence_ms": data.get("cadence_ms")})
+        except Invalid as e:
+            self._error(str(e), e.reason)
+            return
+        self._cadence = cadence["cadence_ms"] / 1000
 
     def _spawn(self, coro: Any) -> None:
         """Handle a frame in the background, after the frames received before it."""
