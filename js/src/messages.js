@@ -453,9 +453,10 @@ export class MessageList {
     const el = /** @type {HTMLElement} */ (entry.el);
     const live = LIVE.has(msg.status);
     const compaction = (msg.parts ?? []).some((p) => p.kind === "compaction") ? " jo-compaction" : "";
-    el.className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"}${compaction} jo-status-${msg.status}${live ? " jo-live" : ""}${
+    const className = `jo-msg jo-${msg.role === "user" ? "user" : "assistant"}${compaction} jo-status-${msg.status}${live ? " jo-live" : ""}${
       msg.id === this.hitId ? " jo-hit" : ""
     }`;
+    if (el.className !== className) el.className = className;
     syncParts(/** @type {HTMLElement} */ (entry.parts), msg.parts ?? [], live, this.options.onAnswer);
     if (entry.markdown) entry.markdown.set(msg.content, live, entry.added);
     else if (entry.body && entry.body.textContent !== msg.content) entry.body.textContent = msg.content;

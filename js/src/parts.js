@@ -54,7 +54,11 @@ export function syncParts(container, parts, live = false, onAnswer) {
     else updateReasoning(block, part.kind === "compaction" ? part.summary : part.text);
     wanted.push(block);
   }
-  container.replaceChildren(...wanted);
+  // Most frames only grow the text: the same blocks in the same order are left in place.
+  const children = container.children;
+  if (wanted.length !== children.length || wanted.some((block, i) => children[i] !== block)) {
+    container.replaceChildren(...wanted);
+  }
 }
 
 /**
