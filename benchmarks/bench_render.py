@@ -7,6 +7,8 @@ The floor is the cheapest live text the page can show: the same words at the sam
 appended as plain text to one element at the end of the same list (which follows it down), at
 most once per 40 ms like the renderer, with no WebSocket, Markdown or model behind it: what
 the browser itself costs for streaming text there, so ``ours / floor`` is the renderer's share.
+The layouts of each (about one a frame that showed text) say how often each showed it: the
+renderer shows text less often than every 40 ms when its frames are dear (js/src/pacer.js).
 Floor and reply alternate ROUNDS times in each page and the median of each is reported: the
 same page's cost varies by a third from one run to the next on a shared machine. The sidebar
 figures need the labextension's conversation tab; the opening time of a stored 2,000-message
@@ -69,8 +71,9 @@ def metrics(cdp: Any) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
 
-def cost(cdp: Any, action: Any) -> tuple[float, float, float]:
-    """Main-thread task and layout seconds spent while ``action`` runs, and its wall seconds."""
+def cost(cdp: Any, action: Any) -> tuple[float, float, float, float]:
+    """Main-thread task and layout seconds spent while ``action`` runs, its wall seconds and
+    how many layouts it took (about one per frame that showed text)."""
     before = metrics(cdp)
     started = time.perf_counter()
     action()
@@ -78,7 +81,7 @@ def cost(cdp: Any, action: Any) -> tuple[float, float, float]:
     after = metrics(cdp)
     spent = {k: after[k] - before[k] for k in after if k.endswith(("Duration", "Count"))}
     print("  ".join(f"{k} {v:.2f}" for k, v in spent.items()), file=sys.stderr)
-    return spent["TaskDuration"], spent["LayoutDuration"], wall
+    return spent["TaskDuration"], spent["LayoutDuration"], wall, spent["LayoutCount"]
 
 
 class Frames:
@@ -148,11 +151,11 @@ FLOOR = f"""(scope) => new Promise((resolve) => {{
 }})"""
 
 
-def floor(browser: Any, page: Page, cdp: Any, scope: str) -> float:
-    """Main-thread seconds of the floor in `scope`."""
+def floor(browser: Any, page: Page, cdp: Any, scope: str) -> tuple[float, float]:
+    """Main-thread seconds of the floor in `scope`, and its layouts."""
     with tracing(browser, page):
-        task, _, _ = cost(cdp, lambda: page.evaluate(FLOOR, scope))
-    return task
+        task, _, _, layouts = cost(cdp, lambda: page.evaluate(FLOOR, scope))
+    return task, layouts
 
 
 def stream_reply(page: Page, scope: str) -> None:
@@ -170,13 +173,14 @@ def rounds(
     (`socket`: the kind of socket whose frames are counted)."""
     runs: list[dict[str, float]] = []
     for _ in range(ROUNDS):
-        base = floor(browser, page, cdp, scope)
+        base, base_layouts = floor(browser, page, cdp, scope)
         frames.counts.clear()
         with tracing(browser, page):
-            task, layout, wall = cost(cdp, lambda: stream_reply(page, scope))
+            task, layout, wall, layouts = cost(cdp, lambda: stream_reply(page, scope))
         received = frames.counts[socket]
         runs.append({"task": task, "layout": layout, "wall": wall, "base": base,
-                     "ratio": task / max(base, 0.001), "received": received})  # fmt: skip
+                     "ratio": task / max(base, 0.001), "received": received,
+                     "layouts": layouts, "base_layouts": base_layouts})  # fmt: skip
     print("ours / floor by round: " + ", ".join(f"{r['ratio']:.2f}" for r in runs), file=sys.stderr)
     return {key: median([r[key] for r in runs]) for key in runs[0]}
 
@@ -191,7 +195,7 @@ def panel(lab: Lab, browser: Any) -> list[Figure]:
     expect(page.locator(f".jo-chat {COMPLETE}")).to_have_count(1, timeout=90_000)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
-    idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
+    idle, _, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
     medians = rounds(browser, page, cdp, ".jo-chat", frames, "kernel")
     page.close()
     return figures("panel", medians, idle)
@@ -209,6 +213,13 @@ def figures(host: str, medians: dict[str, float], idle: float) -> list[Figure]:
     return [
         Figure(BENCH, f"{host}: main thread, long reply", medians["task"], "s", note=note),
         Figure(BENCH, f"{host}: layout, long reply", medians["layout"], "s"),
+        Figure(
+            BENCH,
+            f"{host}: layouts, long reply",
+            medians["layouts"],
+            "",
+            note=f"floor: {medians['base_layouts']:.0f} (about one a frame that showed text)",
+        ),
         Figure(BENCH, f"{host}: floor, plain text every 40 ms", medians["base"], "s"),
         Figure(BENCH, f"{host}: ours / floor", medians["ratio"], "x", 1.0, note=ratio_note),
         Figure(
@@ -240,7 +251,7 @@ def sidebar(lab: Lab, browser: Any, long_session: str) -> list[Figure]:
     expect(page.locator(f"{tab} {COMPLETE}")).to_have_count(1, timeout=90_000)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
-    idle, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
+    idle, _, _, _ = cost(cdp, lambda: page.wait_for_timeout(CHUNKS * PACE * 1000))
     results = figures("sidebar tab", rounds(browser, page, cdp, tab, frames, "stream"), idle)
 
     opened = page.evaluate(OPEN, long_session) / 1000
