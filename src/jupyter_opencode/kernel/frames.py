@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ..server.protocol import ServerFrame
+from ..server.protocol import MAX_CADENCE_MS, ServerFrame
 
 FINAL_STATUSES = frozenset({"complete", "error", "interrupted", "aborted"})
-# The slowest cadence a panel may ask for, like the server's `cadence_ms`.
-MAX_CADENCE_MS = 1000
 
 
 class FrameCoalescer:

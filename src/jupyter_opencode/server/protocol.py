@@ -53,6 +53,11 @@ class PromptFrame(_PromptFields, total=False):
     context: list[dict[str, Any]]
 
 
+# The slowest a client may ask streamed text to come (ms): a `cadence` frame, `?cadence_ms=`,
+# or a panel asking its kernel.
+MAX_CADENCE_MS = 1000
+
+
 class CadenceFrame(TypedDict):
     """Client -> server: send streamed text at most every ``cadence_ms`` (0: as it comes)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..export.options import FORMAT_NAME, FORMAT_VERSION, FORMATS
+from ..protocol import MAX_CADENCE_MS
 from .validation import Param
 
 SESSION_ID_PATTERN = "^[A-Za-z0-9_-]{8,64}$"
@@ -488,9 +489,9 @@ QUERY_TEXT = rule(
 CADENCE_MS = Param(
     "cadence_ms",
     rule(
-        {"type": "integer", "minimum": 0, "maximum": 1000},
+        {"type": "integer", "minimum": 0, "maximum": MAX_CADENCE_MS},
         "bad_cadence_ms",
-        "must be an integer from 0 to 1000",
+        f"must be an integer from 0 to {MAX_CADENCE_MS}",
     ),
     description="ms between two frames of streamed text (default: the server's"
     " stream_cadence_ms; 0: every delta as it comes)",
