@@ -45,7 +45,7 @@ CHUNKS = 2000
 PACE = 0.01
 PROMPT = f"[[slow:{CHUNKS}:{PACE}]] render run"
 LONG_MESSAGES = 2000
-ROUNDS = 3
+ROUNDS = 5
 NOTEBOOK = {
     "cells": [
         {

@@ -304,6 +304,7 @@ export class ChatClient {
    * @param {ServerFrame[]} frames
    */
   apply(frames) {
+    const started = performance.now();
     /** @type {import("./protocol.js").Op[]} */
     const ops = [];
     // Streamed words into an answer already under way change no status, busy state or usage:
@@ -323,6 +324,7 @@ export class ChatClient {
     }
     this.render(ops);
     if (!quiet) this.update();
+    this.view.list.received(performance.now() - started);
   }
 
   /** @param {import("./protocol.js").Op[]} ops */

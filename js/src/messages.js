@@ -568,6 +568,14 @@ export class MessageList {
     this.layout();
   }
 
+  /**
+   * Handling received frames took `ms` of the main thread: the pacer counts it in its budget.
+   * @param {number} ms
+   */
+  received(ms) {
+    this.pacer.received(ms);
+  }
+
   /** @param {Message} message */
   upsert(message) {
     const existing = this.byId.get(message.id);

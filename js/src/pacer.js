@@ -1,11 +1,12 @@
 // How often streamed text may show: as often as every MIN_MS, less often when the page's frames
-// are expensive, so that showing a long answer keeps to a small share of the main thread.
+// or the frames received in between are expensive, so that receiving and showing a long answer
+// keep to a small share of the main thread.
 
 /** Fastest cadence: 25 frames a second, when frames are cheap. */
 const MIN_MS = 40;
 /** Slowest cadence: text still moves several times a second on a slow or busy page. */
 const MAX_MS = 160;
-/** Share of the main thread that showing streamed text may take. */
+/** Share of the main thread that receiving and showing streamed text may take. */
 const BUDGET = 0.05;
 /** Weight of the newest measured frame in the running estimate of a frame's cost. */
 const WEIGHT = 0.25;
@@ -19,6 +20,10 @@ export class TextPacer {
     this.shownAt = -Infinity;
     this.measuredFrom = -1;
     this.frames = 0;
+    /** Ms spent on received text since the last frame that showed it was requested. */
+    this.between = 0;
+    /** Running estimate of the ms received text costs between two frames that show it. */
+    this.receiving = 0;
     // A message posted from a frame's callback runs once that frame's rendering is done.
     this.channel = new MessageChannel();
     this.channel.port1.onmessage = () => {
@@ -29,7 +34,7 @@ export class TextPacer {
 
   /** Ms between two frames that show streamed text. */
   get interval() {
-    return Math.min(MAX_MS, Math.max(MIN_MS, this.cost / BUDGET));
+    return Math.min(MAX_MS, Math.max(MIN_MS, (this.cost + this.receiving) / BUDGET));
   }
 
   /**
@@ -47,6 +52,16 @@ export class TextPacer {
    */
   requested(now) {
     this.shownAt = now;
+    this.receiving += WEIGHT * (this.between - this.receiving);
+    this.between = 0;
+  }
+
+  /**
+   * Streamed text took `ms` of the main thread to receive (it counts in the budget too).
+   * @param {number} ms
+   */
+  received(ms) {
+    this.between += ms;
   }
 
   /** Call at the start of a frame's work: its cost is taken when the frame is done. */

@@ -654,8 +654,9 @@ def test_streamed_pieces_show_as_the_whole_text_would(page: Any) -> None:
 
 
 # Stream `count` one-word deltas into a new answer, one every 10 ms, and count how often the
-# answer's text changed in the DOM; each change costs the frame showing it `busyMs` more.
-STREAM_AND_COUNT = """async ([id, count, busyMs]) => {
+# answer's text changed in the DOM; each change costs the frame showing it `busyMs` more, and
+# handling each delta received costs `receiveMs` (its text is read through a busy getter).
+STREAM_AND_COUNT = """async ([id, count, busyMs, receiveMs = 0]) => {
   window.__model.custom({type: 'frames', frames: [__message({id, session_id: 's',
     role: 'assistant', status: 'pending', content: '', created_at: Date.now() / 1000})]});
   let shown = 0;
@@ -668,7 +669,15 @@ STREAM_AND_COUNT = """async ([id, count, busyMs]) => {
                                                       childList: true});
   const started = performance.now();
   for (let i = 0; i < count; i++) {
-    window.__model.custom({type: 'frames', frames: [__chunk(id, 'text', `w${i} `)]});
+    const chunk = __chunk(id, 'text', `w${i} `);
+    let busy = receiveMs;
+    Object.defineProperty(chunk, 'delta', {get() {
+      const end = performance.now() + busy;
+      busy = 0;  // read more than once, paid once
+      while (performance.now() < end);
+      return `w${i} `;
+    }});
+    window.__model.custom({type: 'frames', frames: [chunk]});
     await new Promise((r) => setTimeout(r, 10));
   }
   await new Promise((r) => setTimeout(r, 400));
@@ -693,3 +702,15 @@ def test_streamed_text_shows_less_often_when_frames_are_expensive(page: Any) -> 
     # The kernel is told the cadence, so that it forwards text no more often: now and then.
     told = [m["cadence_ms"] for m in sent(page) if m["type"] == "cadence"]
     assert told[0] == 40 and told[-1] >= 120 and len(told) <= 10, told
+
+
+def test_streamed_text_shows_less_often_when_receiving_it_is_expensive(page: Any) -> None:
+    """The pacer's budget counts the handling of the frames received, not only the frames shown."""
+    custom(page, '{type: "reset", has_more: false, messages: []}')
+    cheap = page.evaluate(STREAM_AND_COUNT, ["cheap", 200, 0, 0])
+    costly = page.evaluate(STREAM_AND_COUNT, ["costly", 200, 0, 2])
+    assert cheap["complete"] and costly["complete"]
+    # 2 ms for each of 100 deltas a second: four of them between two frames at 40 ms already
+    # cost 8 ms, which the budget allows once per 160 ms (the slowest cadence), about 6 a second.
+    assert cheap["perSecond"] >= 15, cheap
+    assert costly["perSecond"] <= 9, costly
