@@ -37,7 +37,8 @@ export const ASK_EVENT = "jupyter-opencode:ask";
  * `findFiles` and `variables` feed the @ menu where the host can (a second source, e.g.
  * subagents, is one more entry of `mentionSources`); `cadence` gets the ms between two frames
  * that may show streamed text whenever it changes (frames of text sent more often only cost
- * the page).
+ * the page); `frameCostMs` is what a frame costs the page's main thread before it reaches
+ * `apply` (its transport), which the pacer counts in its budget with the time `apply` takes.
  * @typedef {import("./commands.js").CommandHost & {
  *   prompt: (text: string, attachments: WireAttachment[]) => void, stop: () => void,
  *   findFiles?: (query: string) => Promise<FoundFile[]>,
@@ -45,7 +46,7 @@ export const ASK_EVENT = "jupyter-opencode:ask";
  *   permission: (permissionId: string, reply: string) => void,
  *   answer: (questionId: string, answers: string[][] | null) => void,
  *   loadOlder: (before: string) => void, retry: () => void,
- *   cadence?: (ms: number) => void,
+ *   cadence?: (ms: number) => void, frameCostMs?: number,
  *   removeChip: (id: string) => void, setAutoContext: (on: boolean) => void,
  *   attachContext: (items: ContextItem[]) => void,
  *   open: (sessionId: string, messageId: string | null) => void,
@@ -324,7 +325,7 @@ export class ChatClient {
     }
     this.render(ops);
     if (!quiet) this.update();
-    this.view.list.received(performance.now() - started);
+    this.view.list.received(performance.now() - started + (this.host.frameCostMs ?? 0));
   }
 
   /** @param {import("./protocol.js").Op[]} ops */

@@ -7,6 +7,12 @@ import { BRIDGE_ATTRIBUTE, INSERT_EVENT, showInserted } from "./codeblocks.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 
+/**
+ * Main-thread ms a comm message costs the page before the panel sees it: the kernel's socket,
+ * then JupyterLab's kernel connection and widget manager (measured with bench_render.py: a
+ * reply's frames cost a panel about 0.6 ms each more than a tab, whose socket costs 0.4 ms).
+ */
+const KERNEL_FRAME_MS = 1;
 /** A kernel busy running a cell answers the @ menu after it: the menu does not wait that long. */
 const KERNEL_ANSWER_MS = 3000;
 
@@ -83,6 +89,7 @@ function render({ model, el }) {
     loadOlder: (before) => send({ type: "load_older", before }),
     retry: () => send({ type: "retry" }),
     cadence: (ms) => send({ type: "cadence", cadence_ms: ms }),
+    frameCostMs: KERNEL_FRAME_MS,
     removeChip: (id) => send({ type: "remove_context", id }),
     attachContext: (context) => send({ type: "attach", context }),
     setAutoContext: (on) => save("auto_context", on),

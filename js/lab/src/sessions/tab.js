@@ -27,6 +27,12 @@ import { describeVariable, listVariables } from './variables.js';
  * }} TabOptions
  */
 
+/**
+ * Main-thread ms a stream frame costs the page before the tab sees it: the socket and its JSON
+ * (measured with bench_render.py --trace).
+ */
+const SOCKET_FRAME_MS = 0.4;
+
 /** A fresh session id (the session is created by its first prompt). */
 export function newSessionId() {
   return crypto.randomUUID().replace(/-/g, '');
@@ -69,6 +75,7 @@ export class ConversationTab extends Widget {
       loadOlder: before => void this.loadOlder(before),
       retry: () => options.stream.retry(),
       cadence: ms => options.stream.setCadence(this, ms),
+      frameCostMs: SOCKET_FRAME_MS,
       removeChip: id => this.setChips(this.chips.filter(c => c.id !== id)),
       attachContext: items => this.setChips([...this.chips, ...items.map(i => chip(i.kind, i.label, i.text))]),
       setAutoContext: on => (this.autoContext = on),
