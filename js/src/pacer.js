@@ -20,9 +20,8 @@ export class TextPacer {
     this.shownAt = -Infinity;
     this.measuredFrom = -1;
     this.frames = 0;
-    /** Ms spent on received text since the last frame that showed it was requested. */
-    this.between = 0;
-    /** Running estimate of the ms received text costs between two frames that show it. */
+    /** Running estimate of the ms one frame received costs: its host sends one per frame
+     * shown (it paces the text to the cadence it is told), so each counts in the budget. */
     this.receiving = 0;
     // A message posted from a frame's callback runs once that frame's rendering is done.
     this.channel = new MessageChannel();
@@ -52,8 +51,6 @@ export class TextPacer {
    */
   requested(now) {
     this.shownAt = now;
-    this.receiving += WEIGHT * (this.between - this.receiving);
-    this.between = 0;
   }
 
   /**
@@ -61,7 +58,7 @@ export class TextPacer {
    * @param {number} ms
    */
   received(ms) {
-    this.between += ms;
+    this.receiving += WEIGHT * (ms - this.receiving);
   }
 
   /** Call at the start of a frame's work: its cost is taken when the frame is done. */

@@ -705,12 +705,14 @@ def test_streamed_text_shows_less_often_when_frames_are_expensive(page: Any) -> 
 
 
 def test_streamed_text_shows_less_often_when_receiving_it_is_expensive(page: Any) -> None:
-    """The pacer's budget counts the handling of the frames received, not only the frames shown."""
+    """The pacer's budget counts the handling of the frames received, not only the frames shown
+    (and text shows often again once they are cheap)."""
     custom(page, '{type: "reset", has_more: false, messages: []}')
+    costly = page.evaluate(STREAM_AND_COUNT, ["costly", 200, 0, 6])
     cheap = page.evaluate(STREAM_AND_COUNT, ["cheap", 200, 0, 0])
-    costly = page.evaluate(STREAM_AND_COUNT, ["costly", 200, 0, 2])
     assert cheap["complete"] and costly["complete"]
-    # 2 ms for each of 100 deltas a second: four of them between two frames at 40 ms already
-    # cost 8 ms, which the budget allows once per 160 ms (the slowest cadence), about 6 a second.
-    assert cheap["perSecond"] >= 15, cheap
+    # A host sends a frame per frame shown: at 6 ms a frame received (and the panel's 1 ms
+    # before it) the budget allows one every 140 ms or more (~7 a second with the answer's
+    # other changes); cheap ones every 40-60 ms. A busy machine makes both rarer.
     assert costly["perSecond"] <= 9, costly
+    assert cheap["perSecond"] >= 1.5 * costly["perSecond"], (cheap, costly)
