@@ -9,8 +9,8 @@ import { BRIDGE_ATTRIBUTE, INSERT_EVENT, showInserted } from "./codeblocks.js";
 
 /**
  * Main-thread ms a comm message costs the page before the panel sees it: the kernel's socket,
- * then JupyterLab's kernel connection and widget manager (measured with bench_render.py: a
- * reply's frames cost a panel about 0.6 ms each more than a tab, whose socket costs 0.4 ms).
+ * then JupyterLab's kernel connection and widget manager (measured with bench_render.py
+ * --trace, and as what a reply's frames cost a panel beyond a tab's).
  */
 const KERNEL_FRAME_MS = 1;
 /** A kernel busy running a cell answers the @ menu after it: the menu does not wait that long. */
